@@ -1,0 +1,102 @@
+//! Topic Names and Topic Filters (section 4.7), and shared subscriptions (MQTT 5 section 4.8.2).
+
+/// What makes a topic name or filter invalid.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum TopicError {
+    /// Topic names and filters are at least one character long.
+    #[error("it is empty")]
+    Empty,
+    /// Topic names and filters encode to at most 65,535 bytes.
+    #[error("it is longer than 65,535 bytes")]
+    TooLong,
+    /// Topic names and filters never contain U+0000.
+    #[error("it contains U+0000")]
+    NullCharacter,
+    /// Topic names never contain `+` or `#`.
+    #[error("a topic name cannot contain the wildcards '+' or '#'")]
+    WildcardInName,
+    /// `#` must be the last character and alone in its level.
+    #[error("'#' must stand alone as the last level")]
+    MultiLevelWildcardMisplaced,
+    /// `+` must occupy a whole level.
+    #[error("'+' must occupy a whole level")]
+    SingleLevelWildcardMisplaced,
+    /// `$share/{ShareName}/{filter}` needs a non-empty ShareName without `/`, `+`, `#`, then a
+    /// filter.
+    #[error("a shared subscription is $share/<name>/<filter> with a non-empty name free of '/', '+', '#'")]
+    InvalidSharedSubscription,
+}
+
+impl TopicError {
+    /// The normative statement this breaks, in 5.0's numbering or 3.1.1's.
+    pub fn rule(self, v5: bool) -> &'static str {
+        use TopicError::*;
+        match (self, v5) {
+            (Empty, _) => "MQTT-4.7.3-1",
+            (TooLong, _) => "MQTT-4.7.3-3",
+            (NullCharacter, _) => "MQTT-4.7.3-2",
+            (WildcardInName, _) => "MQTT-3.3.2-2",
+            (MultiLevelWildcardMisplaced, true) => "MQTT-4.7.1-1",
+            (MultiLevelWildcardMisplaced, false) => "MQTT-4.7.1-2",
+            (SingleLevelWildcardMisplaced, true) => "MQTT-4.7.1-2",
+            (SingleLevelWildcardMisplaced, false) => "MQTT-4.7.1-3",
+            (InvalidSharedSubscription, _) => "MQTT-4.8.2-2",
+        }
+    }
+}
+
+fn check_common(s: &str) -> Result<(), TopicError> {
+    if s.is_empty() {
+        return Err(TopicError::Empty);
+    }
+    if s.len() > u16::MAX as usize {
+        return Err(TopicError::TooLong);
+    }
+    if s.as_bytes().contains(&0) {
+        return Err(TopicError::NullCharacter);
+    }
+    Ok(())
+}
+
+/// Checks a Topic Name (what a PUBLISH is sent to): non-empty, no wildcards, no U+0000.
+pub fn validate_topic_name(topic: &str) -> Result<(), TopicError> {
+    check_common(topic)?;
+    if topic.bytes().any(|b| b == b'+' || b == b'#') {
+        return Err(TopicError::WildcardInName);
+    }
+    Ok(())
+}
+
+/// Checks a Topic Filter (what a SUBSCRIBE asks for). With `shared` (MQTT 5), a filter starting
+/// with `$share/` must be a well-formed shared subscription.
+pub fn validate_topic_filter(filter: &str, shared: bool) -> Result<(), TopicError> {
+    check_common(filter)?;
+    let inner = match shared.then(|| filter.strip_prefix("$share/")).flatten() {
+        Some(rest) => {
+            let (name, rest) = rest
+                .split_once('/')
+                .ok_or(TopicError::InvalidSharedSubscription)?;
+            if name.is_empty() || name.contains(['+', '#']) || rest.is_empty() {
+                return Err(TopicError::InvalidSharedSubscription);
+            }
+            rest
+        }
+        None => filter,
+    };
+    let mut levels = inner.split('/').peekable();
+    while let Some(level) = levels.next() {
+        if level.contains('#') && (level != "#" || levels.peek().is_some()) {
+            return Err(TopicError::MultiLevelWildcardMisplaced);
+        }
+        if level.contains('+') && level != "+" {
+            return Err(TopicError::SingleLevelWildcardMisplaced);
+        }
+    }
+    Ok(())
+}
+
+/// True when `filter` is a shared subscription (`$share/...`).
+pub(crate) fn is_shared(filter: &str) -> bool {
+    filter.starts_with("$share/")
+}

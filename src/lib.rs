@@ -1,0 +1,11 @@
+//! wasmqtt: an MQTT 3.1, 3.1.1 and 5.0 client for the browser.
+//!
+//! The layers depend on each other in one direction only:
+//! `codec` (bytes <-> packets) <- `proto` (the sans-IO client) <- `web` (the browser driver)
+//! <- {`ui` (Leptos), `js` (the npm package facade)}.
+//! `codec` and `proto` never read the clock and never touch the network, so they build and are
+//! tested natively.
+#![deny(unsafe_code)]
+#![deny(missing_docs)]
+
+pub mod codec;
