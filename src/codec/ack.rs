@@ -62,7 +62,10 @@ impl PubResp {
 
     pub(crate) fn measure(&self, v: ProtocolVersion, t: PacketType) -> Result<usize, EncodeError> {
         if self.packet_id == 0 {
-            return Err(EncodeError::PacketId { packet: t, needed: true });
+            return Err(EncodeError::PacketId {
+                packet: t,
+                needed: true,
+            });
         }
         let allowed = if v.is_v5() {
             self.reason_code.allowed_in(t)
@@ -77,11 +80,13 @@ impl PubResp {
             });
         }
         let props = self.properties.measure(Ctx::PubResp, v)?;
-        Ok(match (v.is_v5(), self.reason_code, self.properties.is_empty()) {
-            (false, ..) | (true, ReasonCode::Success, true) => 2,
-            (true, _, true) => 3,
-            (true, _, false) => 3 + props,
-        })
+        Ok(
+            match (v.is_v5(), self.reason_code, self.properties.is_empty()) {
+                (false, ..) | (true, ReasonCode::Success, true) => 2,
+                (true, _, true) => 3,
+                (true, _, false) => 3 + props,
+            },
+        )
     }
 
     pub(crate) fn write(&self, v: ProtocolVersion, out: &mut Vec<u8>) {

@@ -48,11 +48,13 @@ impl Auth {
             });
         }
         let props = self.properties.measure(Ctx::Auth, v)?;
-        Ok(if self.reason_code == ReasonCode::Success && self.properties.is_empty() {
-            0
-        } else {
-            1 + props
-        })
+        Ok(
+            if self.reason_code == ReasonCode::Success && self.properties.is_empty() {
+                0
+            } else {
+                1 + props
+            },
+        )
     }
 
     pub(crate) fn write(&self, out: &mut Vec<u8>) {

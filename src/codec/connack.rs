@@ -20,12 +20,6 @@ pub struct ConnAck {
     pub properties: Properties,
 }
 
-impl Default for ReasonCode {
-    fn default() -> Self {
-        ReasonCode::Success
-    }
-}
-
 impl ConnAck {
     pub(crate) fn read(r: &mut Reader) -> Result<ConnAck, DecodeError> {
         let v = r.version;

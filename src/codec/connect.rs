@@ -96,7 +96,11 @@ impl Connect {
         // Everything after the level follows the version the CONNECT asks for.
         r.version = protocol;
         let flags = r.u8("connect flags")?;
-        let bad = |problem, rule| DecodeError::InvalidConnectFlags { flags, problem, rule };
+        let bad = |problem, rule| DecodeError::InvalidConnectFlags {
+            flags,
+            problem,
+            rule,
+        };
         if flags & RESERVED != 0 {
             return Err(bad("the reserved bit 0 is set", "MQTT-3.1.2-3"));
         }
@@ -109,9 +113,13 @@ impl Connect {
                 return Err(bad("Will Retain is set without a will", "MQTT-3.1.2-15"));
             }
         }
-        let will_qos = QoS::from_u8(will_qos).ok_or_else(|| bad("Will QoS is 3", "MQTT-3.1.2-14"))?;
+        let will_qos =
+            QoS::from_u8(will_qos).ok_or_else(|| bad("Will QoS is 3", "MQTT-3.1.2-14"))?;
         if !protocol.is_v5() && flags & PASSWORD != 0 && flags & USERNAME == 0 {
-            return Err(bad("a password is present without a user name", "MQTT-3.1.2-22"));
+            return Err(bad(
+                "a password is present without a user name",
+                "MQTT-3.1.2-22",
+            ));
         }
         let keep_alive = r.u16("keep alive")?;
         let properties = Properties::read(r, Ctx::Connect)?;
@@ -166,7 +174,8 @@ impl Connect {
         if v == ProtocolVersion::V3_1_1 && self.client_id.is_empty() && !self.clean_start {
             return Err(EncodeError::InvalidClientId {
                 client_id: String::new(),
-                problem: "MQTT 3.1.1 needs Clean Session with an empty client identifier [MQTT-3.1.3-7]",
+                problem:
+                    "MQTT 3.1.1 needs Clean Session with an empty client identifier [MQTT-3.1.3-7]",
             });
         }
         if v == ProtocolVersion::V3_1 && !(1..=23).contains(&self.client_id.len()) {

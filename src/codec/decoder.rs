@@ -54,10 +54,14 @@ fn parse_header(buf: &[u8], v: ProtocolVersion, max: usize) -> Result<Option<Hea
         None => {
             let qos = (flags >> 1) & 0b11;
             if qos == 3 {
-                return Err(DecodeError::InvalidQoS { rule: "MQTT-3.3.1-4" });
+                return Err(DecodeError::InvalidQoS {
+                    rule: "MQTT-3.3.1-4",
+                });
             }
             if qos == 0 && flags & 0b1000 != 0 {
-                return Err(DecodeError::DupOnQoS0 { rule: "MQTT-3.3.1-2" });
+                return Err(DecodeError::DupOnQoS0 {
+                    rule: "MQTT-3.3.1-2",
+                });
             }
         }
     }
@@ -82,7 +86,7 @@ fn decode_body(h: &Header, body: Bytes, v: ProtocolVersion) -> Result<Packet, De
     let mut r = Reader::new(body, v);
     let t = h.packet;
     Ok(match t {
-        PacketType::Connect => Packet::Connect(Connect::read(&mut r)?),
+        PacketType::Connect => Packet::Connect(Box::new(Connect::read(&mut r)?)),
         PacketType::ConnAck => Packet::ConnAck(ConnAck::read(&mut r)?),
         PacketType::Publish => Packet::Publish(Publish::read(&mut r, h.flags)?),
         PacketType::PubAck => Packet::PubAck(PubResp::read(&mut r, t)?),

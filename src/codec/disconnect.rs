@@ -58,11 +58,13 @@ impl Disconnect {
             });
         }
         let props = self.properties.measure(Ctx::Disconnect, v)?;
-        Ok(match (v.is_v5(), self.reason_code, self.properties.is_empty()) {
-            (false, ..) | (true, ReasonCode::Success, true) => 0,
-            (true, _, true) => 1,
-            (true, _, false) => 1 + props,
-        })
+        Ok(
+            match (v.is_v5(), self.reason_code, self.properties.is_empty()) {
+                (false, ..) | (true, ReasonCode::Success, true) => 0,
+                (true, _, true) => 1,
+                (true, _, false) => 1 + props,
+            },
+        )
     }
 
     pub(crate) fn write(&self, v: ProtocolVersion, out: &mut Vec<u8>) {

@@ -296,7 +296,9 @@ impl DecodeError {
 #[non_exhaustive]
 pub enum EncodeError {
     /// The Remaining Length would exceed 268,435,455 bytes.
-    #[error("packet body of {size} bytes exceeds the 268,435,455 bytes a Remaining Length can express")]
+    #[error(
+        "packet body of {size} bytes exceeds the 268,435,455 bytes a Remaining Length can express"
+    )]
     PacketTooLarge {
         /// The body size.
         size: usize,

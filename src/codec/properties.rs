@@ -71,7 +71,7 @@ macro_rules! property_ids {
                 }
             }
 
-            fn allowed(self) -> u16 {
+            pub(crate) fn allowed(self) -> u16 {
                 match self {
                     $(PropertyId::$name => 0 $(| Ctx::$ctx.bit())*,)*
                 }
@@ -192,7 +192,10 @@ fn flag(p: PropertyId, v: u8) -> Result<bool, DecodeError> {
 
 fn nonzero16(p: PropertyId, v: u16) -> Result<u16, DecodeError> {
     if v == 0 {
-        Err(DecodeError::InvalidPropertyValue { property: p, value: 0 })
+        Err(DecodeError::InvalidPropertyValue {
+            property: p,
+            value: 0,
+        })
     } else {
         Ok(v)
     }
@@ -319,7 +322,10 @@ impl Properties {
             SubscriptionIdentifier => {
                 let v = r.varint(what)?;
                 if v == 0 {
-                    return Err(DecodeError::InvalidPropertyValue { property: p, value: 0 });
+                    return Err(DecodeError::InvalidPropertyValue {
+                        property: p,
+                        value: 0,
+                    });
                 }
                 if ctx != Ctx::Publish && !self.subscription_identifiers.is_empty() {
                     return Err(DecodeError::DuplicateProperty { property: p });
@@ -328,9 +334,7 @@ impl Properties {
                 Ok(())
             }
             SessionExpiryInterval => set(&mut self.session_expiry_interval, p, r.u32(what)?),
-            AssignedClientIdentifier => {
-                set(&mut self.assigned_client_identifier, p, r.utf8(what)?)
-            }
+            AssignedClientIdentifier => set(&mut self.assigned_client_identifier, p, r.utf8(what)?),
             ServerKeepAlive => set(&mut self.server_keep_alive, p, r.u16(what)?),
             AuthenticationMethod => set(&mut self.authentication_method, p, r.utf8(what)?),
             AuthenticationData => set(&mut self.authentication_data, p, r.binary(what)?),
@@ -382,7 +386,10 @@ impl Properties {
             MaximumPacketSize => {
                 let v = r.u32(what)?;
                 if v == 0 {
-                    return Err(DecodeError::InvalidPropertyValue { property: p, value: 0 });
+                    return Err(DecodeError::InvalidPropertyValue {
+                        property: p,
+                        value: 0,
+                    });
                 }
                 set(&mut self.maximum_packet_size, p, v)
             }
@@ -408,7 +415,9 @@ impl Properties {
             return if self.is_empty() {
                 Ok(0)
             } else {
-                Err(EncodeError::PropertiesRequireV5 { context: ctx.name() })
+                Err(EncodeError::PropertiesRequireV5 {
+                    context: ctx.name(),
+                })
             };
         }
         let n = self.body_len(ctx)?;
@@ -429,7 +438,10 @@ impl Properties {
         };
         let nonzero = |p: PropertyId, v: u32| -> Result<(), EncodeError> {
             if v == 0 {
-                Err(EncodeError::InvalidPropertyValue { property: p, value: 0 })
+                Err(EncodeError::InvalidPropertyValue {
+                    property: p,
+                    value: 0,
+                })
             } else {
                 Ok(())
             }
@@ -495,9 +507,17 @@ impl Properties {
         fixed!(self.server_keep_alive, ServerKeepAlive, 2);
         string!(self.authentication_method, AuthenticationMethod);
         binary!(self.authentication_data, AuthenticationData);
-        fixed!(self.request_problem_information, RequestProblemInformation, 1);
+        fixed!(
+            self.request_problem_information,
+            RequestProblemInformation,
+            1
+        );
         fixed!(self.will_delay_interval, WillDelayInterval, 4);
-        fixed!(self.request_response_information, RequestResponseInformation, 1);
+        fixed!(
+            self.request_response_information,
+            RequestResponseInformation,
+            1
+        );
         string!(self.response_information, ResponseInformation);
         string!(self.server_reference, ServerReference);
         string!(self.reason_string, ReasonString);
@@ -521,7 +541,8 @@ impl Properties {
         if !self.user_properties.is_empty() {
             check(UserProperty)?;
             for (k, v) in &self.user_properties {
-                n += 1 + wire::str_len(k, "User Property name")?
+                n += 1
+                    + wire::str_len(k, "User Property name")?
                     + wire::str_len(v, "User Property value")?;
             }
         }
@@ -529,9 +550,21 @@ impl Properties {
             nonzero(MaximumPacketSize, v)?;
         }
         fixed!(self.maximum_packet_size, MaximumPacketSize, 4);
-        fixed!(self.wildcard_subscription_available, WildcardSubscriptionAvailable, 1);
-        fixed!(self.subscription_identifier_available, SubscriptionIdentifierAvailable, 1);
-        fixed!(self.shared_subscription_available, SharedSubscriptionAvailable, 1);
+        fixed!(
+            self.wildcard_subscription_available,
+            WildcardSubscriptionAvailable,
+            1
+        );
+        fixed!(
+            self.subscription_identifier_available,
+            SubscriptionIdentifierAvailable,
+            1
+        );
+        fixed!(
+            self.shared_subscription_available,
+            SharedSubscriptionAvailable,
+            1
+        );
         if n > super::MAX_REMAINING_LENGTH {
             return Err(EncodeError::PacketTooLarge { size: n });
         }

@@ -3,13 +3,13 @@
 use super::{PacketType, ProtocolVersion};
 
 macro_rules! reason_codes {
-    ($($(#[doc = $doc:literal])* $name:ident = $value:literal, $text:literal;)*) => {
+    ($($(#[$meta:meta])* $name:ident = $value:literal, $text:literal;)*) => {
         /// An MQTT 5 reason code. MQTT 3 CONNACK and SUBACK return codes are represented by the
         /// reason codes 5.0 defines for the same outcome (see [`ConnectReturnCode`]).
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
         #[non_exhaustive]
         pub enum ReasonCode {
-            $($(#[doc = $doc])* $name = $value,)*
+            $($(#[$meta])* $name = $value,)*
         }
 
         impl ReasonCode {
@@ -33,6 +33,7 @@ macro_rules! reason_codes {
 
 reason_codes! {
     /// Success, Normal disconnection, or Granted QoS 0 (the meaning depends on the packet).
+    #[default]
     Success = 0x00, "Success";
     /// Granted QoS 1.
     GrantedQoS1 = 0x01, "Granted QoS 1";
@@ -134,7 +135,10 @@ impl ReasonCode {
                 matches!(v, 0x00 | 0x80..=0x8A | 0x8C | 0x90 | 0x95 | 0x97 | 0x99..=0x9D | 0x9F)
             }
             PacketType::PubAck | PacketType::PubRec => {
-                matches!(v, 0x00 | 0x10 | 0x80 | 0x83 | 0x87 | 0x90 | 0x91 | 0x97 | 0x99)
+                matches!(
+                    v,
+                    0x00 | 0x10 | 0x80 | 0x83 | 0x87 | 0x90 | 0x91 | 0x97 | 0x99
+                )
             }
             PacketType::PubRel | PacketType::PubComp => matches!(v, 0x00 | 0x92),
             PacketType::SubAck => matches!(

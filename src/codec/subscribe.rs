@@ -46,7 +46,9 @@ impl SubscriptionOptions {
     }
 
     fn has_v5_options(self) -> bool {
-        self.no_local || self.retain_as_published || self.retain_handling != RetainHandling::SendAtSubscribe
+        self.no_local
+            || self.retain_as_published
+            || self.retain_handling != RetainHandling::SendAtSubscribe
     }
 }
 
@@ -142,9 +144,11 @@ fn read_filter(r: &mut Reader) -> Result<ByteStr, DecodeError> {
 }
 
 fn check_filter(filter: &str, v: ProtocolVersion) -> Result<usize, EncodeError> {
-    validate_topic_filter(filter, v.is_v5()).map_err(|problem| EncodeError::InvalidTopicFilter {
-        filter: filter.to_string(),
-        problem,
+    validate_topic_filter(filter, v.is_v5()).map_err(|problem| {
+        EncodeError::InvalidTopicFilter {
+            filter: filter.to_string(),
+            problem,
+        }
     })?;
     wire::str_len(filter, "topic filter")
 }
@@ -172,7 +176,11 @@ fn read_codes(r: &mut Reader, t: PacketType) -> Result<Vec<ReasonCode>, DecodeEr
         return Err(DecodeError::EmptyPayload {
             packet: t,
             what: "reason code",
-            rule: if t == PacketType::SubAck { "MQTT-3.9.3-1" } else { "MQTT-3.11.3-1" },
+            rule: if t == PacketType::SubAck {
+                "MQTT-3.9.3-1"
+            } else {
+                "MQTT-3.11.3-1"
+            },
         });
     }
     Ok(codes)
@@ -187,10 +195,17 @@ impl Subscribe {
         while !r.is_empty() {
             let filter = read_filter(r)?;
             let options = r.u8("subscription options")?;
-            let bad = |problem, rule| DecodeError::InvalidSubscriptionOptions { options, problem, rule };
+            let bad = |problem, rule| DecodeError::InvalidSubscriptionOptions {
+                options,
+                problem,
+                rule,
+            };
             let reserved = if v.is_v5() { 0xC0 } else { 0xFC };
             if options & reserved != 0 {
-                return Err(bad("reserved bits are set", v.rule("MQTT-3-8.3-4", "MQTT-3.8.3-5")));
+                return Err(bad(
+                    "reserved bits are set",
+                    v.rule("MQTT-3-8.3-4", "MQTT-3.8.3-5"),
+                ));
             }
             let qos = QoS::from_u8(options & 0b11)
                 .ok_or_else(|| bad("QoS is 3", v.rule("MQTT-3-8.3-4", "5.0 section 3.8.3.1")))?;
@@ -391,7 +406,11 @@ impl UnsubAck {
             });
         }
         if !v.is_v5() {
-            return match self.reason_codes.iter().find(|c| **c != ReasonCode::Success) {
+            return match self
+                .reason_codes
+                .iter()
+                .find(|c| **c != ReasonCode::Success)
+            {
                 Some(&code) => Err(EncodeError::ReasonCodeNotAllowed {
                     code,
                     packet: PacketType::UnsubAck,
@@ -406,7 +425,11 @@ impl UnsubAck {
                 what: "reason code",
             });
         }
-        if let Some(&code) = self.reason_codes.iter().find(|c| !c.allowed_in(PacketType::UnsubAck)) {
+        if let Some(&code) = self
+            .reason_codes
+            .iter()
+            .find(|c| !c.allowed_in(PacketType::UnsubAck))
+        {
             return Err(EncodeError::ReasonCodeNotAllowed {
                 code,
                 packet: PacketType::UnsubAck,

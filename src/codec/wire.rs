@@ -48,7 +48,7 @@ pub(crate) fn read_varint(buf: &[u8], v: ProtocolVersion) -> Result<VarInt, Deco
             // A trailing 0x00 continuation byte means a longer encoding than needed.
             if i > 0 && b == 0 {
                 return Err(DecodeError::NonMinimalVarInt {
-                    rule: v.rule("MQTT-2.2.3", "MQTT-1.5.5-1"),
+                    rule: v.rule("3.1.1 section 2.2.3", "MQTT-1.5.5-1"),
                 });
             }
             return Ok(VarInt::Done(value, i + 1));
@@ -56,7 +56,7 @@ pub(crate) fn read_varint(buf: &[u8], v: ProtocolVersion) -> Result<VarInt, Deco
     }
     if buf.len() >= 4 {
         return Err(DecodeError::VarIntTooLong {
-            rule: v.rule("MQTT-2.2.3", "MQTT-1.5.5-1"),
+            rule: v.rule("3.1.1 section 2.2.3", "MQTT-1.5.5-1"),
         });
     }
     Ok(VarInt::Partial)
@@ -71,7 +71,11 @@ pub(crate) struct Reader {
 
 impl Reader {
     pub(crate) fn new(buf: Bytes, version: ProtocolVersion) -> Self {
-        Reader { buf, pos: 0, version }
+        Reader {
+            buf,
+            pos: 0,
+            version,
+        }
     }
 
     pub(crate) fn remaining(&self) -> usize {

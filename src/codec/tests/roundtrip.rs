@@ -1,0 +1,105 @@
+//! Property tests: every valid packet survives encode then decode, however the bytes are split;
+//! no input makes the decoder panic or hang.
+
+use super::arbitrary::Rng;
+use super::*;
+use proptest::prelude::*;
+
+fn version(i: u8) -> ProtocolVersion {
+    [V31, V4, V5][i as usize % 3]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 3000, ..ProptestConfig::default() })]
+
+    #[test]
+    fn decode_of_encode_is_identity(seed in any::<u64>(), v in 0u8..3) {
+        let v = version(v);
+        let p = Rng(seed).packet(v);
+        let bytes = p.to_bytes(v).map_err(|e| TestCaseError::fail(format!("{e} for {p:?}")))?;
+        prop_assert_eq!(p.encoded_len(v), Ok(bytes.len()));
+        let back = decode(&bytes, v).map_err(|e| TestCaseError::fail(format!("{e} for {p:?}")))?;
+        prop_assert_eq!(back, p);
+    }
+
+    #[test]
+    fn decoding_split_at_every_byte_equals_decoding_whole(seed in any::<u64>(), v in 0u8..3) {
+        let v = version(v);
+        let mut rng = Rng(seed);
+        // Two or three packets back to back, as a WebSocket frame may carry them. A CONNECT
+        // only comes first (it sets the version for what follows).
+        let packets: Vec<Packet> = (0..rng.range(2, 3))
+            .map(|i| loop {
+                let p = rng.packet(v);
+                if i == 0 || !matches!(p, Packet::Connect(_)) { break p; }
+            })
+            .collect();
+        let mut stream = Vec::new();
+        for p in &packets {
+            p.encode(v, &mut stream).unwrap();
+        }
+        if stream.len() > 3000 {
+            stream.truncate(0);
+        }
+        for split in 0..=stream.len() {
+            let mut d = Decoder::new(v);
+            let mut got = Vec::new();
+            for chunk in [&stream[..split], &stream[split..]] {
+                d.push(chunk);
+                while let Some(p) = d.decode().map_err(|e| TestCaseError::fail(e.to_string()))? {
+                    got.push(p);
+                }
+            }
+            prop_assert_eq!(d.buffered(), 0);
+            if !stream.is_empty() {
+                prop_assert_eq!(&got, &packets, "split at {}", split);
+            }
+        }
+    }
+
+    #[test]
+    fn arbitrary_bytes_never_panic_and_what_decodes_reencodes(
+        data in proptest::collection::vec(any::<u8>(), 0..200), v in 0u8..3
+    ) {
+        check_accepted_input(&data, version(v))?;
+    }
+
+    #[test]
+    fn mutated_valid_packets_never_panic(seed in any::<u64>(), v in 0u8..3, flips in 1usize..4) {
+        let v = version(v);
+        let mut rng = Rng(seed);
+        let mut bytes = rng.packet(v).to_bytes(v).unwrap();
+        for _ in 0..flips {
+            let i = rng.below(bytes.len() as u64) as usize;
+            bytes[i] ^= 1 << rng.below(8);
+        }
+        check_accepted_input(&bytes, v)?;
+    }
+}
+
+/// Feeds `data` to a streaming decoder. Whatever it accepts must encode again, and decode to the
+/// same packet (accepted input has a canonical form); whatever it rejects must stay rejected.
+fn check_accepted_input(data: &[u8], v: ProtocolVersion) -> Result<(), TestCaseError> {
+    let mut d = Decoder::new(v);
+    d.push(data);
+    for _ in 0..=data.len() {
+        match d.decode() {
+            Ok(Some(p)) => {
+                let v = match &p {
+                    Packet::Connect(c) => c.protocol,
+                    _ => d.version(),
+                };
+                let bytes = p.to_bytes(v).map_err(|e| {
+                    TestCaseError::fail(format!("accepted {p:?} cannot be encoded: {e}"))
+                })?;
+                prop_assert_eq!(decode(&bytes, v), Ok(p));
+            }
+            Ok(None) => return Ok(()),
+            Err(e) => {
+                prop_assert_eq!(d.decode(), Err(e));
+                return Ok(());
+            }
+        }
+    }
+    Err(TestCaseError::fail("decoder did not terminate"))
+}
