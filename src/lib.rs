@@ -9,3 +9,6 @@
 #![deny(missing_docs)]
 
 pub mod codec;
+
+#[cfg(any(feature = "js", test))]
+pub mod js;

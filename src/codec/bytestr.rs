@@ -67,6 +67,12 @@ impl AsRef<str> for ByteStr {
     }
 }
 
+impl AsRef<[u8]> for ByteStr {
+    fn as_ref(&self) -> &[u8] {
+        &self.0
+    }
+}
+
 impl Borrow<str> for ByteStr {
     fn borrow(&self) -> &str {
         self.as_str()

@@ -25,7 +25,7 @@ fn parse_header(buf: &[u8], v: ProtocolVersion, max: usize) -> Result<Option<Hea
     };
     let nibble = first >> 4;
     let flags = first & 0x0F;
-    let packet = match PacketType::from_nibble(nibble) {
+    let packet = match PacketType::from_u8(nibble) {
         Some(PacketType::Auth) if !v.is_v5() => None,
         p => p,
     }
@@ -110,6 +110,17 @@ fn decode_body(h: &Header, body: Bytes, v: ProtocolVersion) -> Result<Packet, De
     })
 }
 
+/// A decoded packet with its fixed header.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Frame {
+    /// Packet type and flags, as received.
+    pub first_byte: u8,
+    /// The Remaining Length from the fixed header.
+    pub remaining_length: u32,
+    /// The packet.
+    pub packet: Packet,
+}
+
 /// Decodes exactly one whole packet: an error if `data` holds less, or more.
 pub fn decode_packet(data: Bytes, version: ProtocolVersion) -> Result<Packet, DecodeError> {
     let h = parse_header(&data, version, usize::MAX)?.ok_or(DecodeError::Incomplete {
@@ -189,6 +200,25 @@ impl Decoder {
         }
     }
 
+    /// Appends `n` zero bytes and returns them for the caller to overwrite with received data:
+    /// the same as [`Decoder::push`] without an intermediate copy (a driver reads straight into
+    /// the decoder's buffer).
+    pub fn append_zeroed(&mut self, n: usize) -> &mut [u8] {
+        if self.failed.is_some() {
+            // Keep a failed decoder's buffer bounded: it is never decoded again.
+            self.buf.clear();
+        }
+        let start = self.buf.len();
+        self.buf.resize(start + n, 0);
+        &mut self.buf[start..]
+    }
+
+    /// Takes every buffered byte out of the decoder, zero-copy (for callers that decode a whole
+    /// buffer at once with [`decode_packet`]).
+    pub fn take_buffered(&mut self) -> Bytes {
+        self.buf.split().freeze()
+    }
+
     /// Bytes received but not yet decoded.
     pub fn buffered(&self) -> usize {
         self.buf.len()
@@ -203,6 +233,11 @@ impl Decoder {
     /// The next complete packet, `Ok(None)` when more bytes are needed, or the error that
     /// corrupted the stream (returned again on every later call).
     pub fn decode(&mut self) -> Result<Option<Packet>, DecodeError> {
+        Ok(self.decode_frame()?.map(|f| f.packet))
+    }
+
+    /// Like [`Decoder::decode`], with the packet's fixed header.
+    pub fn decode_frame(&mut self) -> Result<Option<Frame>, DecodeError> {
         if let Some(e) = &self.failed {
             return Err(e.clone());
         }
@@ -214,7 +249,7 @@ impl Decoder {
         result
     }
 
-    fn decode_inner(&mut self) -> Result<Option<Packet>, DecodeError> {
+    fn decode_inner(&mut self) -> Result<Option<Frame>, DecodeError> {
         let Some(h) = parse_header(&self.buf, self.version, self.max_packet_size)? else {
             return Ok(None);
         };
@@ -223,12 +258,17 @@ impl Decoder {
             self.buf.reserve(h.total - self.buf.len());
             return Ok(None);
         }
+        let first_byte = self.buf[0];
         let mut frame = self.buf.split_to(h.total).freeze();
         frame.advance(h.header_len);
         let packet = decode_body(&h, frame, self.version)?;
         if let Packet::Connect(c) = &packet {
             self.version = c.protocol;
         }
-        Ok(Some(packet))
+        Ok(Some(Frame {
+            first_byte,
+            remaining_length: (h.total - h.header_len) as u32,
+            packet,
+        }))
     }
 }

@@ -25,17 +25,17 @@ mod topic;
 mod wire;
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 
 pub use ack::PubResp;
 pub use auth::Auth;
 pub use bytestr::ByteStr;
 pub use connack::ConnAck;
 pub use connect::{Connect, Will};
-pub use decoder::{decode_packet, Decoder};
+pub use decoder::{decode_packet, Decoder, Frame};
 pub use disconnect::Disconnect;
 pub use error::{DecodeError, EncodeError};
-pub use properties::{Properties, PropertyId};
+pub use properties::{Properties, PropertyId, PropertyValues};
 pub use publish::Publish;
 pub use reason::{ConnectReturnCode, ReasonCode};
 pub use subscribe::{
@@ -148,7 +148,8 @@ pub enum PacketType {
 }
 
 impl PacketType {
-    fn from_nibble(n: u8) -> Option<PacketType> {
+    /// The packet type for a type number (1 to 15).
+    pub fn from_u8(n: u8) -> Option<PacketType> {
         use PacketType::*;
         Some(match n {
             1 => Connect,

@@ -119,10 +119,54 @@ impl std::fmt::Display for PropertyId {
 /// The largest Subscription Identifier (a variable byte integer).
 pub const MAX_SUBSCRIPTION_IDENTIFIER: u32 = 268_435_455;
 
-/// The properties of an MQTT 5 packet or will. Which fields a packet may carry is checked when
+/// The properties of an MQTT 5 packet or will: read and write the fields of [`PropertyValues`]
+/// directly (`props.receive_maximum = Some(20)`). Which fields a packet may carry is checked when
 /// it is encoded or decoded; MQTT 3 packets carry none.
+// Design: most packets carry no properties, and the full set is ~460 bytes. Storing it inline
+// made every packet that large (memset on decode, memcpy on every move), which dominated the cost
+// of small PUBLISHes. The values live in a box allocated on the first write; reads of an empty
+// set go to a shared empty value.
+#[derive(Clone, Default)]
+pub struct Properties(Option<Box<PropertyValues>>);
+
+static NO_PROPERTIES: PropertyValues = PropertyValues::EMPTY;
+
+impl std::ops::Deref for Properties {
+    type Target = PropertyValues;
+    fn deref(&self) -> &PropertyValues {
+        self.0.as_deref().unwrap_or(&NO_PROPERTIES)
+    }
+}
+
+impl std::ops::DerefMut for Properties {
+    fn deref_mut(&mut self) -> &mut PropertyValues {
+        self.0.get_or_insert_with(Box::default)
+    }
+}
+
+impl PartialEq for Properties {
+    fn eq(&self, other: &Properties) -> bool {
+        **self == **other
+    }
+}
+
+impl Eq for Properties {}
+
+impl std::fmt::Debug for Properties {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(&**self, f)
+    }
+}
+
+impl From<PropertyValues> for Properties {
+    fn from(v: PropertyValues) -> Self {
+        Properties(Some(Box::new(v)))
+    }
+}
+
+/// The MQTT 5 properties, one field each (see [`Properties`]).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Properties {
+pub struct PropertyValues {
     /// 0x01: true when the payload is UTF-8 text.
     pub payload_format_indicator: Option<bool>,
     /// 0x02: seconds until the message expires.
@@ -179,6 +223,39 @@ pub struct Properties {
     pub shared_subscription_available: Option<bool>,
 }
 
+impl PropertyValues {
+    /// No property set.
+    pub const EMPTY: PropertyValues = PropertyValues {
+        payload_format_indicator: None,
+        message_expiry_interval: None,
+        content_type: None,
+        response_topic: None,
+        correlation_data: None,
+        subscription_identifiers: Vec::new(),
+        session_expiry_interval: None,
+        assigned_client_identifier: None,
+        server_keep_alive: None,
+        authentication_method: None,
+        authentication_data: None,
+        request_problem_information: None,
+        will_delay_interval: None,
+        request_response_information: None,
+        response_information: None,
+        server_reference: None,
+        reason_string: None,
+        receive_maximum: None,
+        topic_alias_maximum: None,
+        topic_alias: None,
+        maximum_qos: None,
+        retain_available: None,
+        user_properties: Vec::new(),
+        maximum_packet_size: None,
+        wildcard_subscription_available: None,
+        subscription_identifier_available: None,
+        shared_subscription_available: None,
+    };
+}
+
 fn flag(p: PropertyId, v: u8) -> Result<bool, DecodeError> {
     match v {
         0 => Ok(false),
@@ -212,8 +289,15 @@ fn set<T>(slot: &mut Option<T>, p: PropertyId, v: T) -> Result<(), DecodeError> 
 impl Properties {
     /// True when no property is set.
     pub fn is_empty(&self) -> bool {
-        // Field by field: cheaper than building a default value to compare with on hot paths.
-        let Properties {
+        self.0.as_ref().is_none_or(|v| v.is_empty())
+    }
+}
+
+impl PropertyValues {
+    /// True when no property is set.
+    pub fn is_empty(&self) -> bool {
+        // Field by field: cheaper than building a default value to compare with.
+        let PropertyValues {
             payload_format_indicator,
             message_expiry_interval,
             content_type,
@@ -270,7 +354,9 @@ impl Properties {
             && subscription_identifier_available.is_none()
             && shared_subscription_available.is_none()
     }
+}
 
+impl Properties {
     /// Reads a property block (length and properties) when `r` speaks MQTT 5; MQTT 3 packets
     /// have none.
     pub(crate) fn read(r: &mut Reader, ctx: Ctx) -> Result<Properties, DecodeError> {

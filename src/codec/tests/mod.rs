@@ -1,7 +1,7 @@
 //! Codec tests: annotated wire bytes per packet (each citing the rule it checks), and property
 //! tests over arbitrary valid packets.
 
-mod arbitrary;
+pub(crate) mod arbitrary;
 mod fixed_header;
 mod packets;
 mod roundtrip;

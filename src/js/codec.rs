@@ -1,0 +1,193 @@
+//! The codec exports: a streaming parser that writes a tape, and an encoder that reads one.
+
+use wasm_bindgen::prelude::*;
+
+use super::tape::{self, Sink};
+use crate::codec::{decode_packet, DecodeError, Decoder, Frame, ProtocolVersion};
+
+fn version(level: u8) -> Result<ProtocolVersion, String> {
+    ProtocolVersion::from_level(level)
+        .ok_or_else(|| format!("protocolVersion must be 3, 4 or 5, not {level}"))
+}
+
+/// Writes `(key, a, b)` words; bytes are `(address in wasm memory, length)`.
+struct Words<'a>(&'a mut Vec<u32>);
+
+impl Sink for Words<'_> {
+    fn header(&mut self, first_byte: u8, remaining_length: u32) {
+        self.0
+            .extend_from_slice(&[tape::key::HEADER, first_byte.into(), remaining_length]);
+    }
+    fn int(&mut self, key: u32, v: u32) {
+        self.0.extend_from_slice(&[key, v, 0]);
+    }
+    fn bytes(&mut self, key: u32, b: &[u8]) {
+        // wasm32 addresses are 32 bits: the pointer is the offset into linear memory.
+        self.0
+            .extend_from_slice(&[key, b.as_ptr() as usize as u32, b.len() as u32]);
+    }
+}
+
+/// A streaming MQTT parser for JavaScript (wrapped by `Parser` in `wasmqtt.js`).
+// Design: the decoded frames of the last call are kept so the tape's pointers into their bytes
+// stay valid until JavaScript has read them; the next call replaces both.
+#[wasm_bindgen]
+pub struct RawParser {
+    decoder: Decoder,
+    frames: Vec<Frame>,
+    tape: Vec<u32>,
+    error: Option<DecodeError>,
+}
+
+#[wasm_bindgen]
+impl RawParser {
+    /// A parser for protocol level 3, 4 or 5; `max_packet_size` 0 means the protocol's limit.
+    #[wasm_bindgen(constructor)]
+    pub fn new(level: u8, max_packet_size: u32) -> Result<RawParser, String> {
+        let mut decoder = Decoder::new(version(level)?);
+        if max_packet_size > 0 {
+            decoder.set_max_packet_size(max_packet_size as usize);
+        }
+        Ok(RawParser {
+            decoder,
+            frames: Vec::new(),
+            tape: Vec::new(),
+            error: None,
+        })
+    }
+
+    /// Makes room for `n` received bytes in the decoder and returns their address: JavaScript
+    /// writes them there and calls `decode` (one copy, no allocation per call).
+    pub fn input(&mut self, n: u32) -> u32 {
+        // Drop the last call's frames first: while they live, the decoder's buffer is shared
+        // and growing it would copy it to a new allocation.
+        self.frames.clear();
+        self.decoder.append_zeroed(n as usize).as_ptr() as usize as u32
+    }
+
+    /// Decodes every complete packet in the buffer: the number decoded, or -1 on a corrupt
+    /// stream (see `error_message`).
+    pub fn decode(&mut self) -> i32 {
+        self.frames.clear();
+        self.tape.clear();
+        loop {
+            match self.decoder.decode_frame() {
+                Ok(Some(f)) => self.frames.push(f),
+                Ok(None) => break,
+                Err(e) => {
+                    self.error = Some(e);
+                    return -1;
+                }
+            }
+        }
+        self.write_tape();
+        self.frames.len() as i32
+    }
+
+    /// Decodes exactly one whole packet from the `n` bytes JavaScript wrote at the address
+    /// `input(n)` returned, after a `reset`: 1, or -1 (see `error_message`).
+    pub fn decode_one(&mut self, level: u8) -> i32 {
+        self.frames.clear();
+        self.tape.clear();
+        let v = match version(level) {
+            Ok(v) => v,
+            Err(_) => {
+                self.error = Some(DecodeError::UnsupportedProtocolLevel {
+                    level,
+                    rule: "MQTT-3.1.2-2",
+                });
+                return -1;
+            }
+        };
+        let data = self.decoder.take_buffered();
+        let first_byte = data.first().copied().unwrap_or(0);
+        let header_len = 1 + varint_len(&data);
+        match decode_packet(data.clone(), v) {
+            Ok(packet) => {
+                self.frames.push(Frame {
+                    first_byte,
+                    remaining_length: (data.len() - header_len) as u32,
+                    packet,
+                });
+                let mut words = Words(&mut self.tape);
+                tape::walk(&self.frames[0], v, &mut words);
+                1
+            }
+            Err(e) => {
+                self.error = Some(e);
+                -1
+            }
+        }
+    }
+
+    fn write_tape(&mut self) {
+        let v = self.decoder.version();
+        let mut words = Words(&mut self.tape);
+        for f in &self.frames {
+            // A CONNECT carries its own version (the decoder switched to it).
+            let fv = match &f.packet {
+                crate::codec::Packet::Connect(c) => c.protocol,
+                _ => v,
+            };
+            tape::walk(f, fv, &mut words);
+        }
+    }
+
+    /// Address of the tape (`u32` words) in wasm memory.
+    pub fn tape_ptr(&self) -> u32 {
+        self.tape.as_ptr() as usize as u32
+    }
+
+    /// Number of `u32` words in the tape.
+    pub fn tape_len(&self) -> u32 {
+        self.tape.len() as u32
+    }
+
+    /// Why the stream is corrupt.
+    pub fn error_message(&self) -> Option<String> {
+        self.error.as_ref().map(|e| e.to_string())
+    }
+
+    /// The normative statement the input broke, if one applies.
+    pub fn error_rule(&self) -> Option<String> {
+        self.error
+            .as_ref()
+            .and_then(|e| e.rule())
+            .map(str::to_string)
+    }
+
+    /// The MQTT 5 reason code a receiver closes the connection with.
+    pub fn error_reason_code(&self) -> u8 {
+        self.error.as_ref().map_or(0, |e| e.reason_code() as u8)
+    }
+
+    /// The protocol level packets are decoded as (a CONNECT switches it).
+    pub fn level(&self) -> u8 {
+        self.decoder.version().level()
+    }
+
+    /// Forgets buffered bytes and errors.
+    pub fn reset(&mut self) {
+        self.decoder.reset();
+        self.frames.clear();
+        self.tape.clear();
+        self.error = None;
+    }
+}
+
+/// Length of the Remaining Length field of a whole, valid packet.
+fn varint_len(data: &[u8]) -> usize {
+    data.iter()
+        .skip(1)
+        .take(4)
+        .position(|b| b & 0x80 == 0)
+        .map_or(4, |i| i + 1)
+}
+
+/// Encodes the packet described by a byte tape, or throws the reason it would break the spec.
+#[wasm_bindgen]
+pub fn encode_tape(tape_bytes: &[u8], level: u8) -> Result<Vec<u8>, String> {
+    let v = version(level)?;
+    let packet = tape::packet_from_tape(tape_bytes, v).map_err(|e| e.0)?;
+    packet.to_bytes(v).map_err(|e| e.to_string())
+}

@@ -1,0 +1,604 @@
+//! The "tape": how packets cross the wasm boundary without one call per field.
+//!
+//! Decoding, Rust walks each decoded packet and emits `(key, a, b)` triples of `u32` into one
+//! buffer; strings and bytes are `(pointer, length)` into wasm memory, which stays valid until the
+//! next call, and the package's JavaScript builds `mqtt-packet`-shaped objects from it in one loop.
+//! Encoding, JavaScript writes a byte tape (`key: u16`, then a `u32` value, or a `u32` length and
+//! the bytes) that [`packet_from_tape`] turns back into a [`Packet`]; every MQTT rule is then
+//! checked by the codec, never in JavaScript.
+//!
+//! The key numbers are mirrored in `src/js/wasmqtt.js` (the `K` object); the Node tests round-trip
+//! every field through both directions.
+
+use bytes::Bytes;
+
+use crate::codec::{
+    Auth, ByteStr, ConnAck, Connect, Disconnect, Frame, Packet, PacketType, Properties, PropertyId,
+    ProtocolVersion, PubResp, Publish, QoS, ReasonCode, RetainHandling, SubAck, Subscribe,
+    Subscription, SubscriptionOptions, UnsubAck, Unsubscribe, Will,
+};
+
+/// Tape keys.
+#[allow(missing_docs)]
+pub mod key {
+    pub const MESSAGE_ID: u32 = 1;
+    pub const TOPIC: u32 = 2;
+    pub const PAYLOAD: u32 = 3;
+    pub const REASON_CODE: u32 = 4;
+    pub const RETURN_CODE: u32 = 5;
+    pub const SESSION_PRESENT: u32 = 6;
+    pub const GRANTED: u32 = 7;
+    pub const SUB_TOPIC: u32 = 8;
+    /// Options byte of an MQTT 3 subscription (QoS only).
+    pub const SUB_OPTIONS: u32 = 9;
+    /// Options byte of an MQTT 5 subscription (QoS, nl, rap, rh).
+    pub const SUB_OPTIONS_V5: u32 = 11;
+    pub const UNSUB_TOPIC: u32 = 10;
+    pub const PROTOCOL_VERSION: u32 = 12;
+    pub const CLEAN: u32 = 13;
+    pub const KEEPALIVE: u32 = 14;
+    pub const CLIENT_ID: u32 = 15;
+    pub const USERNAME: u32 = 16;
+    pub const PASSWORD: u32 = 17;
+    pub const WILL_TOPIC: u32 = 18;
+    pub const WILL_PAYLOAD: u32 = 19;
+    pub const WILL_QOS: u32 = 20;
+    pub const WILL_RETAIN: u32 = 21;
+    /// Decode only: starts a packet; `a` = first byte, `b` = remaining length.
+    pub const HEADER: u32 = 22;
+    /// Encode only: the packet type (1-15); must come first.
+    pub const CMD: u32 = 23;
+    pub const QOS: u32 = 24;
+    pub const DUP: u32 = 25;
+    pub const RETAIN: u32 = 26;
+    /// `PROP | property id`: a packet property.
+    pub const PROP: u32 = 0x100;
+    /// `WILL_PROP | property id`: a will property.
+    pub const WILL_PROP: u32 = 0x200;
+    /// `PROP | USER_VALUE`: the value of the User Property whose name came just before.
+    pub const USER_VALUE: u32 = 0xFE;
+}
+
+/// Where the decode walk writes.
+pub trait Sink {
+    /// Starts a packet.
+    fn header(&mut self, first_byte: u8, remaining_length: u32);
+    /// An integer field.
+    fn int(&mut self, key: u32, v: u32);
+    /// A string or bytes field.
+    fn bytes(&mut self, key: u32, b: &[u8]);
+}
+
+/// Emits one decoded packet, with the fields `mqtt-packet` would give it for `v`.
+pub fn walk(frame: &Frame, v: ProtocolVersion, s: &mut impl Sink) {
+    use key::*;
+    s.header(frame.first_byte, frame.remaining_length);
+    let v5 = v.is_v5();
+    match &frame.packet {
+        Packet::Connect(c) => {
+            s.int(PROTOCOL_VERSION, c.protocol.level().into());
+            s.int(CLEAN, c.clean_start.into());
+            s.int(KEEPALIVE, c.keep_alive.into());
+            props(&c.properties, PROP, s);
+            s.bytes(CLIENT_ID, c.client_id.as_bytes());
+            if let Some(w) = &c.will {
+                s.int(WILL_QOS, w.qos as u32);
+                s.int(WILL_RETAIN, w.retain.into());
+                props(&w.properties, WILL_PROP, s);
+                s.bytes(WILL_TOPIC, w.topic.as_bytes());
+                s.bytes(WILL_PAYLOAD, &w.payload);
+            }
+            if let Some(u) = &c.username {
+                s.bytes(USERNAME, u.as_bytes());
+            }
+            if let Some(p) = &c.password {
+                s.bytes(PASSWORD, p);
+            }
+        }
+        Packet::ConnAck(c) => {
+            s.int(SESSION_PRESENT, c.session_present.into());
+            match c.reason_code.to_wire_code(PacketType::ConnAck, v) {
+                code if v5 => s.int(REASON_CODE, code),
+                code => s.int(RETURN_CODE, code),
+            }
+            props(&c.properties, PROP, s);
+        }
+        Packet::Publish(p) => {
+            s.bytes(TOPIC, p.topic.as_bytes());
+            if p.qos != QoS::AtMostOnce {
+                s.int(MESSAGE_ID, p.packet_id.into());
+            }
+            props(&p.properties, PROP, s);
+            s.bytes(PAYLOAD, &p.payload);
+        }
+        Packet::PubAck(r) | Packet::PubRec(r) | Packet::PubRel(r) | Packet::PubComp(r) => {
+            s.int(MESSAGE_ID, r.packet_id.into());
+            if v5 {
+                s.int(REASON_CODE, r.reason_code as u32);
+                props(&r.properties, PROP, s);
+            }
+        }
+        Packet::Subscribe(sub) => {
+            s.int(MESSAGE_ID, sub.packet_id.into());
+            props(&sub.properties, PROP, s);
+            for x in &sub.subscriptions {
+                s.bytes(SUB_TOPIC, x.filter.as_bytes());
+                let o = x.options;
+                let byte = o.qos as u32
+                    | (u32::from(o.no_local) << 2)
+                    | (u32::from(o.retain_as_published) << 3)
+                    | ((o.retain_handling as u32) << 4);
+                s.int(if v5 { SUB_OPTIONS_V5 } else { SUB_OPTIONS }, byte);
+            }
+        }
+        Packet::SubAck(a) => {
+            s.int(MESSAGE_ID, a.packet_id.into());
+            props(&a.properties, PROP, s);
+            for c in &a.reason_codes {
+                s.int(GRANTED, c.to_wire_code(PacketType::SubAck, v));
+            }
+        }
+        Packet::Unsubscribe(u) => {
+            s.int(MESSAGE_ID, u.packet_id.into());
+            props(&u.properties, PROP, s);
+            for f in &u.filters {
+                s.bytes(UNSUB_TOPIC, f.as_bytes());
+            }
+        }
+        Packet::UnsubAck(a) => {
+            s.int(MESSAGE_ID, a.packet_id.into());
+            props(&a.properties, PROP, s);
+            for c in &a.reason_codes {
+                s.int(GRANTED, *c as u32);
+            }
+        }
+        Packet::PingReq | Packet::PingResp => {}
+        Packet::Disconnect(d) => {
+            if v5 {
+                s.int(REASON_CODE, d.reason_code as u32);
+                props(&d.properties, PROP, s);
+            }
+        }
+        Packet::Auth(a) => {
+            s.int(REASON_CODE, a.reason_code as u32);
+            props(&a.properties, PROP, s);
+        }
+    }
+}
+
+impl ReasonCode {
+    /// The byte on the wire for a CONNACK/SUBACK of `v` (decoded packets always have one).
+    fn to_wire_code(self, t: PacketType, v: ProtocolVersion) -> u32 {
+        self.to_wire(t, v).unwrap_or(self as u8).into()
+    }
+}
+
+/// Emits every property that is set, keyed `base | id`.
+pub fn props(p: &Properties, base: u32, s: &mut impl Sink) {
+    use PropertyId::*;
+    let k = |id: PropertyId| base | id as u32;
+    macro_rules! int {
+        ($f:expr, $id:expr) => {
+            if let Some(x) = $f {
+                s.int(k($id), x.into());
+            }
+        };
+    }
+    macro_rules! bytes {
+        ($f:expr, $id:expr) => {
+            if let Some(x) = &$f {
+                s.bytes(k($id), x.as_ref());
+            }
+        };
+    }
+    int!(p.payload_format_indicator, PayloadFormatIndicator);
+    int!(p.message_expiry_interval, MessageExpiryInterval);
+    bytes!(p.content_type, ContentType);
+    bytes!(p.response_topic, ResponseTopic);
+    bytes!(p.correlation_data, CorrelationData);
+    for &id in &p.subscription_identifiers {
+        s.int(k(SubscriptionIdentifier), id);
+    }
+    int!(p.session_expiry_interval, SessionExpiryInterval);
+    bytes!(p.assigned_client_identifier, AssignedClientIdentifier);
+    int!(p.server_keep_alive, ServerKeepAlive);
+    bytes!(p.authentication_method, AuthenticationMethod);
+    bytes!(p.authentication_data, AuthenticationData);
+    int!(p.request_problem_information, RequestProblemInformation);
+    int!(p.will_delay_interval, WillDelayInterval);
+    int!(p.request_response_information, RequestResponseInformation);
+    bytes!(p.response_information, ResponseInformation);
+    bytes!(p.server_reference, ServerReference);
+    bytes!(p.reason_string, ReasonString);
+    int!(p.receive_maximum, ReceiveMaximum);
+    int!(p.topic_alias_maximum, TopicAliasMaximum);
+    int!(p.topic_alias, TopicAlias);
+    int!(p.maximum_qos.map(|q| q as u8), MaximumQoS);
+    int!(p.retain_available, RetainAvailable);
+    for (name, value) in &p.user_properties {
+        s.bytes(k(UserProperty), name.as_bytes());
+        s.bytes(base | key::USER_VALUE, value.as_bytes());
+    }
+    int!(p.maximum_packet_size, MaximumPacketSize);
+    int!(
+        p.wildcard_subscription_available,
+        WildcardSubscriptionAvailable
+    );
+    int!(
+        p.subscription_identifier_available,
+        SubscriptionIdentifierAvailable
+    );
+    int!(p.shared_subscription_available, SharedSubscriptionAvailable);
+}
+
+/// Why a byte tape from JavaScript is not a packet description. (MQTT rules are the codec's:
+/// these are shape errors, such as a field the packet type does not have.)
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TapeError(pub String);
+
+/// One value read from a byte tape.
+enum Val {
+    Int(u32),
+    Bytes(Bytes),
+}
+
+fn is_bytes_key(k: u32) -> bool {
+    use key::*;
+    match k {
+        TOPIC | PAYLOAD | SUB_TOPIC | UNSUB_TOPIC | CLIENT_ID | USERNAME | PASSWORD
+        | WILL_TOPIC | WILL_PAYLOAD => true,
+        _ if k & 0xFF == USER_VALUE => true,
+        _ if k & (PROP | WILL_PROP) != 0 => matches!(
+            PropertyId::from_u32(k & 0xFF),
+            Some(
+                PropertyId::ContentType
+                    | PropertyId::ResponseTopic
+                    | PropertyId::CorrelationData
+                    | PropertyId::AssignedClientIdentifier
+                    | PropertyId::AuthenticationMethod
+                    | PropertyId::AuthenticationData
+                    | PropertyId::ResponseInformation
+                    | PropertyId::ServerReference
+                    | PropertyId::ReasonString
+                    | PropertyId::UserProperty
+            )
+        ),
+        _ => false,
+    }
+}
+
+struct TapeReader<'a> {
+    tape: &'a [u8],
+    pos: usize,
+}
+
+impl TapeReader<'_> {
+    fn u16(&mut self) -> Result<u16, TapeError> {
+        let b = self
+            .tape
+            .get(self.pos..self.pos + 2)
+            .ok_or_else(truncated)?;
+        self.pos += 2;
+        Ok(u16::from_le_bytes([b[0], b[1]]))
+    }
+    fn u32(&mut self) -> Result<u32, TapeError> {
+        let b = self
+            .tape
+            .get(self.pos..self.pos + 4)
+            .ok_or_else(truncated)?;
+        self.pos += 4;
+        Ok(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+    }
+    fn next(&mut self) -> Result<Option<(u32, Val)>, TapeError> {
+        if self.pos >= self.tape.len() {
+            return Ok(None);
+        }
+        let k = u32::from(self.u16()?);
+        let v = if is_bytes_key(k) {
+            let n = self.u32()? as usize;
+            let b = self
+                .tape
+                .get(self.pos..self.pos + n)
+                .ok_or_else(truncated)?;
+            self.pos += n;
+            Val::Bytes(Bytes::copy_from_slice(b))
+        } else {
+            Val::Int(self.u32()?)
+        };
+        Ok(Some((k, v)))
+    }
+}
+
+fn truncated() -> TapeError {
+    TapeError("truncated packet tape".into())
+}
+
+fn string(b: Bytes, field: &str) -> Result<ByteStr, TapeError> {
+    // JavaScript strings arrive through TextEncoder, so this only fails on a wrapper bug.
+    String::from_utf8(b.to_vec())
+        .map(ByteStr::from)
+        .map_err(|_| TapeError(format!("{field} is not valid UTF-8")))
+}
+
+fn qos(v: u32, field: &str) -> Result<QoS, TapeError> {
+    u8::try_from(v)
+        .ok()
+        .and_then(QoS::from_u8)
+        .ok_or_else(|| TapeError(format!("{field} must be 0, 1 or 2, not {v}")))
+}
+
+fn reason(v: u32) -> Result<ReasonCode, TapeError> {
+    u8::try_from(v)
+        .ok()
+        .and_then(ReasonCode::from_u8)
+        .ok_or_else(|| TapeError(format!("{v} is not an MQTT reason code")))
+}
+
+fn set_property(
+    p: &mut Properties,
+    id: u32,
+    v: Val,
+    pending_user: &mut Option<ByteStr>,
+) -> Result<(), TapeError> {
+    use PropertyId::*;
+    let Some(pid) = PropertyId::from_u32(id) else {
+        if id == key::USER_VALUE {
+            let name = pending_user
+                .take()
+                .ok_or_else(|| TapeError("user property value without a name".into()))?;
+            let Val::Bytes(b) = v else {
+                return Err(truncated());
+            };
+            p.user_properties
+                .push((name, string(b, "user property value")?));
+            return Ok(());
+        }
+        return Err(TapeError(format!("unknown property {id}")));
+    };
+    let name = pid.name();
+    let int = |v: &Val| match v {
+        Val::Int(i) => Ok(*i),
+        Val::Bytes(_) => Err(TapeError(format!("{name} must be a number"))),
+    };
+    let u16v = |v: &Val| {
+        int(v).and_then(|i| {
+            u16::try_from(i)
+                .map_err(|_| TapeError(format!("{name} must be at most 65535, not {i}")))
+        })
+    };
+    let flag = |v: &Val| int(v).map(|i| i != 0);
+    let bytes = |v: Val| match v {
+        Val::Bytes(b) => Ok(b),
+        Val::Int(_) => Err(TapeError(format!("{name} must be a string or bytes"))),
+    };
+    match pid {
+        PayloadFormatIndicator => p.payload_format_indicator = Some(flag(&v)?),
+        MessageExpiryInterval => p.message_expiry_interval = Some(int(&v)?),
+        ContentType => p.content_type = Some(string(bytes(v)?, name)?),
+        ResponseTopic => p.response_topic = Some(string(bytes(v)?, name)?),
+        CorrelationData => p.correlation_data = Some(bytes(v)?),
+        SubscriptionIdentifier => p.subscription_identifiers.push(int(&v)?),
+        SessionExpiryInterval => p.session_expiry_interval = Some(int(&v)?),
+        AssignedClientIdentifier => p.assigned_client_identifier = Some(string(bytes(v)?, name)?),
+        ServerKeepAlive => p.server_keep_alive = Some(u16v(&v)?),
+        AuthenticationMethod => p.authentication_method = Some(string(bytes(v)?, name)?),
+        AuthenticationData => p.authentication_data = Some(bytes(v)?),
+        RequestProblemInformation => p.request_problem_information = Some(flag(&v)?),
+        WillDelayInterval => p.will_delay_interval = Some(int(&v)?),
+        RequestResponseInformation => p.request_response_information = Some(flag(&v)?),
+        ResponseInformation => p.response_information = Some(string(bytes(v)?, name)?),
+        ServerReference => p.server_reference = Some(string(bytes(v)?, name)?),
+        ReasonString => p.reason_string = Some(string(bytes(v)?, name)?),
+        ReceiveMaximum => p.receive_maximum = Some(u16v(&v)?),
+        TopicAliasMaximum => p.topic_alias_maximum = Some(u16v(&v)?),
+        TopicAlias => p.topic_alias = Some(u16v(&v)?),
+        MaximumQoS => p.maximum_qos = Some(qos(int(&v)?, name)?),
+        RetainAvailable => p.retain_available = Some(flag(&v)?),
+        UserProperty => *pending_user = Some(string(bytes(v)?, "user property name")?),
+        MaximumPacketSize => p.maximum_packet_size = Some(int(&v)?),
+        WildcardSubscriptionAvailable => p.wildcard_subscription_available = Some(flag(&v)?),
+        SubscriptionIdentifierAvailable => p.subscription_identifier_available = Some(flag(&v)?),
+        SharedSubscriptionAvailable => p.shared_subscription_available = Some(flag(&v)?),
+    }
+    Ok(())
+}
+
+/// Builds a packet from a byte tape written by the package's JavaScript.
+pub fn packet_from_tape(tape: &[u8], v: ProtocolVersion) -> Result<Packet, TapeError> {
+    use key::*;
+    let mut r = TapeReader { tape, pos: 0 };
+    let cmd = match r.next()? {
+        Some((CMD, Val::Int(c))) => u8::try_from(c).ok().and_then(|c| PacketType::from_u8(c)),
+        _ => None,
+    }
+    .ok_or_else(|| TapeError("the tape must start with the packet type".into()))?;
+
+    let mut props = Properties::default();
+    let mut will_props = Properties::default();
+    let (mut pending, mut will_pending) = (None, None);
+    let mut ints = [None::<u32>; 27];
+    let mut blobs: [Option<Bytes>; 27] = Default::default();
+    let mut granted = Vec::new();
+    let mut subs: Vec<Subscription> = Vec::new();
+    let mut unsubs = Vec::new();
+    while let Some((k, val)) = r.next()? {
+        match k {
+            _ if k & PROP != 0 => set_property(&mut props, k & 0xFF, val, &mut pending)?,
+            _ if k & WILL_PROP != 0 => {
+                set_property(&mut will_props, k & 0xFF, val, &mut will_pending)?
+            }
+            GRANTED => match val {
+                Val::Int(c) => granted.push(c),
+                Val::Bytes(_) => return Err(truncated()),
+            },
+            SUB_TOPIC => {
+                let Val::Bytes(b) = val else {
+                    return Err(truncated());
+                };
+                subs.push(Subscription::new(
+                    string(b, "subscription topic")?,
+                    QoS::AtMostOnce,
+                ));
+            }
+            SUB_OPTIONS | SUB_OPTIONS_V5 => {
+                let (Val::Int(o), Some(last)) = (val, subs.last_mut()) else {
+                    return Err(TapeError("subscription options without a topic".into()));
+                };
+                last.options = SubscriptionOptions {
+                    qos: qos(o & 0b11, "subscription qos")?,
+                    no_local: o & 0b100 != 0,
+                    retain_as_published: o & 0b1000 != 0,
+                    retain_handling: match (o >> 4) & 0b11 {
+                        0 => RetainHandling::SendAtSubscribe,
+                        1 => RetainHandling::SendIfNew,
+                        2 => RetainHandling::DoNotSend,
+                        _ => {
+                            return Err(TapeError("retain handling (rh) must be 0, 1 or 2".into()))
+                        }
+                    },
+                };
+            }
+            UNSUB_TOPIC => {
+                let Val::Bytes(b) = val else {
+                    return Err(truncated());
+                };
+                unsubs.push(string(b, "unsubscription topic")?);
+            }
+            k if (k as usize) < ints.len() => match val {
+                Val::Int(i) => ints[k as usize] = Some(i),
+                Val::Bytes(b) => blobs[k as usize] = Some(b),
+            },
+            _ => return Err(TapeError(format!("unknown tape key {k}"))),
+        }
+    }
+    let int = |k: u32| ints[k as usize];
+    let mut blob = |k: u32| blobs[k as usize].take();
+    let packet_id = || -> Result<u16, TapeError> {
+        let id = int(MESSAGE_ID).unwrap_or(0);
+        u16::try_from(id)
+            .map_err(|_| TapeError(format!("messageId must be at most 65535, not {id}")))
+    };
+    let reason_code = || {
+        int(REASON_CODE)
+            .map(reason)
+            .transpose()
+            .map(Option::unwrap_or_default)
+    };
+    Ok(match cmd {
+        PacketType::Connect => {
+            let level = int(PROTOCOL_VERSION).unwrap_or(v.level() as u32);
+            let protocol = u8::try_from(level)
+                .ok()
+                .and_then(ProtocolVersion::from_level)
+                .ok_or_else(|| {
+                    TapeError(format!("protocolVersion must be 3, 4 or 5, not {level}"))
+                })?;
+            let will = match blob(WILL_TOPIC) {
+                Some(t) => Some(Will {
+                    topic: string(t, "will topic")?,
+                    payload: blob(WILL_PAYLOAD).unwrap_or_default(),
+                    qos: qos(int(WILL_QOS).unwrap_or(0), "will qos")?,
+                    retain: int(WILL_RETAIN).unwrap_or(0) != 0,
+                    properties: will_props,
+                }),
+                None => None,
+            };
+            Packet::Connect(Box::new(Connect {
+                protocol,
+                clean_start: int(CLEAN).unwrap_or(1) != 0,
+                keep_alive: u16::try_from(int(KEEPALIVE).unwrap_or(0))
+                    .map_err(|_| TapeError("keepalive must be at most 65535".into()))?,
+                client_id: blob(CLIENT_ID)
+                    .map(|b| string(b, "clientId"))
+                    .transpose()?
+                    .unwrap_or_default(),
+                will,
+                username: blob(USERNAME).map(|b| string(b, "username")).transpose()?,
+                password: blob(PASSWORD),
+                properties: props,
+            }))
+        }
+        PacketType::ConnAck => {
+            let code = match (int(REASON_CODE), int(RETURN_CODE)) {
+                (Some(c), _) if v.is_v5() => reason(c)?,
+                (_, Some(c)) | (Some(c), _) => {
+                    ReasonCode::from_wire(c as u8, PacketType::ConnAck, v).ok_or_else(|| {
+                        TapeError(format!(
+                            "{c} is not a CONNACK return code for this protocol version"
+                        ))
+                    })?
+                }
+                (None, None) => ReasonCode::Success,
+            };
+            Packet::ConnAck(ConnAck {
+                session_present: int(SESSION_PRESENT).unwrap_or(0) != 0,
+                reason_code: code,
+                properties: props,
+            })
+        }
+        PacketType::Publish => Packet::Publish(Publish {
+            dup: int(DUP).unwrap_or(0) != 0,
+            qos: qos(int(QOS).unwrap_or(0), "qos")?,
+            retain: int(RETAIN).unwrap_or(0) != 0,
+            topic: blob(TOPIC)
+                .map(|b| string(b, "topic"))
+                .transpose()?
+                .unwrap_or_default(),
+            packet_id: packet_id()?,
+            payload: blob(PAYLOAD).unwrap_or_default(),
+            properties: props,
+        }),
+        PacketType::PubAck | PacketType::PubRec | PacketType::PubRel | PacketType::PubComp => {
+            let r = PubResp {
+                packet_id: packet_id()?,
+                reason_code: reason_code()?,
+                properties: props,
+            };
+            match cmd {
+                PacketType::PubAck => Packet::PubAck(r),
+                PacketType::PubRec => Packet::PubRec(r),
+                PacketType::PubRel => Packet::PubRel(r),
+                _ => Packet::PubComp(r),
+            }
+        }
+        PacketType::Subscribe => Packet::Subscribe(Subscribe {
+            packet_id: packet_id()?,
+            subscriptions: subs,
+            properties: props,
+        }),
+        PacketType::SubAck => Packet::SubAck(SubAck {
+            packet_id: packet_id()?,
+            reason_codes: granted
+                .into_iter()
+                .map(|c| {
+                    ReasonCode::from_wire(c as u8, PacketType::SubAck, v).ok_or_else(|| {
+                        TapeError(format!(
+                            "{c} is not a SUBACK code for this protocol version"
+                        ))
+                    })
+                })
+                .collect::<Result<_, _>>()?,
+            properties: props,
+        }),
+        PacketType::Unsubscribe => Packet::Unsubscribe(Unsubscribe {
+            packet_id: packet_id()?,
+            filters: unsubs,
+            properties: props,
+        }),
+        PacketType::UnsubAck => Packet::UnsubAck(UnsubAck {
+            packet_id: packet_id()?,
+            reason_codes: granted.into_iter().map(reason).collect::<Result<_, _>>()?,
+            properties: props,
+        }),
+        PacketType::PingReq => Packet::PingReq,
+        PacketType::PingResp => Packet::PingResp,
+        PacketType::Disconnect => Packet::Disconnect(Disconnect {
+            reason_code: reason_code()?,
+            properties: props,
+        }),
+        PacketType::Auth => Packet::Auth(Auth {
+            reason_code: reason_code()?,
+            properties: props,
+        }),
+    })
+}
