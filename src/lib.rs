@@ -12,3 +12,6 @@ pub mod codec;
 
 #[cfg(any(feature = "js", test))]
 pub mod js;
+
+#[cfg(all(target_arch = "wasm32", feature = "ui"))]
+pub mod ui;

@@ -29,6 +29,7 @@ impl ByteStr {
     }
 
     /// Validates `b` as an MQTT UTF-8 string (well-formed, no U+0000).
+    #[inline]
     pub(crate) fn from_utf8_bytes(b: Bytes) -> Result<Self, Utf8Problem> {
         if std::str::from_utf8(&b).is_err() {
             return Err(Utf8Problem::Invalid);
@@ -40,6 +41,7 @@ impl ByteStr {
     }
 
     /// The string.
+    #[inline]
     #[allow(unsafe_code)]
     pub fn as_str(&self) -> &str {
         // SAFETY: every constructor takes a Rust string or bytes that passed `str::from_utf8`,

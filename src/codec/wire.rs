@@ -6,6 +6,7 @@ use bytes::{BufMut, Bytes};
 use super::{ByteStr, DecodeError, EncodeError, ProtocolVersion};
 
 /// Number of bytes the shortest variable byte integer encoding of `v` takes [MQTT-1.5.5-1].
+#[inline]
 pub(crate) fn varint_len(v: u32) -> usize {
     match v {
         0..=127 => 1,
@@ -16,6 +17,7 @@ pub(crate) fn varint_len(v: u32) -> usize {
 }
 
 /// Writes the shortest variable byte integer encoding of `v` (at most 268,435,455).
+#[inline]
 pub(crate) fn put_varint(out: &mut Vec<u8>, mut v: u32) {
     loop {
         let mut byte = (v & 0x7f) as u8;
@@ -40,6 +42,7 @@ pub(crate) enum VarInt {
 
 /// Reads a variable byte integer: at most four bytes [MQTT-1.5.5-1 in 5.0, 2.2.3 in 3.1.1], and
 /// (in 5.0, where it is normative) the shortest encoding.
+#[inline]
 pub(crate) fn read_varint(buf: &[u8], v: ProtocolVersion) -> Result<VarInt, DecodeError> {
     let mut value: u32 = 0;
     for (i, &b) in buf.iter().enumerate().take(4) {
@@ -70,6 +73,7 @@ pub(crate) struct Reader {
 }
 
 impl Reader {
+    #[inline]
     pub(crate) fn new(buf: Bytes, version: ProtocolVersion) -> Self {
         Reader {
             buf,
@@ -78,14 +82,17 @@ impl Reader {
         }
     }
 
+    #[inline]
     pub(crate) fn remaining(&self) -> usize {
         self.buf.len() - self.pos
     }
 
+    #[inline]
     pub(crate) fn is_empty(&self) -> bool {
         self.remaining() == 0
     }
 
+    #[inline]
     fn need(&self, n: usize, what: &'static str) -> Result<(), DecodeError> {
         if self.remaining() < n {
             Err(DecodeError::Truncated { what })
@@ -94,6 +101,7 @@ impl Reader {
         }
     }
 
+    #[inline]
     pub(crate) fn u8(&mut self, what: &'static str) -> Result<u8, DecodeError> {
         self.need(1, what)?;
         let b = self.buf[self.pos];
@@ -101,6 +109,7 @@ impl Reader {
         Ok(b)
     }
 
+    #[inline]
     pub(crate) fn u16(&mut self, what: &'static str) -> Result<u16, DecodeError> {
         self.need(2, what)?;
         let v = u16::from_be_bytes([self.buf[self.pos], self.buf[self.pos + 1]]);
@@ -116,6 +125,7 @@ impl Reader {
         Ok(v)
     }
 
+    #[inline]
     pub(crate) fn varint(&mut self, what: &'static str) -> Result<u32, DecodeError> {
         match read_varint(&self.buf[self.pos..], self.version)? {
             VarInt::Done(v, n) => {
@@ -127,6 +137,7 @@ impl Reader {
     }
 
     /// The next `n` bytes, zero-copy.
+    #[inline]
     pub(crate) fn take(&mut self, n: usize, what: &'static str) -> Result<Bytes, DecodeError> {
         self.need(n, what)?;
         let b = self.buf.slice(self.pos..self.pos + n);
@@ -135,6 +146,7 @@ impl Reader {
     }
 
     /// Everything left in the packet, zero-copy.
+    #[inline]
     pub(crate) fn rest(&mut self) -> Bytes {
         let b = self.buf.slice(self.pos..);
         self.pos = self.buf.len();
@@ -148,6 +160,7 @@ impl Reader {
     }
 
     /// Binary Data: a two-byte length and that many bytes.
+    #[inline]
     pub(crate) fn binary(&mut self, what: &'static str) -> Result<Bytes, DecodeError> {
         let n = self.u16(what)? as usize;
         self.take(n, what)
@@ -155,6 +168,7 @@ impl Reader {
 
     /// A UTF-8 Encoded String: well-formed UTF-8 without U+0000
     /// [MQTT-1.5.3-1, -2] / [MQTT-1.5.4-1, -2]. A BOM is kept as U+FEFF [MQTT-1.5.3-3].
+    #[inline]
     pub(crate) fn utf8(&mut self, what: &'static str) -> Result<ByteStr, DecodeError> {
         let raw = self.binary(what)?;
         ByteStr::from_utf8_bytes(raw).map_err(|e| match e {
@@ -170,6 +184,7 @@ impl Reader {
     }
 
     /// Fails when bytes are left after the last field of a packet.
+    #[inline]
     pub(crate) fn finish(&self, packet: super::PacketType) -> Result<(), DecodeError> {
         if self.is_empty() {
             Ok(())
@@ -184,6 +199,7 @@ impl Reader {
 
 /// Size of a length-prefixed string or binary field, or an error naming `field` when it exceeds
 /// 65,535 bytes.
+#[inline]
 pub(crate) fn field_len(len: usize, field: &'static str) -> Result<usize, EncodeError> {
     if len > u16::MAX as usize {
         Err(EncodeError::FieldTooLong { field, len })
@@ -193,6 +209,7 @@ pub(crate) fn field_len(len: usize, field: &'static str) -> Result<usize, Encode
 }
 
 /// Size of a UTF-8 string field, refusing U+0000 [MQTT-1.5.4-2] and over-long strings.
+#[inline]
 pub(crate) fn str_len(s: &str, field: &'static str) -> Result<usize, EncodeError> {
     if s.as_bytes().contains(&0) {
         return Err(EncodeError::NullCharacter { field });
@@ -200,11 +217,13 @@ pub(crate) fn str_len(s: &str, field: &'static str) -> Result<usize, EncodeError
     field_len(s.len(), field)
 }
 
+#[inline]
 pub(crate) fn put_binary(out: &mut Vec<u8>, b: &[u8]) {
     out.put_u16(b.len() as u16);
     out.put_slice(b);
 }
 
+#[inline]
 pub(crate) fn put_str(out: &mut Vec<u8>, s: &str) {
     put_binary(out, s.as_bytes());
 }

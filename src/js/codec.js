@@ -5,7 +5,7 @@
 // Encoding goes the other way: objects become a byte tape that Rust reads, checks against the
 // specification and encodes. The key numbers mirror `src/js/tape.rs`.
 
-import { RawParser, encode_tape } from './wasmqtt_core.js';
+import { RawParser, RawEncoder } from './wasmqtt_core.js';
 import { wasmMemory } from './runtime.js';
 
 export const K = {
@@ -242,20 +242,38 @@ export function decodePacket(bytes, protocolVersion = 4) {
 
 const utf8enc = new TextEncoder();
 
-/** Writes the byte tape `encode_tape` reads: u16 key, then a u32, or a u32 length and bytes. */
+/**
+ * Writes the byte tape `RawEncoder` reads straight into wasm memory: u16 key, then a u32, or a
+ * u32 length and the bytes. The tape grows through `RawEncoder.tape` when a field needs room.
+ */
 class TapeWriter {
   constructor() {
-    this.buf = new Uint8Array(1024);
-    this.view = new DataView(this.buf.buffer);
+    this.enc = null;
+    this.base = 0;
+    this.cap = 0;
     this.pos = 0;
+    this.mem = null;
+    this.dv = null;
+  }
+
+  begin() {
+    this.enc ??= new RawEncoder();
+    this.pos = 0;
+    this.grow(Math.max(this.cap, 512));
+  }
+
+  grow(cap) {
+    this.base = this.enc.tape(cap);
+    this.cap = cap;
+    views();
+    if (this.mem !== memBuffer) {
+      this.mem = memBuffer;
+      this.dv = new DataView(memBuffer);
+    }
   }
 
   reserve(n) {
-    if (this.pos + n <= this.buf.length) return;
-    const next = new Uint8Array(Math.max(this.buf.length * 2, this.pos + n));
-    next.set(this.buf.subarray(0, this.pos));
-    this.buf = next;
-    this.view = new DataView(next.buffer);
+    if (this.pos + n > this.cap) this.grow(Math.max(this.cap * 2, this.pos + n));
   }
 
   int(key, value, what) {
@@ -264,30 +282,33 @@ class TapeWriter {
       throw new TypeError(`${what} must be a non-negative integer, not ${value}`);
     }
     this.reserve(6);
-    this.view.setUint16(this.pos, key, true);
-    this.view.setUint32(this.pos + 2, value, true);
+    const at = this.base + this.pos;
+    this.dv.setUint16(at, key, true);
+    this.dv.setUint32(at + 2, value, true);
     this.pos += 6;
   }
 
   bytes(key, value, what) {
     if (typeof value === 'string') {
       this.reserve(6 + value.length * 3);
-      const { written } = utf8enc.encodeInto(value, this.buf.subarray(this.pos + 6));
-      this.view.setUint16(this.pos, key, true);
-      this.view.setUint32(this.pos + 2, written, true);
+      const at = this.base + this.pos;
+      const { written } = utf8enc.encodeInto(value, u8.subarray(at + 6, this.base + this.cap));
+      this.dv.setUint16(at, key, true);
+      this.dv.setUint32(at + 2, written, true);
       this.pos += 6 + written;
       return;
     }
-    if (value === undefined || value === null) value = new Uint8Array(0);
+    if (value === undefined || value === null) value = EMPTY;
     else if (!(value instanceof Uint8Array)) {
       if (value instanceof ArrayBuffer) value = new Uint8Array(value);
       else if (ArrayBuffer.isView(value)) value = new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
       else throw new TypeError(`${what} must be a string or a Uint8Array`);
     }
     this.reserve(6 + value.length);
-    this.view.setUint16(this.pos, key, true);
-    this.view.setUint32(this.pos + 2, value.length, true);
-    this.buf.set(value, this.pos + 6);
+    const at = this.base + this.pos;
+    this.dv.setUint16(at, key, true);
+    this.dv.setUint32(at + 2, value.length, true);
+    u8.set(value, at + 6);
     this.pos += 6 + value.length;
   }
 
@@ -327,24 +348,25 @@ class TapeWriter {
   }
 }
 
+const EMPTY = new Uint8Array(0);
 const tw = new TapeWriter();
 
 function optionalInt(key, value, what) {
   if (value !== undefined && value !== null) tw.int(key, value, what);
 }
 
-/** Writes `packet` (an mqtt-packet-shaped object) to the shared tape writer. */
+/** Writes `packet` (an mqtt-packet-shaped object) as a tape in wasm memory; returns its length. */
 export function writePacketTape(packet) {
   if (packet === null || typeof packet !== 'object') throw new TypeError('packet must be an object');
   const type = CMD_CODES[packet.cmd];
   if (type === undefined) throw new TypeError(`unknown packet cmd ${JSON.stringify(packet.cmd)}`);
-  tw.pos = 0;
+  tw.begin();
   tw.int(K.CMD, type, 'cmd');
   const p = packet;
   switch (p.cmd) {
     case 'connect':
       optionalInt(K.PROTOCOL_VERSION, p.protocolVersion, 'protocolVersion');
-      tw.int(K.CLEAN, !!p.clean, 'clean');
+      tw.int(K.CLEAN, p.clean ?? true, 'clean');
       tw.int(K.KEEPALIVE, p.keepalive ?? 0, 'keepalive');
       tw.props(K.PROP, p.properties);
       tw.str(K.CLIENT_ID, p.clientId ?? '', 'clientId');
@@ -399,18 +421,37 @@ export function writePacketTape(packet) {
       optionalInt(K.REASON_CODE, p.reasonCode, 'reasonCode');
       tw.props(K.PROP, p.properties);
   }
-  return tw.buf.subarray(0, tw.pos);
+  return tw.pos;
 }
 
 /**
  * Encodes an mqtt-packet-shaped object. Throws TypeError for a wrongly shaped object and
  * MqttCodecError for a packet the specification does not allow.
  */
-export function encodePacket(packet, protocolVersion = 4) {
-  const tape = writePacketTape(packet);
-  try {
-    return encode_tape(tape, level(protocolVersion));
-  } catch (e) {
-    throw typeof e === 'string' ? new MqttCodecError(e) : e;
+// Small results are carved out of a shared 64 KiB pool, as Node's Buffer does: allocating an
+// ArrayBuffer per packet costs more than encoding it. A slice is never handed out twice.
+const POOL_SIZE = 64 * 1024;
+let pool = new Uint8Array(0);
+let poolUsed = 0;
+
+export function copyOut(at, n) {
+  if (n > POOL_SIZE / 8) return u8.slice(at, at + n);
+  if (poolUsed + n > pool.length) {
+    pool = new Uint8Array(POOL_SIZE);
+    poolUsed = 0;
   }
+  const out = pool.subarray(poolUsed, poolUsed + n);
+  out.set(u8.subarray(at, at + n));
+  poolUsed += (n + 7) & ~7;
+  return out;
+}
+
+export function encodePacket(packet, protocolVersion = 4) {
+  const v = level(protocolVersion);
+  const len = writePacketTape(packet);
+  const enc = tw.enc;
+  const n = enc.encode(v, len);
+  if (n < 0) throw new MqttCodecError(enc.error_message());
+  views();
+  return copyOut(enc.out_ptr(), n);
 }

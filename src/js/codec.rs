@@ -14,13 +14,16 @@ fn version(level: u8) -> Result<ProtocolVersion, String> {
 struct Words<'a>(&'a mut Vec<u32>);
 
 impl Sink for Words<'_> {
+    #[inline]
     fn header(&mut self, first_byte: u8, remaining_length: u32) {
         self.0
             .extend_from_slice(&[tape::key::HEADER, first_byte.into(), remaining_length]);
     }
+    #[inline]
     fn int(&mut self, key: u32, v: u32) {
         self.0.extend_from_slice(&[key, v, 0]);
     }
+    #[inline]
     fn bytes(&mut self, key: u32, b: &[u8]) {
         // wasm32 addresses are 32 bits: the pointer is the offset into linear memory.
         self.0
@@ -184,10 +187,70 @@ fn varint_len(data: &[u8]) -> usize {
         .map_or(4, |i| i + 1)
 }
 
-/// Encodes the packet described by a byte tape, or throws the reason it would break the spec.
+/// The encoder for JavaScript (wrapped by `encodePacket` in `codec.js`).
+// Design: JavaScript writes the packet's tape straight into `tape` (one copy), strings and
+// payloads become slices of it, and the packet is encoded into `out`, which JavaScript copies
+// out once. Both buffers are reused, so encoding allocates nothing per call.
 #[wasm_bindgen]
-pub fn encode_tape(tape_bytes: &[u8], level: u8) -> Result<Vec<u8>, String> {
-    let v = version(level)?;
-    let packet = tape::packet_from_tape(tape_bytes, v).map_err(|e| e.0)?;
-    packet.to_bytes(v).map_err(|e| e.to_string())
+pub struct RawEncoder {
+    tape: bytes::BytesMut,
+    out: Vec<u8>,
+    error: Option<String>,
+}
+
+#[wasm_bindgen]
+impl RawEncoder {
+    /// A new encoder.
+    #[wasm_bindgen(constructor)]
+    pub fn new() -> RawEncoder {
+        RawEncoder {
+            tape: bytes::BytesMut::new(),
+            out: Vec::new(),
+            error: None,
+        }
+    }
+
+    /// Makes the tape `n` bytes long, keeping what was written, and returns its address:
+    /// JavaScript writes the tape there (growing it through this call when needed).
+    pub fn tape(&mut self, n: u32) -> u32 {
+        self.tape.resize(n as usize, 0);
+        self.tape.as_ptr() as usize as u32
+    }
+
+    /// Encodes the first `len` bytes of the tape: the encoded length (bytes at `out_ptr`), or
+    /// -1 (see `error_message`).
+    pub fn encode(&mut self, level: u8, len: u32) -> i32 {
+        self.out.clear();
+        self.tape.truncate(len as usize);
+        let result = version(level).and_then(|v| {
+            // Shares the tape's allocation; it is unique again once the packet is dropped, so
+            // the next `tape` call reuses it.
+            let tape = self.tape.split().freeze();
+            let packet = tape::packet_from_tape(tape, v).map_err(|e| e.0)?;
+            packet.encode(v, &mut self.out).map_err(|e| e.to_string())
+        });
+        match result {
+            Ok(()) => self.out.len() as i32,
+            Err(e) => {
+                self.error = Some(e);
+                -1
+            }
+        }
+    }
+
+    /// Address of the encoded bytes.
+    pub fn out_ptr(&self) -> u32 {
+        self.out.as_ptr() as usize as u32
+    }
+
+    /// Why the last `encode` failed.
+    pub fn error_message(&self) -> Option<String> {
+        self.error.clone()
+    }
+}
+
+impl Default for RawEncoder {
+    fn default() -> Self {
+        Self::new()
+    }
 }

@@ -267,12 +267,12 @@ fn is_bytes_key(k: u32) -> bool {
     }
 }
 
-struct TapeReader<'a> {
-    tape: &'a [u8],
+struct TapeReader {
+    tape: Bytes,
     pos: usize,
 }
 
-impl TapeReader<'_> {
+impl TapeReader {
     fn u16(&mut self) -> Result<u16, TapeError> {
         let b = self
             .tape
@@ -315,9 +315,8 @@ fn truncated() -> TapeError {
 
 fn string(b: Bytes, field: &str) -> Result<ByteStr, TapeError> {
     // JavaScript strings arrive through TextEncoder, so this only fails on a wrapper bug.
-    String::from_utf8(b.to_vec())
-        .map(ByteStr::from)
-        .map_err(|_| TapeError(format!("{field} is not valid UTF-8")))
+    ByteStr::from_utf8_bytes(b)
+        .map_err(|_| TapeError(format!("{field} is not valid UTF-8 without U+0000")))
 }
 
 fn qos(v: u32, field: &str) -> Result<QoS, TapeError> {
@@ -404,11 +403,11 @@ fn set_property(
 }
 
 /// Builds a packet from a byte tape written by the package's JavaScript.
-pub fn packet_from_tape(tape: &[u8], v: ProtocolVersion) -> Result<Packet, TapeError> {
+pub fn packet_from_tape(tape: Bytes, v: ProtocolVersion) -> Result<Packet, TapeError> {
     use key::*;
     let mut r = TapeReader { tape, pos: 0 };
     let cmd = match r.next()? {
-        Some((CMD, Val::Int(c))) => u8::try_from(c).ok().and_then(|c| PacketType::from_u8(c)),
+        Some((CMD, Val::Int(c))) => u8::try_from(c).ok().and_then(PacketType::from_u8),
         _ => None,
     }
     .ok_or_else(|| TapeError("the tape must start with the packet type".into()))?;

@@ -51,7 +51,8 @@ fn every_field_crosses_the_tape_both_ways() {
             let frame = d.decode_frame().unwrap().unwrap();
             let mut w = Rewrite(Vec::new());
             tape::walk(&frame, v, &mut w);
-            let back = packet_from_tape(&w.0, v).unwrap_or_else(|e| panic!("{e:?} for {p:?}"));
+            let back =
+                packet_from_tape(w.0.into(), v).unwrap_or_else(|e| panic!("{e:?} for {p:?}"));
             assert_eq!(back, p, "seed {seed} {v:?}");
         }
     }
@@ -66,7 +67,7 @@ fn malformed_tapes_are_errors_not_panics() {
         if rng.chance(2) && t.len() >= 6 {
             t[..6].copy_from_slice(&[key::CMD as u8, 0, 3, 0, 0, 0]);
         }
-        let _ = packet_from_tape(&t, ProtocolVersion::V5);
+        let _ = packet_from_tape(t.into(), ProtocolVersion::V5);
     }
-    assert!(packet_from_tape(&[], ProtocolVersion::V5).is_err());
+    assert!(packet_from_tape(Vec::new().into(), ProtocolVersion::V5).is_err());
 }

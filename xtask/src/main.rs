@@ -1,1 +1,52 @@
-fn main() {}
+//! wasmqtt's task runner. `cargo xtask <task>`:
+//!
+//! - `dev`   build the dashboard and serve it with trunk (the main job)
+//! - `test`  every test: native, fuzz (briefly), Node tests of the package, browser tests
+//! - `pkg`   build the npm package into `pkg/`
+//! - `bench` benchmarks; figures go to BENCHMARKS.md by hand
+//! - `setup` install the tools the other tasks need (they call it themselves)
+//!
+//! Every task first installs what is missing, and is fast when everything is present.
+
+mod proc;
+mod tasks;
+mod tools;
+
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let (task, rest) = match args.split_first() {
+        Some((t, rest)) => (t.as_str(), rest),
+        None => ("help", &[][..]),
+    };
+    let result = match task {
+        "dev" => tasks::dev(rest),
+        "test" => tasks::test(rest),
+        "pkg" => tasks::pkg().map(|_| ()),
+        "bench" => tasks::bench(rest),
+        "setup" => tools::setup(tools::Need::all()),
+        _ => {
+            eprintln!(
+                "usage: cargo xtask <dev|test|pkg|bench|setup>\n\
+                 \x20 dev    serve the dashboard (main job)\n\
+                 \x20 test   run every test (add `--quick` to skip fuzzing and browsers)\n\
+                 \x20 pkg    build the npm package into pkg/\n\
+                 \x20 bench  run the benchmarks\n\
+                 \x20 setup  install the tools the tasks need"
+            );
+            return if task == "help" {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(2)
+            };
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("\nxtask {task}: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,25 @@
+// Loads the built package (pkg/) into Node.
+
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+export const pkgDir = fileURLToPath(new URL('../../pkg/', import.meta.url));
+const wasmqtt = await import(new URL('../../pkg/wasmqtt.js', import.meta.url));
+wasmqtt.initSync({ module: readFileSync(pkgDir + 'wasmqtt_core_bg.wasm') });
+export default wasmqtt;
+
+/** Plain, comparable data: byte arrays as hex, null-prototype objects as plain ones. */
+export function plain(x) {
+  if (x instanceof Uint8Array) return { hex: Buffer.from(x).toString('hex') };
+  if (Array.isArray(x)) return x.map(plain);
+  if (x !== null && typeof x === 'object') {
+    const out = {};
+    for (const k of Object.keys(x).sort()) if (x[k] !== undefined) out[k] = plain(x[k]);
+    return out;
+  }
+  return x;
+}
+
+export function hex(s) {
+  return new Uint8Array(Buffer.from(s.replace(/#.*$/gm, '').replace(/\s+/g, ''), 'hex'));
+}

@@ -1,0 +1,244 @@
+//! The tasks.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use crate::proc::{cmd, free_port, root, run, wait_for_port, Result, Service};
+use crate::tools::{self, tools_bin, Need};
+
+/// PATH with the npm-installed tools (wasm-opt 132) first.
+fn tool_path() -> String {
+    let old = std::env::var("PATH").unwrap_or_default();
+    format!("{}:{old}", tools_bin().display())
+}
+
+fn copy(from: &Path, to: &Path) -> Result {
+    std::fs::copy(from, to)
+        .map(|_| ())
+        .map_err(|e| format!("copy {} -> {}: {e}", from.display(), to.display()))
+}
+
+fn size_line(path: &Path) -> String {
+    let raw = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+    let gz = crate::proc::output(
+        "sh",
+        &["-c", &format!("gzip -9c '{}' | wc -c", path.display())],
+    )
+    .unwrap_or_default();
+    format!("{}: {raw} bytes, {} gzip", path.display(), gz.trim())
+}
+
+/// Builds the npm package into pkg/ and returns its path.
+pub fn pkg() -> Result<PathBuf> {
+    tools::setup(Need {
+        wasm: true,
+        ..Need::default()
+    })?;
+    let root = root();
+    run(&mut cmd(
+        "cargo",
+        &[
+            "build",
+            "--profile",
+            "pkg",
+            "--target",
+            "wasm32-unknown-unknown",
+            "--lib",
+            "--features",
+            "js",
+        ],
+    ))?;
+    let wasm = root.join("target/wasm32-unknown-unknown/pkg/wasmqtt.wasm");
+    let out = root.join("pkg");
+    let _ = std::fs::remove_dir_all(&out);
+    std::fs::create_dir_all(&out).map_err(|e| e.to_string())?;
+    run(cmd(
+        "wasm-bindgen",
+        &[
+            "--target",
+            "web",
+            "--out-dir",
+            "pkg",
+            "--out-name",
+            "wasmqtt_core",
+        ],
+    )
+    .arg(&wasm))?;
+    let core = out.join("wasmqtt_core_bg.wasm");
+    run(cmd(
+        tools_bin().join("wasm-opt").to_str().unwrap_or("wasm-opt"),
+        &[
+            "-O3",
+            "--enable-bulk-memory",
+            "--enable-nontrapping-float-to-int",
+            "--enable-sign-ext",
+            "--enable-mutable-globals",
+            "--enable-reference-types",
+            "--enable-multivalue",
+        ],
+    )
+    .arg(&core)
+    .arg("-o")
+    .arg(&core))?;
+    let mut files = vec![
+        "wasmqtt_core.js".to_string(),
+        "wasmqtt_core_bg.wasm".to_string(),
+    ];
+    for entry in std::fs::read_dir(root.join("src/js")).map_err(|e| e.to_string())? {
+        let path = entry.map_err(|e| e.to_string())?.path();
+        let name = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default()
+            .to_string();
+        if name.ends_with(".js") || name.ends_with(".d.ts") {
+            copy(&path, &out.join(&name))?;
+            files.push(name);
+        }
+    }
+    files.sort();
+    let version = env!("CARGO_PKG_VERSION");
+    let package = format!(
+        r#"{{
+  "name": "wasmqtt",
+  "version": "{version}",
+  "description": "MQTT 3.1.1 and 5.0 client and codec for the browser, compiled from Rust to WebAssembly",
+  "type": "module",
+  "main": "wasmqtt.js",
+  "module": "wasmqtt.js",
+  "types": "wasmqtt.d.ts",
+  "exports": {{
+    ".": {{ "types": "./wasmqtt.d.ts", "default": "./wasmqtt.js" }},
+    "./wasmqtt_core_bg.wasm": "./wasmqtt_core_bg.wasm"
+  }},
+  "files": [{}],
+  "sideEffects": false,
+  "license": "MIT OR Apache-2.0"
+}}
+"#,
+        files
+            .iter()
+            .map(|f| format!("\"{f}\""))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    std::fs::write(out.join("package.json"), package).map_err(|e| e.to_string())?;
+    println!("{}", size_line(&core));
+    Ok(out)
+}
+
+/// The Node tests of the package (node --test).
+fn node_tests() -> Result {
+    let dir = root().join("tests/js");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .map_err(|e| e.to_string())?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.to_string_lossy().ends_with(".test.mjs"))
+        .collect();
+    files.sort();
+    let mut c = cmd("node", &["--test", "--test-reporter=spec"]);
+    c.args(&files);
+    run(&mut c)
+}
+
+/// wasm-bindgen-test in headless Chromium, through a chromedriver on loopback.
+fn browser_tests() -> Result {
+    let driver_port = free_port();
+    let mut driver = Service::start(
+        "chromedriver",
+        cmd("chromedriver", &[&format!("--port={driver_port}")])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null()),
+    )?;
+    wait_for_port(driver_port, Duration::from_secs(20))?;
+    driver.check_alive()?;
+    let server_port = free_port();
+    run(cmd(
+        "cargo",
+        &[
+            "test",
+            "--target",
+            "wasm32-unknown-unknown",
+            "--test",
+            "web",
+        ],
+    )
+    .env(
+        "CHROMEDRIVER_REMOTE",
+        format!("http://127.0.0.1:{driver_port}"),
+    )
+    .env(
+        "WASM_BINDGEN_TEST_ADDRESS",
+        format!("127.0.0.1:{server_port}"),
+    )
+    .env("WASM_BINDGEN_TEST_TIMEOUT", "60")
+    .env("PATH", tool_path()))
+}
+
+pub fn test(args: &[String]) -> Result {
+    let quick = args.iter().any(|a| a == "--quick");
+    tools::setup(Need {
+        wasm: true,
+        browsers: !quick,
+        brokers: true,
+        node_deps: true,
+        fuzz: !quick,
+        ..Need::default()
+    })?;
+    println!("\n== native tests (codec, client core, fake and real brokers)");
+    run(&mut cmd("cargo", &["test", "-p", "wasmqtt"]))?;
+    if !quick {
+        println!("\n== fuzzing the decoder (20 s)");
+        run(&mut cmd(
+            "cargo",
+            &[
+                "+nightly",
+                "fuzz",
+                "run",
+                "--fuzz-dir",
+                "tests/fuzz",
+                "decode",
+                "--",
+                "-max_total_time=20",
+            ],
+        ))?;
+    }
+    println!("\n== npm package and its Node tests");
+    pkg()?;
+    node_tests()?;
+    if !quick {
+        println!("\n== browser tests (headless Chromium)");
+        browser_tests()?;
+    }
+    println!("\nall tests passed");
+    Ok(())
+}
+
+pub fn bench(args: &[String]) -> Result {
+    let _ = args;
+    tools::setup(Need {
+        wasm: true,
+        node_deps: true,
+        ..Need::default()
+    })?;
+    println!("\n== native codec");
+    run(&mut cmd(
+        "cargo",
+        &["bench", "-p", "wasmqtt", "--bench", "codec"],
+    ))?;
+    println!("\n== JS API in Node, against mqtt-packet");
+    pkg()?;
+    run(&mut cmd("node", &["tests/js/bench/codec.bench.mjs"]))
+}
+
+pub fn dev(args: &[String]) -> Result {
+    let _ = args;
+    tools::setup(Need {
+        wasm: true,
+        trunk: true,
+        ..Need::default()
+    })?;
+    // Trunk builds offline (Trunk.toml): fetch the crates first on a fresh machine.
+    run(&mut cmd("cargo", &["fetch"]))?;
+    run(cmd("trunk", &["serve"]).env("PATH", tool_path()))
+}
