@@ -128,7 +128,7 @@ pub fn pkg() -> Result<PathBuf> {
 }
 
 /// The Node tests of the package (node --test).
-fn node_tests() -> Result {
+fn node_tests(quick: bool) -> Result {
     let dir = root().join("tests/js");
     let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
         .map_err(|e| e.to_string())?
@@ -138,6 +138,9 @@ fn node_tests() -> Result {
     files.sort();
     let mut c = cmd("node", &["--test", "--test-reporter=spec"]);
     c.args(&files);
+    if quick {
+        c.env("WASMQTT_SKIP_BROWSER", "1");
+    }
     run(&mut c)
 }
 
@@ -179,6 +182,7 @@ pub fn test(args: &[String]) -> Result {
     let quick = args.iter().any(|a| a == "--quick");
     tools::setup(Need {
         wasm: true,
+        trunk: !quick,
         browsers: !quick,
         brokers: true,
         node_deps: true,
@@ -205,7 +209,7 @@ pub fn test(args: &[String]) -> Result {
     }
     println!("\n== npm package and its Node tests");
     pkg()?;
-    node_tests()?;
+    node_tests(quick)?;
     if !quick {
         println!("\n== browser tests (headless Chromium)");
         browser_tests()?;
