@@ -9,6 +9,7 @@
 #![deny(missing_docs)]
 
 pub mod codec;
+pub mod proto;
 
 #[cfg(any(feature = "js", test))]
 pub mod js;

@@ -1,0 +1,1987 @@
+//! The client: a sans-IO state machine for one MQTT session over successive connections.
+
+use std::collections::{HashMap, VecDeque};
+use std::time::Duration;
+
+use bytes::Bytes;
+
+use super::alias::{InAliases, OutAliases};
+use super::config::Config;
+use super::event::{Event, Granted, Message, OpId, ServerInfo, TransportAction};
+use super::metrics::Metrics;
+use super::reconnect::{Decision, Ending, Reconnect};
+use super::rng::Rng;
+use super::session::{expired, remaining_expiry, Inflight, Queued, Session, Stage};
+use super::topic::{Subscription, SubscriptionId};
+use super::{ClientError, Instant};
+use crate::codec::{
+    validate_topic_filter, validate_topic_name, Auth, ByteStr, ConnAck, Connect, Decoder,
+    Disconnect, Packet, Properties, PubResp, Publish, QoS, ReasonCode, SubAck, Subscribe,
+    SubscriptionOptions, UnsubAck, Unsubscribe,
+};
+
+/// Bytes of PUBLISHes encoded per `poll_transmit` batch: one WebSocket message each, small
+/// enough that the driver's back-pressure check between batches stays meaningful.
+const BATCH_BYTES: usize = 64 * 1024;
+
+/// The subscription the request/response helper makes for itself (never routed to the app).
+const INTERNAL: SubscriptionId = SubscriptionId(0);
+
+/// Timers, as data: the driver arms one real timer for the earliest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Timer {
+    /// Next connection attempt.
+    Reconnect = 0,
+    /// CONNACK deadline.
+    Connect,
+    /// Next PINGREQ.
+    Ping,
+    /// PINGRESP deadline.
+    PingTimeout,
+    /// End of the graceful-disconnect grace period.
+    Disconnect,
+    /// Earliest request deadline.
+    Request,
+    /// Earliest message expiry in the outbox.
+    Expiry,
+}
+
+const TIMERS: usize = 7;
+
+#[derive(Debug, Clone, Default)]
+struct Timers([Option<Instant>; TIMERS]);
+
+impl Timers {
+    fn set(&mut self, t: Timer, at: Instant) {
+        self.0[t as usize] = Some(at);
+    }
+    fn clear(&mut self, t: Timer) {
+        self.0[t as usize] = None;
+    }
+    fn get(&self, t: Timer) -> Option<Instant> {
+        self.0[t as usize]
+    }
+    fn due(&self, t: Timer, now: Instant) -> bool {
+        self.get(t).is_some_and(|at| at <= now)
+    }
+    fn earliest(&self) -> Option<Instant> {
+        self.0.iter().flatten().min().copied()
+    }
+}
+
+/// Per-connection state: what CONNACK granted and what keeps the link alive.
+#[derive(Debug)]
+struct Link {
+    server: ServerInfo,
+    since: Instant,
+    keep_alive: u16,
+    last_sent: Instant,
+    last_received: Instant,
+    ping_sent: Option<Instant>,
+    out_aliases: OutAliases,
+    in_aliases: InAliases,
+    /// A graceful disconnect is waiting for the outbox and in-flight messages to drain.
+    draining: Option<Disconnect>,
+    /// MQTT 5 re-authentication in progress.
+    reauthenticating: bool,
+}
+
+#[derive(Debug)]
+enum State {
+    /// Not connecting: never started, stopped, or disconnected by the application.
+    Idle,
+    /// Waiting for the backoff delay before the next attempt.
+    Waiting { until: Instant },
+    /// The browser says it is offline: attempt as soon as it is back.
+    Offline,
+    /// The driver was asked to open the transport.
+    Opening { since: Instant, url: String },
+    /// CONNECT sent (and possibly AUTH exchanged); waiting for CONNACK.
+    Handshake { url: String },
+    /// Connected.
+    Connected(Box<Link>),
+    /// The driver was asked to close; `ending` says what happens next (None: the application
+    /// asked, so no reconnect).
+    Closing {
+        ending: Option<Ending>,
+        connected_for: Option<Duration>,
+    },
+}
+
+/// A subscribe or unsubscribe waiting to be sent or acknowledged.
+#[derive(Debug, Clone)]
+enum PendingKind {
+    Subscribe {
+        subs: Vec<Subscription>,
+        properties: Properties,
+        internal: bool,
+    },
+    Unsubscribe {
+        filters: Vec<ByteStr>,
+        properties: Properties,
+    },
+}
+
+#[derive(Debug, Clone)]
+struct Pending {
+    op: Option<OpId>,
+    kind: PendingKind,
+    /// The packet identifier while sent on the current connection.
+    packet_id: Option<u16>,
+}
+
+/// A request waiting for its response.
+#[derive(Debug, Clone)]
+struct Request {
+    op: OpId,
+    deadline: Instant,
+    timeout: Duration,
+}
+
+/// Options of a graceful disconnect.
+#[derive(Debug, Clone, Default)]
+pub struct DisconnectOptions {
+    /// Skip waiting for the outbox and in-flight messages.
+    pub force: bool,
+    /// MQTT 5 reason: Normal disconnection (no will) or Disconnect with Will Message (0x04).
+    pub reason: Option<ReasonCode>,
+    /// MQTT 5: a new session expiry interval.
+    pub session_expiry_interval: Option<u32>,
+}
+
+/// Options of a request (request/response helper, MQTT 5).
+#[derive(Debug, Clone)]
+pub struct RequestOptions {
+    /// QoS of the request.
+    pub qos: QoS,
+    /// How long to wait for the response.
+    pub timeout: Duration,
+    /// Where responses should go; default `{response information or "wasmqtt/response"}/{client id}`.
+    pub response_topic: Option<String>,
+}
+
+impl Default for RequestOptions {
+    fn default() -> Self {
+        RequestOptions {
+            qos: QoS::AtLeastOnce,
+            timeout: Duration::from_secs(30),
+            response_topic: None,
+        }
+    }
+}
+
+/// An MQTT client that knows everything about the protocol and nothing about sockets or clocks.
+///
+/// Inputs: `handle_open`, `handle_bytes`, `handle_close`, `handle_timeout` (from the driver) and
+/// the application's commands (`start`, `publish`, `subscribe`, ...). Outputs, drained after
+/// every input in this order: `poll_transmit` (bytes to send, coalesced), `poll_transport`
+/// (open or close the connection), `poll_event` (for the application), `poll_timeout` (when to
+/// call `handle_timeout`).
+// Design: one value owns the session (what survives reconnects) and the connection state (what
+// does not); every input mutates it and queues outputs, so behaviour is a function of the input
+// sequence and tests drive it with a virtual clock and a scripted broker.
+#[derive(Debug)]
+pub struct Client {
+    cfg: Config,
+    client_id: String,
+    state: State,
+    session: Session,
+    reconnect: Reconnect,
+    rng: Rng,
+    decoder: Decoder,
+    tx: Vec<u8>,
+    events: VecDeque<Event>,
+    transport: VecDeque<TransportAction>,
+    timers: Timers,
+    metrics: Metrics,
+    next_op: u64,
+    next_sub: u64,
+    pending: Vec<Pending>,
+    requests: HashMap<Bytes, Request>,
+    response_topic: Option<String>,
+    online: bool,
+    started: bool,
+    stopped: Option<ClientError>,
+    /// Limits the last CONNACK granted, kept while disconnected to check publishes early.
+    last_server: Option<ServerInfo>,
+}
+
+impl Client {
+    /// A client for `cfg`; call [`Client::start`] to connect.
+    pub fn new(cfg: Config) -> Client {
+        let mut decoder = Decoder::new(cfg.protocol);
+        decoder.set_max_packet_size(cfg.maximum_packet_size as usize);
+        Client {
+            client_id: cfg.client_id.clone(),
+            reconnect: Reconnect::new(cfg.reconnect.clone(), cfg.urls.clone()),
+            rng: Rng::new(cfg.seed),
+            decoder,
+            state: State::Idle,
+            session: Session::default(),
+            tx: Vec::new(),
+            events: VecDeque::new(),
+            transport: VecDeque::new(),
+            timers: Timers::default(),
+            metrics: Metrics::default(),
+            next_op: 1,
+            next_sub: 1,
+            pending: Vec::new(),
+            requests: HashMap::new(),
+            response_topic: None,
+            online: true,
+            started: false,
+            stopped: None,
+            last_server: None,
+            cfg,
+        }
+    }
+
+    // ------------------------------------------------------------------ getters
+
+    /// The configuration.
+    pub fn config(&self) -> &Config {
+        &self.cfg
+    }
+
+    /// The client identifier in use (an MQTT 5 server may have assigned it).
+    pub fn client_id(&self) -> &str {
+        &self.client_id
+    }
+
+    /// Whether a connection is established (CONNACK received).
+    pub fn is_connected(&self) -> bool {
+        matches!(self.state, State::Connected(_))
+    }
+
+    /// What the server granted on the current connection.
+    pub fn server(&self) -> Option<&ServerInfo> {
+        match &self.state {
+            State::Connected(l) => Some(&l.server),
+            _ => None,
+        }
+    }
+
+    /// Why the client stopped reconnecting, if it did.
+    pub fn stopped(&self) -> Option<&ClientError> {
+        self.stopped.as_ref()
+    }
+
+    /// Counters and gauges.
+    pub fn metrics(&self) -> Metrics {
+        let mut m = self.metrics.clone();
+        m.inflight_out = self.session.inflight.len();
+        m.inflight_in = self.session.received_qos2.len();
+        m.outbox_messages = self.session.outbox.len();
+        m.outbox_bytes = self.session.outbox.bytes();
+        m.next_attempt = match self.state {
+            State::Waiting { until } => Some(until),
+            _ => None,
+        };
+        m.connected_since = match &self.state {
+            State::Connected(l) => Some(l.since),
+            _ => None,
+        };
+        m
+    }
+
+    /// The active subscriptions.
+    pub fn subscriptions(&self) -> impl Iterator<Item = &Subscription> {
+        self.session.registry.iter().filter(|s| s.id != INTERNAL)
+    }
+
+    /// A short name of the connection state, for display.
+    pub fn state_name(&self) -> &'static str {
+        match self.state {
+            State::Idle if self.stopped.is_some() => "stopped",
+            State::Idle => "idle",
+            State::Waiting { .. } => "reconnecting",
+            State::Offline => "offline",
+            State::Opening { .. } | State::Handshake { .. } => "connecting",
+            State::Connected(_) => "connected",
+            State::Closing { .. } => "closing",
+        }
+    }
+
+    // ------------------------------------------------------------------ outputs
+
+    /// Bytes to send now, every packet produced since the last call coalesced into one buffer
+    /// (one WebSocket message). Call it again until None: messages beyond one batch come in the
+    /// next buffer, so a driver applying back-pressure simply stops calling while its socket is
+    /// full.
+    #[must_use]
+    pub fn poll_transmit(&mut self, now: Instant) -> Option<Vec<u8>> {
+        self.fill_from_outbox(now);
+        self.finish_drain(now);
+        if self.tx.is_empty() {
+            return None;
+        }
+        let out = std::mem::take(&mut self.tx);
+        self.metrics.bytes_out += out.len() as u64;
+        if let State::Connected(link) = &mut self.state {
+            link.last_sent = now;
+            Self::arm_ping(&mut self.timers, link);
+        }
+        Some(out)
+    }
+
+    /// What the driver must do with its transport.
+    #[must_use]
+    pub fn poll_transport(&mut self) -> Option<TransportAction> {
+        self.transport.pop_front()
+    }
+
+    /// The next event for the application.
+    #[must_use]
+    pub fn poll_event(&mut self) -> Option<Event> {
+        self.events.pop_front()
+    }
+
+    /// When [`Client::handle_timeout`] must be called next.
+    #[must_use]
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        self.timers.earliest()
+    }
+
+    // ------------------------------------------------------------------ lifecycle
+
+    /// Starts connecting (again, after a stop or a disconnect: failures are forgotten).
+    pub fn start(&mut self, now: Instant) {
+        self.started = true;
+        self.stopped = None;
+        self.reconnect.reset();
+        match self.state {
+            State::Idle | State::Waiting { .. } | State::Offline => self.attempt(now),
+            _ => {}
+        }
+    }
+
+    /// New credentials (tokens expire): used from the next connection on, and a client that
+    /// stopped on bad credentials starts again.
+    pub fn set_credentials(
+        &mut self,
+        now: Instant,
+        username: Option<String>,
+        password: Option<Bytes>,
+    ) {
+        self.cfg.username = username;
+        self.cfg.password = password;
+        if self.started && self.stopped.is_some() {
+            self.start(now);
+        }
+    }
+
+    /// Replaces the URL list (for example a freshly signed URL); used from the next attempt on.
+    pub fn set_urls(&mut self, urls: Vec<String>) {
+        self.cfg.urls = urls.clone();
+        let cfg = self.cfg.reconnect.clone();
+        let attempt_state = std::mem::replace(&mut self.reconnect, Reconnect::new(cfg, urls));
+        let _ = attempt_state;
+    }
+
+    /// The browser's view of the network. Offline: no attempts are made (none are wasted);
+    /// a connection is checked with a ping. Back online: an attempt is made at once.
+    pub fn set_network_available(&mut self, now: Instant, online: bool) {
+        let was = self.online;
+        self.online = online;
+        match (&self.state, online) {
+            (State::Waiting { .. }, false) => {
+                self.timers.clear(Timer::Reconnect);
+                self.state = State::Offline;
+            }
+            (State::Offline | State::Waiting { .. }, true)
+                if !was || matches!(self.state, State::Offline) =>
+            {
+                self.attempt(now);
+            }
+            (State::Connected(_), _) => self.check_liveness(now),
+            _ => {}
+        }
+    }
+
+    /// Checks the connection now (the page became visible, the network changed): a PINGREQ
+    /// unless one is outstanding, so a dead link is found within the ping timeout. Overdue
+    /// timers (a frozen page) fire too.
+    pub fn check_liveness(&mut self, now: Instant) {
+        self.handle_timeout(now);
+        if let State::Connected(link) = &mut self.state {
+            if link.ping_sent.is_none() && link.draining.is_none() {
+                Self::send_ping(&mut self.tx, &mut self.timers, &self.cfg, link, now);
+            }
+        }
+    }
+
+    /// Disconnects. Gracefully (default): waits up to the configured time for the outbox and
+    /// in-flight messages, then sends DISCONNECT (no will is published) and closes; no
+    /// reconnect follows. A non-persistent session's unfinished operations fail with
+    /// `Cancelled`; a persistent session keeps them for the next connection.
+    pub fn disconnect(&mut self, now: Instant, opts: DisconnectOptions) {
+        self.started = false;
+        let mut packet = Disconnect::new(opts.reason.unwrap_or(ReasonCode::Success));
+        if self.cfg.protocol.is_v5() {
+            packet.properties.session_expiry_interval = opts.session_expiry_interval;
+        } else {
+            packet.reason_code = ReasonCode::Success;
+        }
+        match &mut self.state {
+            State::Connected(link) => {
+                link.draining = Some(packet);
+                self.timers
+                    .set(Timer::Disconnect, now + self.cfg.disconnect_timeout);
+                if opts.force {
+                    self.timers.set(Timer::Disconnect, now);
+                    self.finish_drain(now);
+                }
+            }
+            State::Opening { .. } | State::Handshake { .. } => {
+                self.transport.push_back(TransportAction::Close);
+                self.state = State::Closing {
+                    ending: None,
+                    connected_for: None,
+                };
+                self.clear_connection_timers();
+            }
+            State::Waiting { .. } | State::Offline => {
+                self.state = State::Idle;
+                self.clear_connection_timers();
+                self.ended_by_app();
+                self.events.push_back(Event::Disconnected {
+                    error: None,
+                    reconnect_at: None,
+                });
+            }
+            State::Idle | State::Closing { .. } => {}
+        }
+    }
+
+    // ------------------------------------------------------------------ driver inputs
+
+    /// The transport asked for with [`TransportAction::Open`] is open: the client sends CONNECT.
+    pub fn handle_open(&mut self, now: Instant) {
+        let State::Opening { since, url } = &self.state else {
+            return;
+        };
+        let (since, url) = (*since, url.clone());
+        self.decoder = Decoder::new(self.cfg.protocol);
+        self.decoder
+            .set_max_packet_size(self.cfg.maximum_packet_size as usize);
+        self.tx.clear();
+        let connect = self.build_connect();
+        self.write(now, &Packet::Connect(Box::new(connect)));
+        let _ = since;
+        self.state = State::Handshake { url };
+    }
+
+    /// Bytes received from the transport, in any chunking.
+    pub fn handle_bytes(&mut self, now: Instant, data: &[u8]) {
+        if !matches!(self.state, State::Handshake { .. } | State::Connected(_)) {
+            return;
+        }
+        self.metrics.bytes_in += data.len() as u64;
+        self.decoder.push(data);
+        loop {
+            match self.decoder.decode() {
+                Ok(Some(packet)) => {
+                    self.handle_packet(now, packet);
+                    if !matches!(self.state, State::Handshake { .. } | State::Connected(_)) {
+                        return;
+                    }
+                }
+                Ok(None) => return,
+                Err(e) => {
+                    let reason = e.reason_code();
+                    self.fail_connection(now, reason, Ending::Protocol(ClientError::Malformed(e)));
+                    return;
+                }
+            }
+        }
+    }
+
+    /// The transport closed (or failed to open). `detail`: what the driver knows.
+    pub fn handle_close(&mut self, now: Instant, detail: Option<String>) {
+        let (ending, connected_for) = match std::mem::replace(&mut self.state, State::Idle) {
+            State::Idle => return,
+            State::Waiting { until } => {
+                self.state = State::Waiting { until };
+                return;
+            }
+            State::Offline => {
+                self.state = State::Offline;
+                return;
+            }
+            State::Opening { .. } | State::Handshake { .. } => (Some(Ending::Lost(detail)), None),
+            State::Connected(link) => (Some(Ending::Lost(detail)), Some(now - link.since)),
+            State::Closing {
+                ending,
+                connected_for,
+            } => (ending, connected_for),
+        };
+        self.clear_connection_timers();
+        match ending {
+            None => {
+                self.ended_by_app();
+                self.events.push_back(Event::Disconnected {
+                    error: None,
+                    reconnect_at: None,
+                });
+            }
+            Some(ending) => self.after_ending(now, ending, connected_for),
+        }
+    }
+
+    /// Time passed: fires every due timer.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        if self.timers.due(Timer::Reconnect, now) {
+            self.timers.clear(Timer::Reconnect);
+            if matches!(self.state, State::Waiting { .. }) {
+                self.attempt(now);
+            }
+        }
+        if self.timers.due(Timer::Connect, now) {
+            self.timers.clear(Timer::Connect);
+            if matches!(self.state, State::Opening { .. } | State::Handshake { .. }) {
+                let t = self.cfg.connect_timeout;
+                self.close_with(Ending::ConnectTimeout(t), None);
+            }
+        }
+        if self.timers.due(Timer::PingTimeout, now) {
+            self.timers.clear(Timer::PingTimeout);
+            if let State::Connected(link) = &self.state {
+                if let Some(sent) = link.ping_sent {
+                    let waited = now - sent;
+                    let connected_for = Some(now - link.since);
+                    self.close_with(Ending::KeepAlive(waited), connected_for);
+                }
+            }
+        }
+        if self.timers.due(Timer::Ping, now) {
+            self.timers.clear(Timer::Ping);
+            if let State::Connected(link) = &mut self.state {
+                if link.ping_sent.is_none() {
+                    Self::send_ping(&mut self.tx, &mut self.timers, &self.cfg, link, now);
+                }
+            }
+        }
+        if self.timers.due(Timer::Disconnect, now) {
+            self.finish_drain(now);
+        }
+        if self.timers.due(Timer::Request, now) {
+            self.expire_requests(now);
+        }
+        if self.timers.due(Timer::Expiry, now) {
+            self.expire_outbox(now);
+        }
+    }
+
+    // ------------------------------------------------------------------ application commands
+
+    fn op(&mut self) -> OpId {
+        let id = OpId(self.next_op);
+        self.next_op += 1;
+        id
+    }
+
+    /// Queues a message; it is sent as soon as the connection and the server's quota allow.
+    /// Completion (with the acknowledging reason code, or an error) arrives as
+    /// [`Event::Published`]. Invalid messages are refused here, before anything is sent.
+    pub fn publish(&mut self, now: Instant, mut publish: Publish) -> Result<OpId, ClientError> {
+        publish.dup = false;
+        publish.packet_id = 0;
+        self.check_publish(&publish)?;
+        if publish.qos == QoS::AtMostOnce
+            && !self.is_connected()
+            && !self.cfg.outbox.queue_qos0_offline
+        {
+            return Err(ClientError::NotConnected);
+        }
+        let op = self.op();
+        self.enqueue(now, publish, Some(op))?;
+        Ok(op)
+    }
+
+    fn check_publish(&self, p: &Publish) -> Result<(), ClientError> {
+        let v = self.cfg.protocol;
+        validate_topic_name(&p.topic).map_err(|problem| ClientError::InvalidTopic {
+            topic: p.topic.to_string(),
+            problem,
+        })?;
+        if p.properties.topic_alias.is_some() {
+            return Err(ClientError::Unsupported(
+                "topic aliases are assigned by the client automatically: leave topicAlias unset",
+            ));
+        }
+        if !p.properties.subscription_identifiers.is_empty() {
+            // [MQTT-3.3.4-6]
+            return Err(ClientError::Unsupported(
+                "a PUBLISH from a client must not carry subscription identifiers [MQTT-3.3.4-6]",
+            ));
+        }
+        let mut probe = p.clone();
+        probe.packet_id = if p.qos == QoS::AtMostOnce { 0 } else { 1 };
+        let size = Packet::Publish(probe)
+            .encoded_len(v)
+            .map_err(ClientError::Encode)?;
+        if let Some(server) = self.server().or(self.last_server.as_ref()) {
+            if p.qos > server.maximum_qos {
+                return Err(ClientError::QoSNotSupported {
+                    requested: p.qos,
+                    max: server.maximum_qos,
+                });
+            }
+            if p.retain && !server.retain_available {
+                return Err(ClientError::RetainNotSupported);
+            }
+            if let Some(max) = server.maximum_packet_size {
+                if size > max as usize {
+                    return Err(ClientError::PacketTooLarge { size, max });
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn enqueue(
+        &mut self,
+        now: Instant,
+        publish: Publish,
+        op: Option<OpId>,
+    ) -> Result<(), ClientError> {
+        let has_expiry = publish.properties.message_expiry_interval.is_some();
+        let displaced = self.session.outbox.push(
+            Queued {
+                publish,
+                op,
+                queued_at: now,
+            },
+            &self.cfg.outbox,
+        )?;
+        for (op, e) in displaced {
+            self.complete_publish(op, Err(e));
+        }
+        if has_expiry {
+            self.arm_expiry(now);
+        }
+        Ok(())
+    }
+
+    /// Subscribes to `filters`. Returns the operation and one [`SubscriptionId`] per filter:
+    /// received messages name the subscriptions they matched. Filters are validated before
+    /// anything is sent; the SUBSCRIBE goes out now if connected, else on connection.
+    pub fn subscribe(
+        &mut self,
+        now: Instant,
+        filters: Vec<(ByteStr, SubscriptionOptions)>,
+        identifier: Option<u32>,
+        user_properties: Vec<(ByteStr, ByteStr)>,
+    ) -> Result<(OpId, Vec<SubscriptionId>), ClientError> {
+        let v5 = self.cfg.protocol.is_v5();
+        if filters.is_empty() {
+            return Err(ClientError::Config(
+                "subscribe needs at least one topic filter".into(),
+            ));
+        }
+        if !v5 && (identifier.is_some() || !user_properties.is_empty()) {
+            return Err(ClientError::Unsupported(
+                "subscription identifiers and user properties need MQTT 5",
+            ));
+        }
+        if identifier.is_some_and(|i| i == 0 || i > 268_435_455) {
+            return Err(ClientError::Config(
+                "a subscription identifier is 1 to 268,435,455".into(),
+            ));
+        }
+        let server = self.server().or(self.last_server.as_ref());
+        for (f, o) in &filters {
+            validate_topic_filter(f, v5).map_err(|problem| ClientError::InvalidFilter {
+                filter: f.to_string(),
+                problem,
+            })?;
+            if !v5
+                && (o.no_local || o.retain_as_published || o.retain_handling != Default::default())
+            {
+                return Err(ClientError::Unsupported(
+                    "No Local, Retain As Published and Retain Handling need MQTT 5",
+                ));
+            }
+            let shared = f.starts_with("$share/");
+            if shared && o.no_local && v5 {
+                return Err(ClientError::Config(format!(
+                    "No Local cannot be set on the shared subscription {f:?} [MQTT-3.8.3-4]"
+                )));
+            }
+            if let Some(s) = server {
+                if shared && !s.shared_subscription_available {
+                    return Err(ClientError::Unsupported(
+                        "the server does not support shared subscriptions",
+                    ));
+                }
+                if (f.contains('+') || f.contains('#')) && !s.wildcard_subscription_available {
+                    return Err(ClientError::Unsupported(
+                        "the server does not support wildcard subscriptions",
+                    ));
+                }
+                if identifier.is_some() && !s.subscription_identifier_available {
+                    return Err(ClientError::Unsupported(
+                        "the server does not support subscription identifiers",
+                    ));
+                }
+            }
+        }
+        let max = self.cfg.max_subscriptions;
+        let new = filters
+            .iter()
+            .filter(|(f, _)| self.session.registry.get(f).is_none())
+            .count();
+        if self.session.registry.len() + new > max {
+            return Err(ClientError::TooMany {
+                what: "subscriptions",
+                max,
+            });
+        }
+        let subs: Vec<Subscription> = filters
+            .into_iter()
+            .map(|(filter, options)| {
+                let id = SubscriptionId(self.next_sub);
+                self.next_sub += 1;
+                Subscription {
+                    id,
+                    filter,
+                    options,
+                    identifier,
+                }
+            })
+            .collect();
+        let ids = subs.iter().map(|s| s.id).collect();
+        let mut properties = Properties::default();
+        if !user_properties.is_empty() {
+            properties.user_properties = user_properties;
+        }
+        let op = self.op();
+        self.pending.push(Pending {
+            op: Some(op),
+            kind: PendingKind::Subscribe {
+                subs,
+                properties,
+                internal: false,
+            },
+            packet_id: None,
+        });
+        self.send_pending(now);
+        Ok((op, ids))
+    }
+
+    /// Unsubscribes from `filters` (as subscribed, exactly [MQTT-3.10.4-1]).
+    pub fn unsubscribe(
+        &mut self,
+        now: Instant,
+        filters: Vec<ByteStr>,
+    ) -> Result<OpId, ClientError> {
+        if filters.is_empty() {
+            return Err(ClientError::Config(
+                "unsubscribe needs at least one topic filter".into(),
+            ));
+        }
+        for f in &filters {
+            validate_topic_filter(f, self.cfg.protocol.is_v5()).map_err(|problem| {
+                ClientError::InvalidFilter {
+                    filter: f.to_string(),
+                    problem,
+                }
+            })?;
+        }
+        let op = self.op();
+        self.pending.push(Pending {
+            op: Some(op),
+            kind: PendingKind::Unsubscribe {
+                filters,
+                properties: Properties::default(),
+            },
+            packet_id: None,
+        });
+        self.send_pending(now);
+        Ok(op)
+    }
+
+    /// MQTT 5 request/response: publishes `publish` with a response topic and fresh correlation
+    /// data, and completes with [`Event::Response`] when the matching response arrives (or with
+    /// `RequestTimeout`). The response topic is subscribed to once, on first use.
+    pub fn request(
+        &mut self,
+        now: Instant,
+        mut publish: Publish,
+        opts: RequestOptions,
+    ) -> Result<OpId, ClientError> {
+        if !self.cfg.protocol.is_v5() {
+            return Err(ClientError::Unsupported(
+                "request/response needs MQTT 5 (response topic, correlation data)",
+            ));
+        }
+        if self.requests.len() >= self.cfg.max_pending_requests {
+            return Err(ClientError::TooMany {
+                what: "pending requests",
+                max: self.cfg.max_pending_requests,
+            });
+        }
+        let topic = match (&opts.response_topic, &self.response_topic) {
+            (Some(t), _) => t.clone(),
+            (None, Some(t)) => t.clone(),
+            (None, None) => {
+                let base = self
+                    .server()
+                    .and_then(|s| {
+                        s.properties
+                            .response_information
+                            .as_ref()
+                            .map(|r| r.to_string())
+                    })
+                    .unwrap_or_else(|| "wasmqtt/response".to_string());
+                let id = if self.client_id.is_empty() {
+                    format!("c{:016x}", self.rng.next_u64())
+                } else {
+                    self.client_id.clone()
+                };
+                format!("{}/{}", base.trim_end_matches('/'), id)
+            }
+        };
+        validate_topic_name(&topic).map_err(|problem| ClientError::InvalidTopic {
+            topic: topic.clone(),
+            problem,
+        })?;
+        if self.session.registry.get(&topic).is_none()
+            && !self.pending.iter().any(|p| matches!(&p.kind, PendingKind::Subscribe { subs, .. } if subs.iter().any(|s| *s.filter == *topic)))
+        {
+            self.pending.push(Pending {
+                op: None,
+                kind: PendingKind::Subscribe {
+                    subs: vec![Subscription {
+                        id: INTERNAL,
+                        filter: topic.clone().into(),
+                        options: SubscriptionOptions {
+                            qos: QoS::AtLeastOnce,
+                            no_local: true,
+                            ..Default::default()
+                        },
+                        identifier: None,
+                    }],
+                    properties: Properties::default(),
+                    internal: true,
+                },
+                packet_id: None,
+            });
+            self.send_pending(now);
+        }
+        self.response_topic.get_or_insert_with(|| topic.clone());
+        let correlation = Bytes::from(self.rng.bytes(16));
+        publish.properties.response_topic = Some(topic.into());
+        publish.properties.correlation_data = Some(correlation.clone());
+        publish.qos = opts.qos;
+        self.check_publish(&publish)?;
+        let op = self.op();
+        self.enqueue(now, publish, None)?;
+        let deadline = now + opts.timeout;
+        self.requests.insert(
+            correlation,
+            Request {
+                op,
+                deadline,
+                timeout: opts.timeout,
+            },
+        );
+        self.arm_requests();
+        Ok(op)
+    }
+
+    /// MQTT 5 extended authentication: answers an [`Event::AuthChallenge`].
+    pub fn auth_continue(&mut self, now: Instant, data: Option<Bytes>) -> Result<(), ClientError> {
+        let method = self
+            .cfg
+            .authentication_method
+            .clone()
+            .ok_or(ClientError::Unsupported(
+                "no authentication method is configured",
+            ))?;
+        let mut auth = Auth {
+            reason_code: ReasonCode::ContinueAuthentication,
+            ..Auth::default()
+        };
+        auth.properties.authentication_method = Some(method.into());
+        auth.properties.authentication_data = data;
+        self.write(now, &Packet::Auth(auth));
+        Ok(())
+    }
+
+    /// MQTT 5 re-authentication on a live connection [MQTT-4.12.1-1].
+    pub fn reauthenticate(&mut self, now: Instant, data: Option<Bytes>) -> Result<(), ClientError> {
+        let method = self
+            .cfg
+            .authentication_method
+            .clone()
+            .ok_or(ClientError::Unsupported(
+                "re-authentication needs an authentication method",
+            ))?;
+        let State::Connected(link) = &mut self.state else {
+            return Err(ClientError::NotConnected);
+        };
+        link.reauthenticating = true;
+        self.cfg.authentication_data = data.clone();
+        let mut auth = Auth {
+            reason_code: ReasonCode::ReAuthenticate,
+            ..Auth::default()
+        };
+        auth.properties.authentication_method = Some(method.into());
+        auth.properties.authentication_data = data;
+        self.write(now, &Packet::Auth(auth));
+        Ok(())
+    }
+
+    /// The session (in-flight, outbox, received QoS 2 identifiers, subscriptions) as bytes, for
+    /// the browser layer to persist. `wall_ms`: Unix milliseconds now.
+    pub fn export_session(&self, now: Instant, wall_ms: u64) -> Vec<u8> {
+        self.session.export(now, wall_ms)
+    }
+
+    /// Restores a session exported by [`Client::export_session`] (before `start`).
+    pub fn import_session(
+        &mut self,
+        bytes: &[u8],
+        now: Instant,
+        wall_ms: u64,
+    ) -> Result<(), String> {
+        let s = Session::import(bytes, now, wall_ms)?;
+        self.next_sub = self
+            .next_sub
+            .max(s.registry.iter().map(|x| x.id.0 + 1).max().unwrap_or(1));
+        self.session = s;
+        self.arm_expiry(now);
+        Ok(())
+    }
+
+    // ------------------------------------------------------------------ connection internals
+
+    fn attempt(&mut self, now: Instant) {
+        if !self.online {
+            self.state = State::Offline;
+            return;
+        }
+        let url = self.reconnect.url().to_string();
+        if url.is_empty() {
+            let e = ClientError::Config("no broker URL is configured".into());
+            self.stopped = Some(e.clone());
+            self.state = State::Idle;
+            self.events.push_back(Event::Stopped(e));
+            return;
+        }
+        self.timers.clear(Timer::Reconnect);
+        self.timers
+            .set(Timer::Connect, now + self.cfg.connect_timeout);
+        let attempt = self.reconnect.attempt();
+        if self.metrics.connected_since.is_some()
+            || attempt > 0
+            || self.metrics.reconnects > 0
+            || self.last_server.is_some()
+        {
+            self.metrics.reconnects += 1;
+        }
+        self.events.push_back(Event::Connecting {
+            attempt,
+            url: url.clone(),
+        });
+        self.transport.push_back(TransportAction::Open(url.clone()));
+        self.state = State::Opening { since: now, url };
+    }
+
+    fn build_connect(&self) -> Connect {
+        let cfg = &self.cfg;
+        let mut c = Connect {
+            protocol: cfg.protocol,
+            clean_start: cfg.clean_start,
+            keep_alive: cfg.keep_alive,
+            client_id: self.client_id.as_str().into(),
+            will: cfg.will.clone(),
+            username: cfg.username.as_deref().map(ByteStr::from),
+            password: cfg.password.clone(),
+            properties: Properties::default(),
+        };
+        if cfg.protocol.is_v5() {
+            let p = &mut c.properties;
+            p.session_expiry_interval = cfg.session_expiry_interval;
+            p.receive_maximum = cfg.receive_maximum;
+            p.maximum_packet_size = Some(cfg.maximum_packet_size);
+            if cfg.topic_alias_maximum > 0 {
+                p.topic_alias_maximum = Some(cfg.topic_alias_maximum);
+            }
+            if cfg.request_response_information {
+                p.request_response_information = Some(true);
+            }
+            p.request_problem_information = cfg.request_problem_information;
+            if !cfg.user_properties.is_empty() {
+                p.user_properties = cfg.user_properties.clone();
+            }
+            p.authentication_method = cfg.authentication_method.as_deref().map(ByteStr::from);
+            p.authentication_data = cfg.authentication_data.clone();
+            if c.properties.is_empty() {
+                c.properties = Properties::default();
+            }
+        }
+        c
+    }
+
+    /// Encodes a control packet into the transmit buffer (it goes out on the next
+    /// `poll_transmit`). Encoding errors here are bugs in the client, reported, never panics.
+    fn write(&mut self, _now: Instant, packet: &Packet) {
+        if let Err(e) = packet.encode(self.cfg.protocol, &mut self.tx) {
+            self.events
+                .push_back(Event::Stopped(ClientError::Encode(e)));
+        }
+    }
+
+    fn send_ping(
+        tx: &mut Vec<u8>,
+        timers: &mut Timers,
+        cfg: &Config,
+        link: &mut Link,
+        now: Instant,
+    ) {
+        let _ = Packet::PingReq.encode(cfg.protocol, tx);
+        link.ping_sent = Some(now);
+        timers.clear(Timer::Ping);
+        timers.set(
+            Timer::PingTimeout,
+            now + cfg.ping_timeout_for(link.keep_alive.max(1)),
+        );
+    }
+
+    /// A PINGREQ is due when nothing was sent for the keep alive, or nothing received for it
+    /// (receiving does not postpone it [MQTT-3.1.2-22]; the second condition makes a dead link
+    /// visible while we keep sending into it).
+    fn arm_ping(timers: &mut Timers, link: &Link) {
+        if link.keep_alive == 0 || link.ping_sent.is_some() {
+            return;
+        }
+        let since = link.last_sent.min(link.last_received);
+        timers.set(
+            Timer::Ping,
+            since + Duration::from_secs(u64::from(link.keep_alive)),
+        );
+    }
+
+    fn clear_connection_timers(&mut self) {
+        for t in [
+            Timer::Connect,
+            Timer::Ping,
+            Timer::PingTimeout,
+            Timer::Disconnect,
+        ] {
+            self.timers.clear(t);
+        }
+    }
+
+    /// We end the connection: MQTT 5 gets a DISCONNECT with `reason` first.
+    fn fail_connection(&mut self, now: Instant, reason: ReasonCode, ending: Ending) {
+        let connected_for = match &self.state {
+            State::Connected(l) => Some(now - l.since),
+            _ => None,
+        };
+        if self.cfg.protocol.is_v5()
+            && matches!(self.state, State::Connected(_) | State::Handshake { .. })
+        {
+            let mut d = Disconnect::new(reason);
+            if let Ending::Protocol(e) = &ending {
+                let text = e.to_string();
+                if text.len() < 256 {
+                    d.properties.reason_string = Some(text.into());
+                }
+            }
+            if Packet::Disconnect(d.clone())
+                .encode(self.cfg.protocol, &mut self.tx)
+                .is_err()
+            {
+                let _ = Packet::Disconnect(Disconnect::new(reason))
+                    .encode(self.cfg.protocol, &mut self.tx);
+            }
+        }
+        self.close_with(ending, connected_for);
+    }
+
+    fn close_with(&mut self, ending: Ending, connected_for: Option<Duration>) {
+        self.transport.push_back(TransportAction::Close);
+        self.state = State::Closing {
+            ending: Some(ending),
+            connected_for,
+        };
+        self.clear_connection_timers();
+    }
+
+    fn after_ending(&mut self, now: Instant, ending: Ending, connected_for: Option<Duration>) {
+        let error = ending.error();
+        if !self.started {
+            self.state = State::Idle;
+            self.events.push_back(Event::Disconnected {
+                error: Some(error),
+                reconnect_at: None,
+            });
+            return;
+        }
+        match self.reconnect.decide(&ending, connected_for, &mut self.rng) {
+            Decision::Retry { delay, .. } => {
+                if self.online {
+                    let until = now + delay;
+                    self.state = State::Waiting { until };
+                    self.timers.set(Timer::Reconnect, until);
+                    self.events.push_back(Event::Disconnected {
+                        error: Some(error),
+                        reconnect_at: Some(until),
+                    });
+                } else {
+                    self.state = State::Offline;
+                    self.events.push_back(Event::Disconnected {
+                        error: Some(error),
+                        reconnect_at: None,
+                    });
+                }
+            }
+            Decision::Stop(e) => {
+                self.state = State::Idle;
+                self.stopped = Some(e.clone());
+                self.events.push_back(Event::Disconnected {
+                    error: Some(error),
+                    reconnect_at: None,
+                });
+                self.events.push_back(Event::Stopped(e));
+            }
+        }
+    }
+
+    /// The application ended the client: a non-persistent session's operations fail.
+    fn ended_by_app(&mut self) {
+        if self.cfg.persistent_session() {
+            return;
+        }
+        let inflight: Vec<Inflight> = self.session.inflight.drain(..).collect();
+        for m in inflight {
+            self.session.ids.remove(m.id);
+            self.complete_publish(m.op, Err(ClientError::Cancelled));
+        }
+        for q in self.session.outbox.drain() {
+            self.complete_publish(q.op, Err(ClientError::Cancelled));
+        }
+        for p in std::mem::take(&mut self.pending) {
+            if let Some(id) = p.packet_id {
+                self.session.ids.remove(id);
+            }
+            self.fail_pending(p, ClientError::Cancelled);
+        }
+        for (_, r) in std::mem::take(&mut self.requests) {
+            self.events.push_back(Event::Response {
+                id: r.op,
+                result: Err(ClientError::Cancelled),
+            });
+        }
+        self.session.received_qos2.clear();
+    }
+
+    fn fail_pending(&mut self, p: Pending, e: ClientError) {
+        let Some(id) = p.op else { return };
+        self.events.push_back(match p.kind {
+            PendingKind::Subscribe { .. } => Event::Subscribed { id, result: Err(e) },
+            PendingKind::Unsubscribe { .. } => Event::Unsubscribed { id, result: Err(e) },
+        });
+    }
+
+    /// A graceful disconnect sends DISCONNECT once nothing is left to deliver (or at its
+    /// deadline).
+    fn finish_drain(&mut self, now: Instant) {
+        let State::Connected(link) = &mut self.state else {
+            return;
+        };
+        let Some(packet) = link.draining.clone() else {
+            return;
+        };
+        let drained = self.session.outbox.is_empty() && self.session.inflight.is_empty();
+        if !drained && !self.timers.due(Timer::Disconnect, now) {
+            return;
+        }
+        let _ = Packet::Disconnect(packet).encode(self.cfg.protocol, &mut self.tx);
+        self.transport.push_back(TransportAction::Close);
+        self.state = State::Closing {
+            ending: None,
+            connected_for: None,
+        };
+        self.clear_connection_timers();
+    }
+
+    // ------------------------------------------------------------------ sending
+
+    /// Moves messages from the outbox to the wire while the server's quota and the batch size
+    /// allow [MQTT-3.3.4-7].
+    fn fill_from_outbox(&mut self, now: Instant) {
+        let State::Connected(link) = &mut self.state else {
+            return;
+        };
+        let v = self.cfg.protocol;
+        let quota = usize::from(
+            link.server
+                .receive_maximum
+                .min(self.cfg.max_inflight)
+                .max(1),
+        );
+        let start = self.tx.len();
+        let mut completed = Vec::new();
+        while self.tx.len() - start < BATCH_BYTES {
+            let Some(front) = self.session.outbox.front() else {
+                break;
+            };
+            if expired(&front.publish, front.queued_at, now) {
+                let q = self.session.outbox.pop_front().map(|q| q.op);
+                completed.push((q.flatten(), Err(ClientError::Expired)));
+                continue;
+            }
+            if front.publish.qos != QoS::AtMostOnce && self.session.inflight.len() >= quota {
+                break;
+            }
+            let Some(q) = self.session.outbox.pop_front() else {
+                break;
+            };
+            // Limits of this server, checked again: it may differ from the one published to.
+            if q.publish.qos > link.server.maximum_qos {
+                completed.push((
+                    q.op,
+                    Err(ClientError::QoSNotSupported {
+                        requested: q.publish.qos,
+                        max: link.server.maximum_qos,
+                    }),
+                ));
+                continue;
+            }
+            if q.publish.retain && !link.server.retain_available {
+                completed.push((q.op, Err(ClientError::RetainNotSupported)));
+                continue;
+            }
+            let id = if q.publish.qos == QoS::AtMostOnce {
+                0
+            } else {
+                match self.session.ids.allocate() {
+                    Some(id) => id,
+                    None => {
+                        self.session.outbox.requeue_front(vec![q]);
+                        break;
+                    }
+                }
+            };
+            let mut wire = q.publish.clone();
+            wire.packet_id = id;
+            wire.properties.message_expiry_interval =
+                remaining_expiry(&q.publish, q.queued_at, now);
+            if v.is_v5() {
+                if let Some((alias, with_topic)) = link.out_aliases.assign(&wire.topic) {
+                    wire.properties.topic_alias = Some(alias);
+                    if !with_topic {
+                        wire.topic = ByteStr::new();
+                    }
+                }
+            }
+            let before = self.tx.len();
+            let result = Packet::Publish(wire).encode(v, &mut self.tx);
+            let size = self.tx.len() - before;
+            let too_large = link
+                .server
+                .maximum_packet_size
+                .filter(|m| size > *m as usize);
+            if let Err(e) = result {
+                self.session.ids.remove(id);
+                completed.push((q.op, Err(ClientError::Encode(e))));
+                continue;
+            }
+            if let Some(max) = too_large {
+                // [MQTT-3.2.2-15]: never send it; the alias (if new) was not used either.
+                self.tx.truncate(before);
+                self.session.ids.remove(id);
+                completed.push((q.op, Err(ClientError::PacketTooLarge { size, max })));
+                continue;
+            }
+            self.metrics.messages_out += 1;
+            if q.publish.qos == QoS::AtMostOnce {
+                completed.push((q.op, Ok(ReasonCode::Success)));
+            } else {
+                let stage = if q.publish.qos == QoS::AtLeastOnce {
+                    Stage::AwaitAck
+                } else {
+                    Stage::AwaitRec
+                };
+                self.session.inflight.push_back(Inflight {
+                    id,
+                    publish: q.publish,
+                    stage,
+                    op: q.op,
+                    queued_at: q.queued_at,
+                });
+            }
+        }
+        for (op, r) in completed {
+            self.complete_publish(op, r);
+        }
+    }
+
+    fn complete_publish(&mut self, op: Option<OpId>, result: Result<ReasonCode, ClientError>) {
+        if let Some(id) = op {
+            self.events.push_back(Event::Published { id, result });
+        }
+    }
+
+    /// Sends every pending (un)subscribe not yet sent on this connection.
+    fn send_pending(&mut self, now: Instant) {
+        if !matches!(self.state, State::Connected(_)) {
+            return;
+        }
+        for i in 0..self.pending.len() {
+            if self.pending[i].packet_id.is_some() {
+                continue;
+            }
+            let Some(id) = self.session.ids.allocate() else {
+                return;
+            };
+            self.pending[i].packet_id = Some(id);
+            let packet = match &self.pending[i].kind {
+                PendingKind::Subscribe {
+                    subs, properties, ..
+                } => {
+                    let mut props = properties.clone();
+                    if let Some(ident) = subs.first().and_then(|s| s.identifier) {
+                        props.subscription_identifiers = vec![ident];
+                    }
+                    Packet::Subscribe(Subscribe {
+                        packet_id: id,
+                        subscriptions: subs
+                            .iter()
+                            .map(|s| crate::codec::Subscription {
+                                filter: s.filter.clone(),
+                                options: s.options,
+                            })
+                            .collect(),
+                        properties: props,
+                    })
+                }
+                PendingKind::Unsubscribe {
+                    filters,
+                    properties,
+                } => Packet::Unsubscribe(Unsubscribe {
+                    packet_id: id,
+                    filters: filters.clone(),
+                    properties: properties.clone(),
+                }),
+            };
+            let max = self.server().and_then(|s| s.maximum_packet_size);
+            let size = packet.encoded_len(self.cfg.protocol);
+            match (size, max) {
+                (Ok(size), Some(max)) if size > max as usize => {
+                    self.session.ids.remove(id);
+                    let p = self.pending.remove(i);
+                    self.fail_pending(p, ClientError::PacketTooLarge { size, max });
+                    return self.send_pending(now);
+                }
+                (Err(e), _) => {
+                    self.session.ids.remove(id);
+                    let p = self.pending.remove(i);
+                    self.fail_pending(p, ClientError::Encode(e));
+                    return self.send_pending(now);
+                }
+                _ => self.write(now, &packet),
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------ receiving
+
+    fn handle_packet(&mut self, now: Instant, packet: Packet) {
+        match &mut self.state {
+            State::Connected(link) => {
+                link.last_received = now;
+                Self::arm_ping(&mut self.timers, link);
+            }
+            State::Handshake { .. } => {}
+            _ => return,
+        }
+        let handshake = matches!(self.state, State::Handshake { .. });
+        match packet {
+            Packet::ConnAck(c) if handshake => self.on_connack(now, c),
+            Packet::Auth(a) if self.cfg.protocol.is_v5() => self.on_auth(now, a),
+            _ if handshake => self.violation(
+                now,
+                ReasonCode::ProtocolError,
+                "the server sent a packet before CONNACK [MQTT-3.2.0-1]".into(),
+            ),
+            Packet::Publish(p) => self.on_publish(now, p),
+            Packet::PubAck(r) => self.on_puback(r),
+            Packet::PubRec(r) => self.on_pubrec(now, r),
+            Packet::PubRel(r) => self.on_pubrel(now, r),
+            Packet::PubComp(r) => self.on_pubcomp(r),
+            Packet::SubAck(a) => self.on_suback(now, a),
+            Packet::UnsubAck(a) => self.on_unsuback(now, a),
+            Packet::PingResp => {
+                if let State::Connected(link) = &mut self.state {
+                    if let Some(sent) = link.ping_sent.take() {
+                        self.metrics.record_rtt(now - sent);
+                    }
+                    self.timers.clear(Timer::PingTimeout);
+                    Self::arm_ping(&mut self.timers, link);
+                }
+            }
+            Packet::Disconnect(d) => self.on_server_disconnect(now, d),
+            other => {
+                let t = other.packet_type();
+                self.violation(
+                    now,
+                    ReasonCode::ProtocolError,
+                    format!("a server does not send {t}"),
+                );
+            }
+        }
+    }
+
+    fn violation(&mut self, now: Instant, reason: ReasonCode, detail: String) {
+        let e = ClientError::ProtocolViolation { reason, detail };
+        self.fail_connection(now, reason, Ending::Protocol(e));
+    }
+
+    fn on_connack(&mut self, now: Instant, c: ConnAck) {
+        let State::Handshake { url, .. } = &self.state else {
+            return;
+        };
+        let url = url.clone();
+        if c.reason_code.is_error() {
+            let ending = Ending::Refused {
+                reason: c.reason_code,
+                reason_string: c.properties.reason_string.as_ref().map(|s| s.to_string()),
+            };
+            self.close_with(ending, None);
+            return;
+        }
+        if c.session_present && self.cfg.clean_start {
+            // [MQTT-3.2.2-4]: the server claims a session we asked it to discard.
+            self.violation(
+                now,
+                ReasonCode::ProtocolError,
+                "Session Present after Clean Start [MQTT-3.2.2-4]".into(),
+            );
+            return;
+        }
+        if let Some(m) = &self.cfg.authentication_method {
+            if c.properties.authentication_method.as_deref() != Some(m.as_str()) {
+                // [MQTT-4.12.0-5]
+                self.violation(
+                    now,
+                    ReasonCode::ProtocolError,
+                    "CONNACK authentication method differs from ours [MQTT-4.12.0-5]".into(),
+                );
+                return;
+            }
+        }
+        let p = &c.properties;
+        if let Some(assigned) = &p.assigned_client_identifier {
+            self.client_id = assigned.to_string();
+        }
+        let keep_alive = p.server_keep_alive.unwrap_or(self.cfg.keep_alive);
+        let server = ServerInfo {
+            session_present: c.session_present,
+            client_id: self.client_id.clone(),
+            keep_alive,
+            receive_maximum: p.receive_maximum.unwrap_or(u16::MAX),
+            maximum_qos: p.maximum_qos.unwrap_or(QoS::ExactlyOnce),
+            retain_available: p.retain_available.unwrap_or(true),
+            maximum_packet_size: p.maximum_packet_size,
+            topic_alias_maximum: p.topic_alias_maximum.unwrap_or(0),
+            wildcard_subscription_available: p.wildcard_subscription_available.unwrap_or(true),
+            subscription_identifier_available: p.subscription_identifier_available.unwrap_or(true),
+            shared_subscription_available: p.shared_subscription_available.unwrap_or(true),
+            url,
+            properties: c.properties.clone(),
+        };
+        self.timers.clear(Timer::Connect);
+        let link = Link {
+            out_aliases: OutAliases::new(server.topic_alias_maximum),
+            in_aliases: InAliases::new(if self.cfg.protocol.is_v5() {
+                self.cfg.topic_alias_maximum
+            } else {
+                0
+            }),
+            server: server.clone(),
+            since: now,
+            keep_alive,
+            last_sent: now,
+            last_received: now,
+            ping_sent: None,
+            draining: None,
+            reauthenticating: false,
+        };
+        self.state = State::Connected(Box::new(link));
+        self.last_server = Some(server.clone());
+        if c.session_present {
+            self.resend_inflight(now);
+        } else {
+            self.session_lost(now);
+        }
+        // Pending (un)subscribes of the last connection were never acknowledged: send again.
+        for p in &mut self.pending {
+            p.packet_id = None;
+        }
+        // In-flight (un)subscribe identifiers from the last connection are free again.
+        let inflight_ids: Vec<u16> = self.session.inflight.iter().map(|m| m.id).collect();
+        let mut ids = super::session::IdSet::default();
+        for id in inflight_ids {
+            ids.insert(id);
+        }
+        self.session.ids = ids;
+        self.send_pending(now);
+        if let State::Connected(link) = &mut self.state {
+            Self::arm_ping(&mut self.timers, link);
+        }
+        self.events.push_back(Event::Connected(Box::new(server)));
+    }
+
+    /// Resume: unacknowledged PUBLISHes again with DUP, PUBRELs again, in the original order
+    /// [MQTT-4.4.0-1], [MQTT-4.6.0-1]. Never with a topic alias [MQTT-3.3.2-7].
+    fn resend_inflight(&mut self, now: Instant) {
+        let v = self.cfg.protocol;
+        for m in &self.session.inflight {
+            let packet = match m.stage {
+                Stage::AwaitAck | Stage::AwaitRec => {
+                    let mut p = m.publish.clone();
+                    p.dup = true;
+                    p.packet_id = m.id;
+                    p.properties.topic_alias = None;
+                    p.properties.message_expiry_interval =
+                        remaining_expiry(&m.publish, m.queued_at, now);
+                    Packet::Publish(p)
+                }
+                Stage::AwaitComp => Packet::PubRel(PubResp::new(m.id)),
+            };
+            let _ = packet.encode(v, &mut self.tx);
+        }
+    }
+
+    /// The server has no session for us [MQTT-3.2.2-5]: its protocol state is gone. Messages it
+    /// never acknowledged are sent again as new publications (at least once, not lost); those it
+    /// acknowledged with PUBREC are complete (it took ownership [MQTT-4.3.3-8]); subscriptions
+    /// are made again.
+    fn session_lost(&mut self, now: Instant) {
+        let mut again = Vec::new();
+        let mut done = Vec::new();
+        for m in self.session.inflight.drain(..) {
+            match m.stage {
+                Stage::AwaitComp => done.push(m.op),
+                _ => again.push(Queued {
+                    publish: Publish {
+                        dup: false,
+                        ..m.publish
+                    },
+                    op: m.op,
+                    queued_at: m.queued_at,
+                }),
+            }
+        }
+        self.session.outbox.requeue_front(again);
+        for op in done {
+            self.complete_publish(op, Ok(ReasonCode::Success));
+        }
+        self.session.received_qos2.clear();
+        if self.session.registry.is_empty() {
+            return;
+        }
+        // Group by subscription identifier: one SUBSCRIBE carries at most one.
+        let mut groups: Vec<(Option<u32>, Vec<Subscription>)> = Vec::new();
+        for s in self.session.registry.iter() {
+            match groups.iter_mut().find(|(i, _)| *i == s.identifier) {
+                Some((_, g)) => g.push(s.clone()),
+                None => groups.push((s.identifier, vec![s.clone()])),
+            }
+        }
+        for (_, subs) in groups {
+            let internal = subs.iter().all(|s| s.id == INTERNAL);
+            self.pending.insert(
+                0,
+                Pending {
+                    op: None,
+                    kind: PendingKind::Subscribe {
+                        subs,
+                        properties: Properties::default(),
+                        internal,
+                    },
+                    packet_id: None,
+                },
+            );
+        }
+        let _ = now;
+    }
+
+    fn on_auth(&mut self, now: Instant, a: Auth) {
+        let Some(method) = self.cfg.authentication_method.clone() else {
+            // [MQTT-4.12.0-6]
+            self.violation(
+                now,
+                ReasonCode::ProtocolError,
+                "AUTH without an authentication method [MQTT-4.12.0-6]".into(),
+            );
+            return;
+        };
+        if a.properties.authentication_method.as_deref() != Some(method.as_str()) {
+            self.violation(
+                now,
+                ReasonCode::ProtocolError,
+                "AUTH with another authentication method [MQTT-4.12.0-5]".into(),
+            );
+            return;
+        }
+        match a.reason_code {
+            ReasonCode::ContinueAuthentication => self.events.push_back(Event::AuthChallenge {
+                method,
+                data: a.properties.authentication_data.clone(),
+            }),
+            ReasonCode::Success => match &mut self.state {
+                State::Connected(link) if link.reauthenticating => {
+                    link.reauthenticating = false;
+                    self.events.push_back(Event::Reauthenticated);
+                }
+                _ => self.violation(
+                    now,
+                    ReasonCode::ProtocolError,
+                    "unexpected AUTH Success".into(),
+                ),
+            },
+            _ => self.violation(
+                now,
+                ReasonCode::ProtocolError,
+                "a server does not send AUTH Re-authenticate".into(),
+            ),
+        }
+    }
+
+    fn on_publish(&mut self, now: Instant, mut p: Publish) {
+        let State::Connected(link) = &mut self.state else {
+            return;
+        };
+        // Resolve a topic alias [MQTT-3.3.2-10].
+        let alias = p.properties.topic_alias.take();
+        match link.in_aliases.resolve(std::mem::take(&mut p.topic), alias) {
+            Ok(topic) => p.topic = topic,
+            Err((reason, detail)) => return self.violation(now, reason, detail),
+        }
+        let v = self.cfg.protocol;
+        match p.qos {
+            QoS::AtMostOnce => {}
+            QoS::AtLeastOnce => {
+                // Acknowledge in order received [MQTT-4.6.0-2] (the ack is queued before any
+                // later packet's).
+                let _ = Packet::PubAck(PubResp::new(p.packet_id)).encode(v, &mut self.tx);
+            }
+            QoS::ExactlyOnce => {
+                let id = p.packet_id;
+                let duplicate = self.session.received_qos2.contains(&id);
+                let _ = Packet::PubRec(PubResp::new(id)).encode(v, &mut self.tx);
+                if duplicate {
+                    // Already delivered: acknowledge again, deliver once [MQTT-4.3.3-10].
+                    return;
+                }
+                let max = usize::from(self.cfg.receive_maximum.unwrap_or(u16::MAX));
+                if v.is_v5() && self.session.received_qos2.len() >= max {
+                    // Undo the PUBREC: the packet is refused, the connection closed.
+                    return self.violation(
+                        now,
+                        ReasonCode::ReceiveMaximumExceeded,
+                        format!("the server sent more than our Receive Maximum of {max} unacknowledged QoS 2 messages [MQTT-3.3.4-9]"),
+                    );
+                }
+                self.session.received_qos2.insert(id);
+            }
+        }
+        self.metrics.messages_in += 1;
+        self.deliver(p);
+    }
+
+    fn deliver(&mut self, p: Publish) {
+        let mut routes = self
+            .session
+            .registry
+            .route(&p.topic, &p.properties.subscription_identifiers);
+        if let Some(c) = &p.properties.correlation_data {
+            if let Some(req) = self.requests.remove(c) {
+                routes.retain(|r| *r != INTERNAL);
+                let message = Message {
+                    publish: p.clone(),
+                    subscriptions: routes.clone(),
+                };
+                self.events.push_back(Event::Response {
+                    id: req.op,
+                    result: Ok(Box::new(message)),
+                });
+                self.arm_requests();
+                if routes.is_empty() {
+                    return;
+                }
+            }
+        }
+        routes.retain(|r| *r != INTERNAL);
+        if routes.is_empty() && self.response_topic.as_deref() == Some(&*p.topic) {
+            // A late response to a request that timed out.
+            return;
+        }
+        self.events.push_back(Event::Message(Box::new(Message {
+            publish: p,
+            subscriptions: routes,
+        })));
+    }
+
+    fn on_puback(&mut self, r: PubResp) {
+        let is_ack = self
+            .session
+            .inflight
+            .iter()
+            .any(|m| m.id == r.packet_id && m.stage == Stage::AwaitAck);
+        if !is_ack {
+            return;
+        }
+        if let Some(m) = self.session.take_inflight(r.packet_id) {
+            let result = if r.reason_code.is_error() {
+                Err(ClientError::PublishRejected {
+                    reason: r.reason_code,
+                    reason_string: r.properties.reason_string.as_ref().map(|s| s.to_string()),
+                })
+            } else {
+                Ok(r.reason_code)
+            };
+            self.complete_publish(m.op, result);
+        }
+    }
+
+    fn on_pubrec(&mut self, now: Instant, r: PubResp) {
+        let v = self.cfg.protocol;
+        let stage = self.session.inflight_mut(r.packet_id).map(|m| m.stage);
+        match stage {
+            Some(Stage::AwaitRec) if r.reason_code.is_error() => {
+                // [MQTT-4.4.0-2]: acknowledged with an error; never retransmitted.
+                if let Some(m) = self.session.take_inflight(r.packet_id) {
+                    self.complete_publish(
+                        m.op,
+                        Err(ClientError::PublishRejected {
+                            reason: r.reason_code,
+                            reason_string: r
+                                .properties
+                                .reason_string
+                                .as_ref()
+                                .map(|s| s.to_string()),
+                        }),
+                    );
+                }
+            }
+            Some(Stage::AwaitRec | Stage::AwaitComp) => {
+                if let Some(m) = self.session.inflight_mut(r.packet_id) {
+                    m.stage = Stage::AwaitComp;
+                }
+                // [MQTT-4.3.3-4], in the order PUBRECs arrive [MQTT-4.6.0-4].
+                let _ = Packet::PubRel(PubResp::new(r.packet_id)).encode(v, &mut self.tx);
+            }
+            Some(Stage::AwaitAck) => self.violation(
+                now,
+                ReasonCode::ProtocolError,
+                format!("PUBREC for QoS 1 message {}", r.packet_id),
+            ),
+            None => {
+                // Unknown: let the server finish its side (MQTT 5: "Packet Identifier not found").
+                let mut rel = PubResp::new(r.packet_id);
+                if v.is_v5() {
+                    rel.reason_code = ReasonCode::PacketIdentifierNotFound;
+                }
+                let _ = Packet::PubRel(rel).encode(v, &mut self.tx);
+            }
+        }
+    }
+
+    fn on_pubrel(&mut self, _now: Instant, r: PubResp) {
+        let v = self.cfg.protocol;
+        let known = self.session.received_qos2.remove(&r.packet_id);
+        let mut comp = PubResp::new(r.packet_id);
+        if !known && v.is_v5() {
+            comp.reason_code = ReasonCode::PacketIdentifierNotFound;
+        }
+        // [MQTT-4.3.3-11]
+        let _ = Packet::PubComp(comp).encode(v, &mut self.tx);
+    }
+
+    fn on_pubcomp(&mut self, r: PubResp) {
+        let is_comp = self
+            .session
+            .inflight
+            .iter()
+            .any(|m| m.id == r.packet_id && m.stage == Stage::AwaitComp);
+        if !is_comp {
+            return;
+        }
+        if let Some(m) = self.session.take_inflight(r.packet_id) {
+            // PUBCOMP "Packet Identifier not found" still follows a successful PUBREC: the
+            // server took ownership of the message then.
+            self.complete_publish(m.op, Ok(r.reason_code));
+        }
+    }
+
+    fn take_pending(&mut self, id: u16) -> Option<Pending> {
+        let i = self.pending.iter().position(|p| p.packet_id == Some(id))?;
+        self.session.ids.remove(id);
+        Some(self.pending.remove(i))
+    }
+
+    fn on_suback(&mut self, now: Instant, a: SubAck) {
+        let Some(p) = self.take_pending(a.packet_id) else {
+            return self.violation(
+                now,
+                ReasonCode::ProtocolError,
+                format!("SUBACK for unknown packet identifier {}", a.packet_id),
+            );
+        };
+        let PendingKind::Subscribe { subs, internal, .. } = p.kind else {
+            return self.violation(
+                now,
+                ReasonCode::ProtocolError,
+                "SUBACK answering an UNSUBSCRIBE".into(),
+            );
+        };
+        if a.reason_codes.len() != subs.len() {
+            // [MQTT-3.8.4-6]
+            return self.violation(
+                now,
+                ReasonCode::ProtocolError,
+                format!(
+                    "SUBACK has {} codes for {} filters [MQTT-3.8.4-6]",
+                    a.reason_codes.len(),
+                    subs.len()
+                ),
+            );
+        }
+        let mut results: Vec<Granted> = Vec::with_capacity(subs.len());
+        for (sub, code) in subs.into_iter().zip(&a.reason_codes) {
+            match code.granted_qos() {
+                Some(q) => {
+                    results.push(Ok(q));
+                    self.session.registry.insert(sub);
+                }
+                None => {
+                    results.push(Err(*code));
+                    self.session.registry.remove(&sub.filter);
+                }
+            }
+        }
+        let _ = internal;
+        if let Some(id) = p.op {
+            self.events.push_back(Event::Subscribed {
+                id,
+                result: Ok(results),
+            });
+        }
+    }
+
+    fn on_unsuback(&mut self, now: Instant, a: UnsubAck) {
+        let Some(p) = self.take_pending(a.packet_id) else {
+            return self.violation(
+                now,
+                ReasonCode::ProtocolError,
+                format!("UNSUBACK for unknown packet identifier {}", a.packet_id),
+            );
+        };
+        let PendingKind::Unsubscribe { filters, .. } = p.kind else {
+            return self.violation(
+                now,
+                ReasonCode::ProtocolError,
+                "UNSUBACK answering a SUBSCRIBE".into(),
+            );
+        };
+        let codes = if self.cfg.protocol.is_v5() {
+            if a.reason_codes.len() != filters.len() {
+                return self.violation(
+                    now,
+                    ReasonCode::ProtocolError,
+                    "UNSUBACK code count differs from the filters [MQTT-3.11.3-1]".into(),
+                );
+            }
+            a.reason_codes
+        } else {
+            vec![ReasonCode::Success; filters.len()]
+        };
+        for (f, c) in filters.iter().zip(&codes) {
+            if !c.is_error() {
+                self.session.registry.remove(f);
+            }
+        }
+        if let Some(id) = p.op {
+            self.events.push_back(Event::Unsubscribed {
+                id,
+                result: Ok(codes),
+            });
+        }
+    }
+
+    fn on_server_disconnect(&mut self, now: Instant, d: Disconnect) {
+        let connected_for = match &self.state {
+            State::Connected(l) => Some(now - l.since),
+            _ => None,
+        };
+        let ending = Ending::ServerDisconnect {
+            reason: d.reason_code,
+            reason_string: d.properties.reason_string.as_ref().map(|s| s.to_string()),
+            server_reference: d
+                .properties
+                .server_reference
+                .as_ref()
+                .map(|s| s.to_string()),
+        };
+        self.close_with(ending, connected_for);
+    }
+
+    // ------------------------------------------------------------------ timers
+
+    fn arm_requests(&mut self) {
+        match self.requests.values().map(|r| r.deadline).min() {
+            Some(at) => self.timers.set(Timer::Request, at),
+            None => self.timers.clear(Timer::Request),
+        }
+    }
+
+    fn expire_requests(&mut self, now: Instant) {
+        let due: Vec<Bytes> = self
+            .requests
+            .iter()
+            .filter(|(_, r)| r.deadline <= now)
+            .map(|(k, _)| k.clone())
+            .collect();
+        for k in due {
+            if let Some(r) = self.requests.remove(&k) {
+                self.events.push_back(Event::Response {
+                    id: r.op,
+                    result: Err(ClientError::RequestTimeout(r.timeout.as_millis() as u64)),
+                });
+            }
+        }
+        self.arm_requests();
+    }
+
+    fn arm_expiry(&mut self, _now: Instant) {
+        let next = self
+            .session
+            .outbox
+            .iter()
+            .filter_map(|q| {
+                q.publish
+                    .properties
+                    .message_expiry_interval
+                    .map(|s| q.queued_at + Duration::from_secs(u64::from(s)))
+            })
+            .min();
+        match next {
+            Some(at) => self.timers.set(Timer::Expiry, at),
+            None => self.timers.clear(Timer::Expiry),
+        }
+    }
+
+    fn expire_outbox(&mut self, now: Instant) {
+        for (op, e) in self.session.outbox.remove_expired(now) {
+            self.complete_publish(op, Err(e));
+        }
+        self.arm_expiry(now);
+    }
+}

@@ -1,0 +1,221 @@
+//! The client's errors: what failed, why, and (in the message) what to do.
+
+use crate::codec::{DecodeError, EncodeError, QoS, ReasonCode, TopicError};
+
+/// Why a connection, an operation or the client failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ClientError {
+    /// The server refused the connection (CONNACK with a failure code).
+    #[error("the server refused the connection: {reason}{}{}", reason_suffix(reason_string), refusal_hint(*reason))]
+    ConnectionRefused {
+        /// The reason (MQTT 3 return codes are mapped to MQTT 5 reason codes).
+        reason: ReasonCode,
+        /// The server's explanation, if it sent one.
+        reason_string: Option<String>,
+    },
+    /// No CONNACK arrived within the connect timeout.
+    #[error(
+        "no answer from the broker within {0} ms: check the URL and that the broker is reachable"
+    )]
+    ConnectTimeout(u64),
+    /// No PINGRESP arrived in time after a PINGREQ: the link is dead.
+    #[error("the broker did not answer a ping within {0} ms: the connection is considered dead")]
+    KeepAliveTimeout(u64),
+    /// The transport closed (network, broker restart).
+    #[error("the connection was lost{}", detail.as_deref().map(|d| format!(": {d}")).unwrap_or_default())]
+    ConnectionLost {
+        /// What the driver knows (WebSocket close code, socket error).
+        detail: Option<String>,
+    },
+    /// The server ended the connection with a DISCONNECT.
+    #[error("the server disconnected: {reason}{}", reason_suffix(reason_string))]
+    ServerDisconnected {
+        /// The reason.
+        reason: ReasonCode,
+        /// The server's explanation.
+        reason_string: Option<String>,
+    },
+    /// The server said another connection took over this session (DISCONNECT 0x8E).
+    #[error("another client connected with the same client id and took over the session; not reconnecting (use a unique client id, or reconnect explicitly)")]
+    SessionTakenOver,
+    /// Connections kept closing right after CONNACK, as when two clients share a client id.
+    #[error("the broker closed {0} connections in a row right after accepting them: another client is probably using the same client id; not reconnecting (use a unique client id, or reconnect explicitly)")]
+    SuspectedTakeover(u32),
+    /// The server sent bytes that are not a valid MQTT packet.
+    #[error("the server sent a malformed packet: {0}")]
+    Malformed(DecodeError),
+    /// The server broke the protocol (a packet at the wrong time, an unknown topic alias, ...).
+    #[error("the server broke the MQTT protocol: {detail} ({reason})")]
+    ProtocolViolation {
+        /// The reason code sent in the DISCONNECT (MQTT 5).
+        reason: ReasonCode,
+        /// What happened.
+        detail: String,
+    },
+    /// The server rejected a publication (PUBACK/PUBREC with a failure code).
+    #[error(
+        "the server rejected the message: {reason}{}",
+        reason_suffix(reason_string)
+    )]
+    PublishRejected {
+        /// The reason.
+        reason: ReasonCode,
+        /// The server's explanation.
+        reason_string: Option<String>,
+    },
+    /// A topic name is not valid for publishing.
+    #[error("cannot publish to {topic:?}: {problem}")]
+    InvalidTopic {
+        /// The topic.
+        topic: String,
+        /// Why.
+        problem: TopicError,
+    },
+    /// A topic filter is not valid for subscribing.
+    #[error("cannot subscribe to {filter:?}: {problem}")]
+    InvalidFilter {
+        /// The filter.
+        filter: String,
+        /// Why.
+        problem: TopicError,
+    },
+    /// A packet could not be encoded.
+    #[error("cannot encode the packet: {0}")]
+    Encode(EncodeError),
+    /// A packet is larger than the server accepts (its Maximum Packet Size).
+    #[error("the packet is {size} bytes but the server accepts at most {max}")]
+    PacketTooLarge {
+        /// The packet's size.
+        size: usize,
+        /// The server's limit.
+        max: u32,
+    },
+    /// The outbox is full and its policy refuses new messages.
+    #[error("the outbox is full ({messages} messages, {bytes} bytes): wait for it to drain, or raise its limits or change its policy")]
+    OutboxFull {
+        /// Messages queued.
+        messages: usize,
+        /// Bytes queued.
+        bytes: usize,
+    },
+    /// The message was dropped from a full outbox to make room (policy DropOldest).
+    #[error("the message was dropped from the full outbox to make room for a newer one")]
+    Dropped,
+    /// A newer message on the same topic replaced this one (policy LatestPerTopic).
+    #[error("a newer message on the same topic replaced this one before it was sent")]
+    Superseded,
+    /// The message's expiry interval passed before it could be sent.
+    #[error("the message expired before it could be sent")]
+    Expired,
+    /// A QoS 0 message while disconnected, with offline queuing of QoS 0 turned off.
+    #[error("not connected, and QoS 0 messages are not queued while offline")]
+    NotConnected,
+    /// The server does not support this QoS (its Maximum QoS).
+    #[error("the server supports at most QoS {max:?}, not {requested:?}")]
+    QoSNotSupported {
+        /// What was asked.
+        requested: QoS,
+        /// The server's maximum.
+        max: QoS,
+    },
+    /// The server does not support retained messages.
+    #[error("the server does not support retained messages")]
+    RetainNotSupported,
+    /// A feature the protocol version or the server does not have.
+    #[error("{0}")]
+    Unsupported(&'static str),
+    /// The client is disconnecting or was stopped; the operation was cancelled.
+    #[error("the client disconnected before the operation completed")]
+    Cancelled,
+    /// A bound was reached (subscriptions, pending requests).
+    #[error("too many {what} (at most {max})")]
+    TooMany {
+        /// What.
+        what: &'static str,
+        /// The limit.
+        max: usize,
+    },
+    /// No response arrived within the request's timeout.
+    #[error("no response within {0} ms")]
+    RequestTimeout(u64),
+    /// The server's session was gone; the message's fate is unknown so it was sent again.
+    #[error("the server lost the session")]
+    SessionLost,
+    /// The configuration cannot work.
+    #[error("invalid configuration: {0}")]
+    Config(String),
+}
+
+fn reason_suffix(s: &Option<String>) -> String {
+    s.as_deref().map(|s| format!(" ({s})")).unwrap_or_default()
+}
+
+fn refusal_hint(r: ReasonCode) -> &'static str {
+    match r {
+        ReasonCode::BadUserNameOrPassword => ": check the user name and password",
+        ReasonCode::NotAuthorized => ": the credentials are not allowed to connect",
+        ReasonCode::ClientIdentifierNotValid => ": use a different client id",
+        ReasonCode::UnsupportedProtocolVersion => ": try protocolVersion 4 (MQTT 3.1.1)",
+        ReasonCode::Banned => ": this client is banned by the broker",
+        ReasonCode::BadAuthenticationMethod => {
+            ": the broker does not support this authentication method"
+        }
+        ReasonCode::ServerBusy | ReasonCode::QuotaExceeded | ReasonCode::ConnectionRateExceeded => {
+            ": retrying later"
+        }
+        _ => "",
+    }
+}
+
+impl ClientError {
+    /// The MQTT reason code behind the error, when there is one.
+    pub fn reason_code(&self) -> Option<ReasonCode> {
+        match self {
+            ClientError::ConnectionRefused { reason, .. }
+            | ClientError::ServerDisconnected { reason, .. }
+            | ClientError::ProtocolViolation { reason, .. }
+            | ClientError::PublishRejected { reason, .. } => Some(*reason),
+            ClientError::SessionTakenOver => Some(ReasonCode::SessionTakenOver),
+            ClientError::Malformed(e) => Some(e.reason_code()),
+            ClientError::KeepAliveTimeout(_) => Some(ReasonCode::KeepAliveTimeout),
+            ClientError::PacketTooLarge { .. } => Some(ReasonCode::PacketTooLarge),
+            ClientError::QoSNotSupported { .. } => Some(ReasonCode::QoSNotSupported),
+            ClientError::RetainNotSupported => Some(ReasonCode::RetainNotSupported),
+            _ => None,
+        }
+    }
+
+    /// A short stable name for the kind of error (the JavaScript `code`).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            ClientError::ConnectionRefused { .. } => "CONNECTION_REFUSED",
+            ClientError::ConnectTimeout(_) => "CONNECT_TIMEOUT",
+            ClientError::KeepAliveTimeout(_) => "KEEPALIVE_TIMEOUT",
+            ClientError::ConnectionLost { .. } => "CONNECTION_LOST",
+            ClientError::ServerDisconnected { .. } => "SERVER_DISCONNECTED",
+            ClientError::SessionTakenOver => "SESSION_TAKEN_OVER",
+            ClientError::SuspectedTakeover(_) => "SUSPECTED_TAKEOVER",
+            ClientError::Malformed(_) => "MALFORMED_PACKET",
+            ClientError::ProtocolViolation { .. } => "PROTOCOL_VIOLATION",
+            ClientError::PublishRejected { .. } => "PUBLISH_REJECTED",
+            ClientError::InvalidTopic { .. } => "INVALID_TOPIC",
+            ClientError::InvalidFilter { .. } => "INVALID_FILTER",
+            ClientError::Encode(_) => "ENCODE",
+            ClientError::PacketTooLarge { .. } => "PACKET_TOO_LARGE",
+            ClientError::OutboxFull { .. } => "OUTBOX_FULL",
+            ClientError::Dropped => "DROPPED",
+            ClientError::Superseded => "SUPERSEDED",
+            ClientError::Expired => "EXPIRED",
+            ClientError::NotConnected => "NOT_CONNECTED",
+            ClientError::QoSNotSupported { .. } => "QOS_NOT_SUPPORTED",
+            ClientError::RetainNotSupported => "RETAIN_NOT_SUPPORTED",
+            ClientError::Unsupported(_) => "UNSUPPORTED",
+            ClientError::Cancelled => "CANCELLED",
+            ClientError::TooMany { .. } => "TOO_MANY",
+            ClientError::RequestTimeout(_) => "REQUEST_TIMEOUT",
+            ClientError::SessionLost => "SESSION_LOST",
+            ClientError::Config(_) => "CONFIG",
+        }
+    }
+}

@@ -1,0 +1,491 @@
+//! Session state: what must survive a reconnect (and, exported as bytes, a page reload).
+
+use std::collections::{BTreeSet, VecDeque};
+
+use bytes::Bytes;
+
+use super::config::{OutboxConfig, OutboxPolicy};
+use super::topic::{Registry, Subscription, SubscriptionId};
+use super::{ClientError, Instant, OpId};
+use crate::codec::{
+    decode_packet, ByteStr, Packet, ProtocolVersion, Publish, QoS, RetainHandling,
+    SubscriptionOptions,
+};
+
+/// Where an outgoing QoS 1/2 message is in its flow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stage {
+    /// QoS 1: PUBLISH sent, waiting for PUBACK.
+    AwaitAck,
+    /// QoS 2: PUBLISH sent, waiting for PUBREC.
+    AwaitRec,
+    /// QoS 2: PUBREL sent, waiting for PUBCOMP.
+    AwaitComp,
+}
+
+/// An outgoing QoS 1/2 message with a packet identifier.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Inflight {
+    /// Its packet identifier.
+    pub id: u16,
+    /// The message as published (no topic alias: aliases belong to one connection).
+    pub publish: Publish,
+    /// Where it is.
+    pub stage: Stage,
+    /// The operation to complete.
+    pub op: Option<OpId>,
+    /// When it was published (for the remaining message expiry interval on resend).
+    pub queued_at: Instant,
+}
+
+/// A message waiting to be sent.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Queued {
+    /// The message.
+    pub publish: Publish,
+    /// The operation to complete.
+    pub op: Option<OpId>,
+    /// When it was published.
+    pub queued_at: Instant,
+}
+
+impl Queued {
+    fn size(&self) -> usize {
+        self.publish.topic.len() + self.publish.payload.len()
+    }
+}
+
+/// Messages waiting to be sent, bounded in count and bytes.
+// Design: one FIFO for everything not yet handed to the transport: messages published offline,
+// and messages beyond the server's Receive Maximum or the socket's back-pressure while online.
+// Sending pulls from its front, so order is kept and every bound is enforced in one place.
+#[derive(Debug, Clone, Default)]
+pub struct Outbox {
+    items: VecDeque<Queued>,
+    bytes: usize,
+}
+
+/// Operations that leave the outbox without being sent, with why.
+pub type Displaced = Vec<(Option<OpId>, ClientError)>;
+
+impl Outbox {
+    /// Number of messages.
+    pub fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    /// True when empty.
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+
+    /// Topic and payload bytes queued.
+    pub fn bytes(&self) -> usize {
+        self.bytes
+    }
+
+    /// The next message to send.
+    pub fn front(&self) -> Option<&Queued> {
+        self.items.front()
+    }
+
+    /// Takes the next message.
+    pub fn pop_front(&mut self) -> Option<Queued> {
+        let q = self.items.pop_front()?;
+        self.bytes -= q.size();
+        Some(q)
+    }
+
+    /// Puts messages back at the front, in order (a lost session's unacknowledged messages).
+    pub fn requeue_front(&mut self, items: Vec<Queued>) {
+        for q in items.into_iter().rev() {
+            self.bytes += q.size();
+            self.items.push_front(q);
+        }
+    }
+
+    /// Every queued message, front first.
+    pub fn iter(&self) -> impl Iterator<Item = &Queued> {
+        self.items.iter()
+    }
+
+    /// Adds a message under `cfg`'s bounds and policy. On success, returns the operations the
+    /// policy pushed out; on failure, why the new message was refused.
+    pub fn push(&mut self, q: Queued, cfg: &OutboxConfig) -> Result<Displaced, ClientError> {
+        let size = q.size();
+        let full = |o: &Outbox| ClientError::OutboxFull {
+            messages: o.items.len(),
+            bytes: o.bytes,
+        };
+        if cfg.policy == OutboxPolicy::LatestPerTopic {
+            if let Some(i) = self
+                .items
+                .iter()
+                .position(|x| x.publish.topic == q.publish.topic)
+            {
+                // A replacement keeps the count; refuse it only if the bytes would not fit.
+                if self.bytes - self.items[i].size() + size > cfg.max_bytes {
+                    return Err(full(self));
+                }
+                let old = self.items.remove(i).map(|old| {
+                    self.bytes -= old.size();
+                    (old.op, ClientError::Superseded)
+                });
+                self.bytes += size;
+                self.items.push_back(q);
+                return Ok(old.into_iter().collect());
+            }
+        }
+        if size > cfg.max_bytes || cfg.max_messages == 0 {
+            return Err(full(self));
+        }
+        let mut displaced = Vec::new();
+        while self.items.len() >= cfg.max_messages || self.bytes + size > cfg.max_bytes {
+            if cfg.policy != OutboxPolicy::DropOldest {
+                return Err(full(self));
+            }
+            if let Some(old) = self.pop_front() {
+                displaced.push((old.op, ClientError::Dropped));
+            }
+        }
+        self.bytes += size;
+        self.items.push_back(q);
+        Ok(displaced)
+    }
+
+    /// Removes every message whose expiry interval has passed at `now`.
+    pub fn remove_expired(&mut self, now: Instant) -> Displaced {
+        let mut out = Vec::new();
+        let mut bytes = self.bytes;
+        self.items.retain(|q| {
+            if expired(&q.publish, q.queued_at, now) {
+                bytes -= q.size();
+                out.push((q.op, ClientError::Expired));
+                false
+            } else {
+                true
+            }
+        });
+        self.bytes = bytes;
+        out
+    }
+
+    /// Empties the outbox, returning its operations.
+    pub fn drain(&mut self) -> Vec<Queued> {
+        self.bytes = 0;
+        self.items.drain(..).collect()
+    }
+}
+
+/// Whether a message published at `queued_at` has outlived its Message Expiry Interval.
+pub fn expired(p: &Publish, queued_at: Instant, now: Instant) -> bool {
+    p.properties
+        .message_expiry_interval
+        .is_some_and(|secs| now.saturating_duration_since(queued_at).as_secs() >= u64::from(secs))
+}
+
+/// The expiry interval left for a message published at `queued_at` [MQTT-3.3.2-6 applied to
+/// clients: send what remains, not the original].
+pub fn remaining_expiry(p: &Publish, queued_at: Instant, now: Instant) -> Option<u32> {
+    let secs = p.properties.message_expiry_interval?;
+    let elapsed = now.saturating_duration_since(queued_at).as_secs();
+    Some(u64::from(secs).saturating_sub(elapsed) as u32)
+}
+
+/// Packet identifiers in use, one bit each.
+#[derive(Clone)]
+pub struct IdSet {
+    bits: Box<[u64; 1024]>,
+    next: u16,
+    used: usize,
+}
+
+impl std::fmt::Debug for IdSet {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "IdSet({} used, next {})", self.used, self.next)
+    }
+}
+
+impl Default for IdSet {
+    fn default() -> Self {
+        IdSet {
+            bits: Box::new([0; 1024]),
+            next: 1,
+            used: 0,
+        }
+    }
+}
+
+impl IdSet {
+    /// Whether `id` is in use.
+    pub fn contains(&self, id: u16) -> bool {
+        self.bits[usize::from(id) / 64] & (1 << (id % 64)) != 0
+    }
+
+    /// Marks `id` used.
+    pub fn insert(&mut self, id: u16) {
+        if !self.contains(id) {
+            self.bits[usize::from(id) / 64] |= 1 << (id % 64);
+            self.used += 1;
+        }
+    }
+
+    /// Frees `id`.
+    pub fn remove(&mut self, id: u16) {
+        if self.contains(id) {
+            self.bits[usize::from(id) / 64] &= !(1 << (id % 64));
+            self.used -= 1;
+        }
+    }
+
+    /// A free non-zero identifier, never one in flight [MQTT-2.2.1-3]; None if all 65,535 are.
+    pub fn allocate(&mut self) -> Option<u16> {
+        if self.used >= 65535 {
+            return None;
+        }
+        loop {
+            let id = self.next;
+            self.next = if self.next == u16::MAX {
+                1
+            } else {
+                self.next + 1
+            };
+            if id != 0 && !self.contains(id) {
+                self.insert(id);
+                return Some(id);
+            }
+        }
+    }
+
+    /// Identifiers in use.
+    pub fn len(&self) -> usize {
+        self.used
+    }
+
+    /// True when none is in use.
+    pub fn is_empty(&self) -> bool {
+        self.used == 0
+    }
+}
+
+/// Everything of a session the client keeps.
+// Design: the session is separate from the connection so reconnects, resends and persistence
+// all work on one value; the client moves messages between outbox and in-flight, and the
+// browser layer stores `export()` in IndexedDB.
+#[derive(Debug, Clone, Default)]
+pub struct Session {
+    /// Identifiers in use by in-flight messages and pending (un)subscribes.
+    pub ids: IdSet,
+    /// Outgoing QoS 1/2 messages awaiting acknowledgement, in the order sent [MQTT-4.6.0-1].
+    pub inflight: VecDeque<Inflight>,
+    /// Messages not yet sent.
+    pub outbox: Outbox,
+    /// Incoming QoS 2 identifiers received and delivered, awaiting PUBREL (exactly once).
+    pub received_qos2: BTreeSet<u16>,
+    /// Active subscriptions.
+    pub registry: Registry,
+}
+
+impl Session {
+    /// Whether anything worth resuming is held.
+    pub fn has_state(&self) -> bool {
+        !self.inflight.is_empty() || !self.received_qos2.is_empty()
+    }
+
+    /// Finds an in-flight message by identifier.
+    pub fn inflight_mut(&mut self, id: u16) -> Option<&mut Inflight> {
+        self.inflight.iter_mut().find(|m| m.id == id)
+    }
+
+    /// Removes an in-flight message, freeing its identifier.
+    pub fn take_inflight(&mut self, id: u16) -> Option<Inflight> {
+        let i = self.inflight.iter().position(|m| m.id == id)?;
+        let m = self.inflight.remove(i)?;
+        self.ids.remove(id);
+        Some(m)
+    }
+
+    /// The session as bytes (see [`Session::import`]). `now` is the client's clock and
+    /// `wall_ms` the wall clock (Unix milliseconds) at the same moment, so message ages survive
+    /// a reload. Operation ids are not kept: their callers are gone after a reload.
+    pub fn export(&self, now: Instant, wall_ms: u64) -> Vec<u8> {
+        let mut w = Vec::with_capacity(64 + self.outbox.bytes());
+        w.extend_from_slice(MAGIC);
+        let queued_wall = |at: Instant| {
+            wall_ms.saturating_sub(now.saturating_duration_since(at).as_millis() as u64)
+        };
+        put_u32(&mut w, self.inflight.len() as u32);
+        for m in &self.inflight {
+            w.push(match m.stage {
+                Stage::AwaitAck => 1,
+                Stage::AwaitRec => 2,
+                Stage::AwaitComp => 3,
+            });
+            put_u64(&mut w, queued_wall(m.queued_at));
+            put_publish(&mut w, &m.publish, m.id);
+        }
+        put_u32(&mut w, self.outbox.len() as u32);
+        for q in self.outbox.iter() {
+            put_u64(&mut w, queued_wall(q.queued_at));
+            put_publish(&mut w, &q.publish, 1);
+        }
+        put_u32(&mut w, self.received_qos2.len() as u32);
+        for id in &self.received_qos2 {
+            w.extend_from_slice(&id.to_be_bytes());
+        }
+        put_u32(&mut w, self.registry.len() as u32);
+        for s in self.registry.iter() {
+            put_u64(&mut w, s.id.0);
+            put_u32(&mut w, s.identifier.unwrap_or(0));
+            let o = s.options;
+            w.push(
+                o.qos as u8
+                    | u8::from(o.no_local) << 2
+                    | u8::from(o.retain_as_published) << 3
+                    | (o.retain_handling as u8) << 4,
+            );
+            put_u32(&mut w, s.filter.len() as u32);
+            w.extend_from_slice(s.filter.as_bytes());
+        }
+        w
+    }
+
+    /// A session from [`Session::export`] bytes, re-based on this page's clock.
+    pub fn import(bytes: &[u8], now: Instant, wall_ms: u64) -> Result<Session, String> {
+        let mut r = Cursor { b: bytes, pos: 0 };
+        if r.take(MAGIC.len())? != MAGIC {
+            return Err("not a wasmqtt session (bad magic)".into());
+        }
+        let at = |queued_wall: u64| {
+            let age = wall_ms.saturating_sub(queued_wall);
+            Instant::from_micros(now.as_micros().saturating_sub(age.saturating_mul(1000)))
+        };
+        let mut s = Session::default();
+        for _ in 0..r.u32()? {
+            let stage = match r.u8()? {
+                1 => Stage::AwaitAck,
+                2 => Stage::AwaitRec,
+                3 => Stage::AwaitComp,
+                x => return Err(format!("bad in-flight stage {x}")),
+            };
+            let queued_at = at(r.u64()?);
+            let (publish, id) = r.publish()?;
+            if id == 0 || s.ids.contains(id) {
+                return Err(format!("bad in-flight packet identifier {id}"));
+            }
+            s.ids.insert(id);
+            s.inflight.push_back(Inflight {
+                id,
+                publish,
+                stage,
+                op: None,
+                queued_at,
+            });
+        }
+        let mut queued = Vec::new();
+        for _ in 0..r.u32()? {
+            let queued_at = at(r.u64()?);
+            let (mut publish, _) = r.publish()?;
+            publish.packet_id = 0;
+            queued.push(Queued {
+                publish,
+                op: None,
+                queued_at,
+            });
+        }
+        s.outbox.requeue_front(queued);
+        for _ in 0..r.u32()? {
+            let b = r.take(2)?;
+            s.received_qos2.insert(u16::from_be_bytes([b[0], b[1]]));
+        }
+        for _ in 0..r.u32()? {
+            let id = SubscriptionId(r.u64()?);
+            let identifier = Some(r.u32()?).filter(|i| *i != 0);
+            let o = r.u8()?;
+            let n = r.u32()? as usize;
+            let filter = std::str::from_utf8(r.take(n)?).map_err(|_| "bad filter")?;
+            s.registry.insert(Subscription {
+                id,
+                filter: ByteStr::from(filter),
+                options: SubscriptionOptions {
+                    qos: QoS::from_u8(o & 3).ok_or("bad subscription QoS")?,
+                    no_local: o & 4 != 0,
+                    retain_as_published: o & 8 != 0,
+                    retain_handling: match (o >> 4) & 3 {
+                        0 => RetainHandling::SendAtSubscribe,
+                        1 => RetainHandling::SendIfNew,
+                        _ => RetainHandling::DoNotSend,
+                    },
+                },
+                identifier,
+            });
+        }
+        if r.pos != bytes.len() {
+            return Err("trailing bytes after the session".into());
+        }
+        Ok(s)
+    }
+}
+
+const MAGIC: &[u8] = b"WQS1";
+
+fn put_u32(w: &mut Vec<u8>, v: u32) {
+    w.extend_from_slice(&v.to_be_bytes());
+}
+
+fn put_u64(w: &mut Vec<u8>, v: u64) {
+    w.extend_from_slice(&v.to_be_bytes());
+}
+
+/// A message as an MQTT 5 PUBLISH packet (the codec is the serialiser).
+fn put_publish(w: &mut Vec<u8>, p: &Publish, id: u16) {
+    let mut p = p.clone();
+    p.packet_id = if p.qos == QoS::AtMostOnce { 0 } else { id };
+    p.dup = p.dup && p.qos != QoS::AtMostOnce;
+    let bytes = Packet::Publish(p)
+        .to_bytes(ProtocolVersion::V5)
+        .unwrap_or_default();
+    put_u32(w, bytes.len() as u32);
+    w.extend_from_slice(&bytes);
+}
+
+struct Cursor<'a> {
+    b: &'a [u8],
+    pos: usize,
+}
+
+impl Cursor<'_> {
+    fn take(&mut self, n: usize) -> Result<&[u8], String> {
+        let s = self
+            .b
+            .get(self.pos..self.pos + n)
+            .ok_or("truncated session")?;
+        self.pos += n;
+        Ok(s)
+    }
+    fn u8(&mut self) -> Result<u8, String> {
+        Ok(self.take(1)?[0])
+    }
+    fn u32(&mut self) -> Result<u32, String> {
+        let b = self.take(4)?;
+        Ok(u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
+    }
+    fn u64(&mut self) -> Result<u64, String> {
+        let b = self.take(8)?;
+        let mut a = [0; 8];
+        a.copy_from_slice(b);
+        Ok(u64::from_be_bytes(a))
+    }
+    fn publish(&mut self) -> Result<(Publish, u16), String> {
+        let n = self.u32()? as usize;
+        let bytes = Bytes::copy_from_slice(self.take(n)?);
+        match decode_packet(bytes, ProtocolVersion::V5) {
+            Ok(Packet::Publish(p)) => {
+                let id = p.packet_id;
+                Ok((p, id))
+            }
+            Ok(_) => Err("not a PUBLISH".into()),
+            Err(e) => Err(format!("bad stored message: {e}")),
+        }
+    }
+}
