@@ -1594,21 +1594,20 @@ impl Client {
                 None => groups.push((s.identifier, vec![s.clone()])),
             }
         }
-        for (_, subs) in groups {
-            let internal = subs.iter().all(|s| s.id == INTERNAL);
-            self.pending.insert(
-                0,
-                Pending {
-                    op: None,
-                    kind: PendingKind::Subscribe {
-                        subs,
-                        properties: Properties::default(),
-                        internal,
-                    },
-                    packet_id: None,
+        // Ahead of the application's own pending requests, in the order first subscribed.
+        let again: Vec<Pending> = groups
+            .into_iter()
+            .map(|(_, subs)| Pending {
+                op: None,
+                kind: PendingKind::Subscribe {
+                    internal: subs.iter().all(|s| s.id == INTERNAL),
+                    subs,
+                    properties: Properties::default(),
                 },
-            );
-        }
+                packet_id: None,
+            })
+            .collect();
+        self.pending.splice(0..0, again);
         let _ = now;
     }
 

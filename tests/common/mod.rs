@@ -202,16 +202,35 @@ impl Sim {
         c
     }
 
-    /// Reconnects after a drop: waits out the backoff, answers the CONNECT.
+    /// Fires timers one by one (up to `max` of virtual time) until the client sends CONNECT.
+    pub fn until_connect(&mut self, max: Duration) -> Option<Connect> {
+        let end = self.now + max;
+        loop {
+            if let Some(i) = self
+                .sent
+                .iter()
+                .position(|p| matches!(p, Packet::Connect(_)))
+            {
+                let Packet::Connect(c) = self.sent.remove(i) else {
+                    unreachable!()
+                };
+                return Some(*c);
+            }
+            match self.client.poll_timeout() {
+                Some(at) if at <= end => {
+                    self.now = self.now.max(at);
+                    self.client.handle_timeout(self.now);
+                    self.run();
+                }
+                _ => return None,
+            }
+        }
+    }
+
+    /// Reconnects after a drop: waits out the backoff, answers the CONNECT at once.
     pub fn reconnect_with(&mut self, connack: ConnAck) -> Connect {
-        self.advance(Duration::from_secs(120));
         let connect = self
-            .sent()
-            .into_iter()
-            .find_map(|p| match p {
-                Packet::Connect(c) => Some(*c),
-                _ => None,
-            })
+            .until_connect(Duration::from_secs(120))
             .expect("the client did not reconnect");
         self.send(Packet::ConnAck(connack));
         connect

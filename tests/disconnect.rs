@@ -1,0 +1,140 @@
+//! Disconnecting on purpose: graceful (waits, then DISCONNECT, no will, no reconnect) or forced.
+
+mod common;
+
+use std::time::Duration;
+
+use common::*;
+use wasmqtt::codec::*;
+use wasmqtt::proto::*;
+
+#[test]
+fn a_graceful_disconnect_waits_for_inflight_messages() {
+    let mut sim = Sim::v5();
+    sim.connect();
+    let op = sim.publish("t", "last words", QoS::AtLeastOnce);
+    let Packet::Publish(p) = &sim.sent()[0] else {
+        panic!()
+    };
+    sim.client.disconnect(sim.now, DisconnectOptions::default());
+    sim.run();
+    assert!(sim.sent().is_empty(), "waits for the PUBACK");
+    sim.send(Packet::PubAck(PubResp::new(p.packet_id)));
+    // [MQTT-3.14.4-3]: Normal disconnection, so the server discards the will.
+    assert_eq!(sim.sent(), vec![Packet::Disconnect(Disconnect::default())]);
+    assert_eq!(sim.close_requests, 1);
+    let events = sim.events();
+    assert!(events.contains(&Event::Published {
+        id: op,
+        result: Ok(ReasonCode::Success)
+    }));
+    assert!(events.contains(&Event::Disconnected {
+        error: None,
+        reconnect_at: None
+    }));
+    sim.advance(Duration::from_secs(3600));
+    assert_eq!(
+        sim.opened.len(),
+        1,
+        "no reconnect after the application disconnects"
+    );
+    assert_eq!(sim.client.state_name(), "idle");
+}
+
+#[test]
+fn the_grace_period_is_bounded_and_force_skips_it() {
+    let mut cfg = config(ProtocolVersion::V3_1_1);
+    cfg.disconnect_timeout = Duration::from_secs(3);
+    let mut sim = Sim::new(cfg);
+    sim.connect();
+    let op = sim.publish("t", "x", QoS::AtLeastOnce);
+    sim.sent();
+    sim.client.disconnect(sim.now, DisconnectOptions::default());
+    sim.advance(Duration::from_secs(3));
+    assert_eq!(sim.sent(), vec![Packet::Disconnect(Disconnect::default())]);
+    // Not persistent: the unfinished operation is cancelled.
+    assert!(sim.events().contains(&Event::Published {
+        id: op,
+        result: Err(ClientError::Cancelled)
+    }));
+
+    let mut sim = Sim::v5();
+    sim.connect();
+    sim.publish("t", "x", QoS::AtLeastOnce);
+    sim.sent();
+    sim.client.disconnect(
+        sim.now,
+        DisconnectOptions {
+            force: true,
+            ..DisconnectOptions::default()
+        },
+    );
+    sim.run();
+    assert_eq!(sim.sent(), vec![Packet::Disconnect(Disconnect::default())]);
+}
+
+#[test]
+fn disconnect_with_will_message() {
+    let mut sim = Sim::v5();
+    sim.connect();
+    sim.client.disconnect(
+        sim.now,
+        DisconnectOptions {
+            force: true,
+            reason: Some(ReasonCode::DisconnectWithWillMessage),
+            session_expiry_interval: Some(0),
+        },
+    );
+    sim.run();
+    let sent = sim.sent();
+    let Packet::Disconnect(d) = &sent[0] else {
+        panic!()
+    };
+    assert_eq!(d.reason_code, ReasonCode::DisconnectWithWillMessage);
+    assert_eq!(d.properties.session_expiry_interval, Some(0));
+}
+
+#[test]
+fn a_persistent_session_keeps_unfinished_messages() {
+    let mut cfg = config(ProtocolVersion::V5);
+    cfg.clean_start = false;
+    cfg.session_expiry_interval = Some(600);
+    let mut sim = Sim::new(cfg);
+    sim.connect();
+    sim.publish("t", "x", QoS::AtLeastOnce);
+    sim.sent();
+    sim.client.disconnect(
+        sim.now,
+        DisconnectOptions {
+            force: true,
+            ..DisconnectOptions::default()
+        },
+    );
+    sim.run();
+    assert!(sim.published().is_empty());
+    assert_eq!(sim.client.metrics().inflight_out, 1);
+    sim.client.start(sim.now);
+    sim.run();
+    sim.sent();
+    sim.send(Packet::ConnAck(ConnAck {
+        session_present: true,
+        ..ConnAck::default()
+    }));
+    assert!(matches!(&sim.sent()[0], Packet::Publish(p) if p.dup));
+}
+
+#[test]
+fn disconnect_while_waiting_to_reconnect() {
+    let mut sim = Sim::v4();
+    sim.connect();
+    sim.drop_connection("x");
+    sim.events();
+    sim.client.disconnect(sim.now, DisconnectOptions::default());
+    sim.run();
+    assert!(sim.events().contains(&Event::Disconnected {
+        error: None,
+        reconnect_at: None
+    }));
+    sim.advance(Duration::from_secs(600));
+    assert_eq!(sim.opened.len(), 1);
+}

@@ -1,0 +1,301 @@
+//! Reconnect policy: exponential backoff with full jitter and a cap, reset after a stable
+//! connection, reason-code aware, redirection, failover, offline awareness.
+
+mod common;
+
+use std::time::Duration;
+
+use common::*;
+use wasmqtt::codec::*;
+use wasmqtt::proto::*;
+
+fn policy(urls: &[&str]) -> Reconnect {
+    Reconnect::new(
+        ReconnectConfig::default(),
+        urls.iter().map(|s| s.to_string()).collect(),
+    )
+}
+
+fn lost() -> Ending {
+    Ending::Lost(Some("reset".into()))
+}
+
+fn delay(d: Decision) -> Duration {
+    match d {
+        Decision::Retry { delay, .. } => delay,
+        Decision::Stop(e) => panic!("stopped: {e}"),
+    }
+}
+
+#[test]
+fn backoff_is_exponential_full_jitter_and_capped() {
+    let mut rng = Rng::new(1);
+    let mut p = policy(&["ws://a"]);
+    let mut maxima = vec![Duration::ZERO; 10];
+    let mut minima = vec![Duration::MAX; 10];
+    for _ in 0..200 {
+        p.reset();
+        for n in 0..10 {
+            let d = delay(p.decide(&lost(), None, &mut rng));
+            let ceiling = Duration::from_secs(1 << n).min(Duration::from_secs(30));
+            assert!(d <= ceiling, "attempt {n}: {d:?} > {ceiling:?}");
+            maxima[n] = maxima[n].max(d);
+            minima[n] = minima[n].min(d);
+        }
+    }
+    // Full jitter: the spread covers most of [0, ceiling] (clients do not retry in lockstep).
+    for n in 0..10 {
+        let ceiling = Duration::from_secs(1 << n).min(Duration::from_secs(30));
+        assert!(
+            maxima[n] > ceiling * 9 / 10 && minima[n] < ceiling / 10,
+            "attempt {n}: {:?}..{:?}",
+            minima[n],
+            maxima[n]
+        );
+    }
+}
+
+#[test]
+fn the_same_seed_gives_the_same_schedule() {
+    let run = || {
+        let mut rng = Rng::new(42);
+        let mut p = policy(&["ws://a"]);
+        (0..8)
+            .map(|_| delay(p.decide(&lost(), None, &mut rng)))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(run(), run());
+}
+
+#[test]
+fn a_stable_connection_resets_the_backoff() {
+    let mut rng = Rng::new(3);
+    let mut p = policy(&["ws://a"]);
+    for _ in 0..8 {
+        let _ = p.decide(&lost(), None, &mut rng);
+    }
+    assert_eq!(p.attempt(), 8);
+    let _ = p.decide(&lost(), Some(Duration::from_secs(60)), &mut rng);
+    assert_eq!(p.attempt(), 1, "reset, then counted once");
+    let d = delay(p.decide(&lost(), None, &mut rng));
+    assert!(d <= Duration::from_secs(2));
+}
+
+#[test]
+fn credentials_authorisation_and_bans_are_never_retried() {
+    for reason in [
+        ReasonCode::BadUserNameOrPassword,
+        ReasonCode::NotAuthorized,
+        ReasonCode::Banned,
+        ReasonCode::ClientIdentifierNotValid,
+        ReasonCode::UnsupportedProtocolVersion,
+        ReasonCode::BadAuthenticationMethod,
+    ] {
+        let mut p = policy(&["ws://a"]);
+        let d = p.decide(
+            &Ending::Refused {
+                reason,
+                reason_string: None,
+            },
+            None,
+            &mut Rng::new(1),
+        );
+        assert!(
+            matches!(d, Decision::Stop(ClientError::ConnectionRefused { reason: r, .. }) if r == reason),
+            "{reason:?}: {d:?}"
+        );
+    }
+    // MQTT 3 return codes 4 and 5 arrive as these same reason codes (see the codec).
+    assert_eq!(
+        ConnectReturnCode::BadUserNameOrPassword.reason(),
+        ReasonCode::BadUserNameOrPassword
+    );
+    assert_eq!(
+        ConnectReturnCode::NotAuthorized.reason(),
+        ReasonCode::NotAuthorized
+    );
+}
+
+#[test]
+fn busy_and_quota_slow_down() {
+    for reason in [
+        ReasonCode::ServerBusy,
+        ReasonCode::QuotaExceeded,
+        ReasonCode::ConnectionRateExceeded,
+    ] {
+        let mut p = policy(&["ws://a"]);
+        let d = delay(p.decide(
+            &Ending::Refused {
+                reason,
+                reason_string: None,
+            },
+            None,
+            &mut Rng::new(9),
+        ));
+        assert!(
+            d >= Duration::from_secs(15) && d <= Duration::from_secs(30),
+            "{reason:?}: {d:?}"
+        );
+    }
+}
+
+#[test]
+fn redirection_is_followed() {
+    let mut p = policy(&["ws://a:9001/mqtt"]);
+    let ending = |reason, r: &str| Ending::ServerDisconnect {
+        reason,
+        reason_string: None,
+        server_reference: Some(r.into()),
+    };
+    let d = p.decide(
+        &ending(ReasonCode::UseAnotherServer, "b:9002"),
+        Some(Duration::from_secs(1)),
+        &mut Rng::new(1),
+    );
+    assert_eq!(
+        d,
+        Decision::Retry {
+            delay: Duration::ZERO,
+            url: "ws://b:9002/mqtt".into(),
+            attempt: 0
+        }
+    );
+    assert_eq!(p.url(), "ws://a:9001/mqtt", "0x9C is temporary");
+    let d = p.decide(
+        &ending(ReasonCode::ServerMoved, "wss://c/mqtt"),
+        Some(Duration::from_secs(1)),
+        &mut Rng::new(1),
+    );
+    assert!(matches!(d, Decision::Retry { ref url, .. } if url == "wss://c/mqtt"));
+    assert_eq!(p.url(), "wss://c/mqtt", "0x9D is permanent");
+    // Redirect loops are bounded: 5 in a row (2 used above), then plain backoff on our own URL.
+    for _ in 0..3 {
+        let d = p.decide(
+            &ending(ReasonCode::UseAnotherServer, "d:1"),
+            None,
+            &mut Rng::new(1),
+        );
+        assert!(
+            matches!(d, Decision::Retry { ref url, .. } if url == "wss://d:1/mqtt"),
+            "{d:?}"
+        );
+    }
+    let d = p.decide(
+        &ending(ReasonCode::UseAnotherServer, "d:1"),
+        None,
+        &mut Rng::new(1),
+    );
+    assert!(
+        matches!(d, Decision::Retry { ref url, .. } if url == "wss://c/mqtt"),
+        "{d:?}"
+    );
+}
+
+#[test]
+fn server_references_resolve_against_the_current_url() {
+    assert_eq!(
+        resolve_reference("b:2", "ws://a:1/mqtt").as_deref(),
+        Some("ws://b:2/mqtt")
+    );
+    assert_eq!(
+        resolve_reference("b", "ws://a:1/mqtt").as_deref(),
+        Some("ws://b:1/mqtt")
+    );
+    assert_eq!(
+        resolve_reference("wss://x/y other", "ws://a:1/mqtt").as_deref(),
+        Some("wss://x/y")
+    );
+    assert_eq!(
+        resolve_reference("b", "ws://a/mqtt").as_deref(),
+        Some("ws://b/mqtt")
+    );
+    assert_eq!(resolve_reference("", "ws://a/mqtt"), None);
+}
+
+#[test]
+fn a_failover_list_is_walked_on_failed_attempts() {
+    let mut p = policy(&["ws://one", "ws://two", "ws://three"]);
+    let mut rng = Rng::new(1);
+    let urls: Vec<String> = (0..4)
+        .map(|_| match p.decide(&lost(), None, &mut rng) {
+            Decision::Retry { url, .. } => url,
+            d => panic!("{d:?}"),
+        })
+        .collect();
+    assert_eq!(urls, vec!["ws://two", "ws://three", "ws://one", "ws://two"]);
+    // A connection that worked comes back to the same server first.
+    assert!(
+        matches!(p.decide(&lost(), Some(Duration::from_secs(60)), &mut rng), Decision::Retry { url, .. } if url == "ws://two")
+    );
+}
+
+#[test]
+fn the_client_waits_the_backoff_then_reconnects_and_counts_it() {
+    let mut sim = Sim::v4();
+    sim.connect();
+    sim.drop_connection("network");
+    let events = sim.events();
+    let at = events
+        .iter()
+        .find_map(|e| match e {
+            Event::Disconnected {
+                error: Some(ClientError::ConnectionLost { detail: Some(d) }),
+                reconnect_at: Some(at),
+            } if d == "network" => Some(*at),
+            _ => None,
+        })
+        .expect("a reconnect is scheduled");
+    assert_eq!(sim.client.metrics().next_attempt, Some(at));
+    assert_eq!(sim.client.state_name(), "reconnecting");
+    sim.reconnect_with(ConnAck::default());
+    assert!(sim.client.is_connected());
+    assert_eq!(sim.client.metrics().reconnects, 1);
+    assert_eq!(sim.opened.len(), 2);
+}
+
+#[test]
+fn no_attempts_while_offline_and_one_at_once_when_back() {
+    let mut sim = Sim::v4();
+    sim.connect();
+    sim.client.set_network_available(sim.now, false);
+    sim.run();
+    sim.drop_connection("offline");
+    sim.advance(Duration::from_secs(600));
+    assert_eq!(sim.opened.len(), 1, "no attempt burned while offline");
+    assert_eq!(sim.client.state_name(), "offline");
+    sim.client.set_network_available(sim.now, true);
+    sim.run();
+    assert_eq!(sim.opened.len(), 2, "immediate attempt when back online");
+}
+
+#[test]
+fn back_online_skips_the_rest_of_the_backoff() {
+    let mut sim = Sim::v4();
+    sim.connect();
+    for _ in 0..6 {
+        sim.drop_connection("x");
+        sim.until_connect(Duration::from_secs(120));
+        sim.drop_connection("x");
+    }
+    assert_eq!(sim.client.state_name(), "reconnecting");
+    let before = sim.opened.len();
+    sim.client.set_network_available(sim.now, false);
+    sim.client.set_network_available(sim.now, true);
+    sim.run();
+    assert_eq!(sim.opened.len(), before + 1);
+}
+
+#[test]
+fn a_disabled_policy_stops_after_the_first_failure() {
+    let mut cfg = config(ProtocolVersion::V3_1_1);
+    cfg.reconnect.enabled = false;
+    let mut sim = Sim::new(cfg);
+    sim.connect();
+    sim.drop_connection("x");
+    assert!(sim
+        .events()
+        .iter()
+        .any(|e| matches!(e, Event::Stopped(ClientError::ConnectionLost { .. }))));
+    sim.advance(Duration::from_secs(600));
+    assert_eq!(sim.opened.len(), 1);
+}

@@ -1,0 +1,144 @@
+//! Topic aliases: assigned automatically within the server's maximum, resolved on receipt,
+//! never carried across connections.
+
+mod common;
+
+use common::*;
+use wasmqtt::codec::*;
+use wasmqtt::proto::*;
+
+fn publishes(sim: &mut Sim) -> Vec<Publish> {
+    sim.sent()
+        .into_iter()
+        .filter_map(|p| match p {
+            Packet::Publish(p) => Some(p),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn outgoing_aliases_are_assigned_within_the_servers_maximum() {
+    // [MQTT-3.2.2-17], [MQTT-3.3.2-9]
+    let mut sim = Sim::v5();
+    sim.connect_with(connack_props(|p| p.topic_alias_maximum = Some(2)));
+    for t in ["a/1", "a/1", "a/2", "a/3", "a/2"] {
+        sim.publish(t, "x", QoS::AtMostOnce);
+    }
+    let ps = publishes(&mut sim);
+    let seen: Vec<(&str, Option<u16>)> = ps
+        .iter()
+        .map(|p| (&*p.topic, p.properties.topic_alias))
+        .collect();
+    assert_eq!(
+        seen,
+        vec![
+            ("a/1", Some(1)),
+            ("", Some(1)),
+            ("a/2", Some(2)),
+            ("a/3", None),
+            ("", Some(2))
+        ]
+    );
+}
+
+#[test]
+fn no_aliases_when_the_server_allows_none() {
+    // [MQTT-3.2.2-18]
+    let mut sim = Sim::v5();
+    sim.connect();
+    sim.publish("a", "x", QoS::AtMostOnce);
+    sim.publish("a", "x", QoS::AtMostOnce);
+    assert!(publishes(&mut sim)
+        .iter()
+        .all(|p| p.properties.topic_alias.is_none() && &*p.topic == "a"));
+}
+
+#[test]
+fn aliases_never_carry_into_a_resend_or_a_new_connection() {
+    // [MQTT-3.3.2-7]
+    let mut cfg = config(ProtocolVersion::V5);
+    cfg.clean_start = false;
+    cfg.session_expiry_interval = Some(60);
+    let mut sim = Sim::new(cfg);
+    sim.connect_with(connack_props(|p| p.topic_alias_maximum = Some(5)));
+    sim.publish("t", "1", QoS::AtLeastOnce);
+    sim.publish("t", "2", QoS::AtLeastOnce);
+    let ps = publishes(&mut sim);
+    assert_eq!(&*ps[1].topic, "");
+    sim.drop_connection("reset");
+    let mut c = connack_props(|p| p.topic_alias_maximum = Some(5));
+    c.session_present = true;
+    sim.reconnect_with(c);
+    let again = publishes(&mut sim);
+    assert_eq!(again.len(), 2);
+    for p in &again {
+        assert!(p.dup);
+        assert_eq!(&*p.topic, "t", "a resend carries its full topic");
+        assert_eq!(p.properties.topic_alias, None);
+    }
+    // New messages on the new connection define aliases afresh.
+    sim.publish("t", "3", QoS::AtMostOnce);
+    let p = &publishes(&mut sim)[0];
+    assert_eq!((&*p.topic, p.properties.topic_alias), ("t", Some(1)));
+}
+
+#[test]
+fn incoming_aliases_are_resolved() {
+    // [MQTT-3.3.2-10]
+    let mut sim = Sim::v5();
+    let c = sim.connect();
+    assert_eq!(c.properties.topic_alias_maximum, Some(32));
+    sim.subscribe("#", QoS::AtMostOnce);
+    sim.grant_subscriptions();
+    let mut first = Publish::new("devices/7/temp", "20");
+    first.properties.topic_alias = Some(3);
+    sim.send(Packet::Publish(first));
+    let mut next = Publish::new("", "21");
+    next.properties.topic_alias = Some(3);
+    sim.send(Packet::Publish(next));
+    let ms = sim.messages();
+    assert_eq!(ms.len(), 2);
+    assert_eq!(&*ms[1].publish.topic, "devices/7/temp");
+    assert_eq!(
+        ms[1].publish.properties.topic_alias, None,
+        "delivered with the alias resolved"
+    );
+    assert_eq!(ms[1].subscriptions.len(), 1);
+}
+
+#[test]
+fn an_alias_above_our_maximum_or_undefined_closes_the_connection() {
+    let mut sim = Sim::v5();
+    sim.connect();
+    let mut p = Publish::new("t", "x");
+    p.properties.topic_alias = Some(33);
+    sim.send(Packet::Publish(p));
+    assert!(sim.sent().iter().any(
+        |p| matches!(p, Packet::Disconnect(d) if d.reason_code == ReasonCode::TopicAliasInvalid)
+    ));
+    assert!(sim.messages().is_empty());
+
+    let mut sim = Sim::v5();
+    sim.connect();
+    let mut p = Publish::new("", "x");
+    p.properties.topic_alias = Some(4);
+    sim.send(Packet::Publish(p));
+    assert!(sim
+        .sent()
+        .iter()
+        .any(|p| matches!(p, Packet::Disconnect(d) if d.reason_code == ReasonCode::ProtocolError)));
+    assert!(sim.messages().is_empty());
+}
+
+#[test]
+fn applications_do_not_set_aliases_themselves() {
+    let mut sim = Sim::v5();
+    sim.connect();
+    let mut p = Publish::new("t", "x");
+    p.properties.topic_alias = Some(1);
+    assert!(matches!(
+        sim.client.publish(sim.now, p),
+        Err(ClientError::Unsupported(_))
+    ));
+}
