@@ -78,8 +78,10 @@ fn a_resent_message_carries_its_remaining_interval_and_is_not_dropped() {
     sim.sent();
     sim.drop_connection("x");
     sim.advance(Duration::from_secs(30));
-    let mut c = ConnAck::default();
-    c.session_present = true;
+    let c = ConnAck {
+        session_present: true,
+        ..ConnAck::default()
+    };
     sim.reconnect_with(c);
     let sent = sim.sent();
     let Packet::Publish(p) = &sent[0] else {

@@ -151,3 +151,24 @@ fn maximum_qos_and_retain_available_are_respected() {
         Err(ClientError::RetainNotSupported)
     );
 }
+
+#[test]
+fn before_v5_the_inflight_window_defaults_to_20() {
+    // A 3.1.1 server cannot announce a Receive Maximum, but enforces one: mosquitto refuses the
+    // 21st unfinished message with a plain PUBACK (silently dropped). So the window is 20.
+    let mut sim = Sim::v4();
+    sim.connect();
+    for i in 0..50 {
+        sim.publish("t", &i.to_string(), QoS::ExactlyOnce);
+    }
+    assert_eq!(ids(&mut sim).len(), DEFAULT_V3_INFLIGHT as usize);
+    // Configurable.
+    let mut cfg = config(ProtocolVersion::V3_1_1);
+    cfg.max_inflight = Some(5);
+    let mut sim = Sim::new(cfg);
+    sim.connect();
+    for i in 0..50 {
+        sim.publish("t", &i.to_string(), QoS::AtLeastOnce);
+    }
+    assert_eq!(ids(&mut sim).len(), 5);
+}

@@ -91,7 +91,7 @@ fn packets_a_server_never_sends_are_protocol_errors() {
         Packet::PingReq,
         Packet::Subscribe(Subscribe {
             packet_id: 1,
-            subscriptions: vec![Subscription::new("a", QoS::AtMostOnce)],
+            subscriptions: vec![wasmqtt::codec::Subscription::new("a", QoS::AtMostOnce)],
             properties: Properties::default(),
         }),
         Packet::ConnAck(ConnAck::default()),

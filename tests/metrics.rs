@@ -6,7 +6,6 @@ use std::time::Duration;
 
 use common::*;
 use wasmqtt::codec::*;
-use wasmqtt::proto::*;
 
 #[test]
 fn metrics_follow_the_traffic() {

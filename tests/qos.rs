@@ -84,8 +84,10 @@ fn a_failure_code_fails_the_publish_and_it_is_never_resent() {
         matches!(&done[1], (id, Err(ClientError::PublishRejected { reason: ReasonCode::QuotaExceeded, .. })) if *id == b)
     );
     sim.drop_connection("x");
-    let mut c = ConnAck::default();
-    c.session_present = true;
+    let c = ConnAck {
+        session_present: true,
+        ..ConnAck::default()
+    };
     let mut cfg_sim = sim;
     cfg_sim.reconnect_with(c);
     assert!(cfg_sim

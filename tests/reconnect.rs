@@ -31,8 +31,8 @@ fn delay(d: Decision) -> Duration {
 fn backoff_is_exponential_full_jitter_and_capped() {
     let mut rng = Rng::new(1);
     let mut p = policy(&["ws://a"]);
-    let mut maxima = vec![Duration::ZERO; 10];
-    let mut minima = vec![Duration::MAX; 10];
+    let mut maxima = [Duration::ZERO; 10];
+    let mut minima = [Duration::MAX; 10];
     for _ in 0..200 {
         p.reset();
         for n in 0..10 {

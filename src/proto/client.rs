@@ -12,7 +12,7 @@ use super::metrics::Metrics;
 use super::reconnect::{Decision, Ending, Reconnect};
 use super::rng::Rng;
 use super::session::{expired, remaining_expiry, Inflight, Queued, Session, Stage};
-use super::topic::{Subscription, SubscriptionId};
+use super::topic::{ActiveSubscription, SubscriptionId};
 use super::{ClientError, Instant};
 use crate::codec::{
     validate_topic_filter, validate_topic_name, Auth, ByteStr, ConnAck, Connect, Decoder,
@@ -112,7 +112,7 @@ enum State {
 #[derive(Debug, Clone)]
 enum PendingKind {
     Subscribe {
-        subs: Vec<Subscription>,
+        subs: Vec<ActiveSubscription>,
         properties: Properties,
         internal: bool,
     },
@@ -285,7 +285,7 @@ impl Client {
     }
 
     /// The active subscriptions.
-    pub fn subscriptions(&self) -> impl Iterator<Item = &Subscription> {
+    pub fn subscriptions(&self) -> impl Iterator<Item = &ActiveSubscription> {
         self.session.registry.iter().filter(|s| s.id != INTERNAL)
     }
 
@@ -737,12 +737,12 @@ impl Client {
                 max,
             });
         }
-        let subs: Vec<Subscription> = filters
+        let subs: Vec<ActiveSubscription> = filters
             .into_iter()
             .map(|(filter, options)| {
                 let id = SubscriptionId(self.next_sub);
                 self.next_sub += 1;
-                Subscription {
+                ActiveSubscription {
                     id,
                     filter,
                     options,
@@ -852,7 +852,7 @@ impl Client {
             self.pending.push(Pending {
                 op: None,
                 kind: PendingKind::Subscribe {
-                    subs: vec![Subscription {
+                    subs: vec![ActiveSubscription {
                         id: INTERNAL,
                         filter: topic.clone().into(),
                         options: SubscriptionOptions {
@@ -1221,7 +1221,7 @@ impl Client {
         let quota = usize::from(
             link.server
                 .receive_maximum
-                .min(self.cfg.max_inflight)
+                .min(self.cfg.inflight_window())
                 .max(1),
         );
         let start = self.tx.len();
@@ -1587,7 +1587,7 @@ impl Client {
             return;
         }
         // Group by subscription identifier: one SUBSCRIBE carries at most one.
-        let mut groups: Vec<(Option<u32>, Vec<Subscription>)> = Vec::new();
+        let mut groups: Vec<(Option<u32>, Vec<ActiveSubscription>)> = Vec::new();
         for s in self.session.registry.iter() {
             match groups.iter_mut().find(|(i, _)| *i == s.identifier) {
                 Some((_, g)) => g.push(s.clone()),

@@ -7,6 +7,10 @@ use bytes::Bytes;
 
 use crate::codec::{ByteStr, ProtocolVersion, Will};
 
+/// The in-flight window before MQTT 5, where servers cannot announce a Receive Maximum
+/// (mosquitto's default `max_inflight_messages`).
+pub const DEFAULT_V3_INFLIGHT: u16 = 20;
+
 /// How the client connects and behaves.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -53,9 +57,12 @@ pub struct Config {
     pub reconnect: ReconnectConfig,
     /// The outbox: messages waiting to be sent (offline, or beyond the server's quota).
     pub outbox: OutboxConfig,
-    /// At most this many of our QoS 1/2 messages in flight (also capped by the server's
-    /// Receive Maximum). Default 65535.
-    pub max_inflight: u16,
+    /// At most this many of our QoS 1/2 messages in flight. None (default): MQTT 5 follows the
+    /// server's Receive Maximum; before MQTT 5, where a server cannot announce one, 20. Brokers
+    /// enforce a window anyway (mosquitto's `max_inflight_messages` is 20), and over MQTT 3.1.1
+    /// a message beyond it is refused with a plain PUBACK: silently lost. Also capped by the
+    /// server's Receive Maximum when set.
+    pub max_inflight: Option<u16>,
     /// At most this many subscriptions in the registry. Default 10,000.
     pub max_subscriptions: usize,
     /// At most this many requests awaiting a response (request/response helper). Default 1,000.
@@ -91,7 +98,7 @@ impl Default for Config {
             connect_timeout: Duration::from_secs(30),
             reconnect: ReconnectConfig::default(),
             outbox: OutboxConfig::default(),
-            max_inflight: u16::MAX,
+            max_inflight: None,
             max_subscriptions: 10_000,
             max_pending_requests: 1_000,
             disconnect_timeout: Duration::from_secs(10),
@@ -116,6 +123,17 @@ impl Config {
         } else {
             !self.clean_start
         }
+    }
+
+    /// The in-flight window before the server's Receive Maximum is applied.
+    pub fn inflight_window(&self) -> u16 {
+        self.max_inflight
+            .unwrap_or(if self.protocol.is_v5() {
+                u16::MAX
+            } else {
+                DEFAULT_V3_INFLIGHT
+            })
+            .max(1)
     }
 
     /// The ping timeout in effect for a keep alive of `keep_alive` seconds.

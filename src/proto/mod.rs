@@ -20,7 +20,7 @@ mod topic;
 
 pub use alias::{InAliases, OutAliases};
 pub use client::{Client, DisconnectOptions, RequestOptions};
-pub use config::{Config, OutboxConfig, OutboxPolicy, ReconnectConfig};
+pub use config::{Config, OutboxConfig, OutboxPolicy, ReconnectConfig, DEFAULT_V3_INFLIGHT};
 pub use error::ClientError;
 pub use event::{Event, Granted, Message, OpId, ServerInfo, TransportAction};
 pub use metrics::Metrics;
@@ -28,4 +28,4 @@ pub use reconnect::{resolve_reference, Decision, Ending, Reconnect};
 pub use rng::Rng;
 pub use session::{Inflight, Outbox, Queued, Session, Stage};
 pub use time::Instant;
-pub use topic::{filter_of, matches, Registry, Subscription, SubscriptionId};
+pub use topic::{filter_of, matches, ActiveSubscription, Registry, SubscriptionId};

@@ -5,7 +5,7 @@ use std::collections::{BTreeSet, VecDeque};
 use bytes::Bytes;
 
 use super::config::{OutboxConfig, OutboxPolicy};
-use super::topic::{Registry, Subscription, SubscriptionId};
+use super::topic::{ActiveSubscription, Registry, SubscriptionId};
 use super::{ClientError, Instant, OpId};
 use crate::codec::{
     decode_packet, ByteStr, Packet, ProtocolVersion, Publish, QoS, RetainHandling,
@@ -404,7 +404,7 @@ impl Session {
             let o = r.u8()?;
             let n = r.u32()? as usize;
             let filter = std::str::from_utf8(r.take(n)?).map_err(|_| "bad filter")?;
-            s.registry.insert(Subscription {
+            s.registry.insert(ActiveSubscription {
                 id,
                 filter: ByteStr::from(filter),
                 options: SubscriptionOptions {

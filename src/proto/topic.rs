@@ -42,7 +42,7 @@ pub struct SubscriptionId(pub u64);
 
 /// An active subscription.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Subscription {
+pub struct ActiveSubscription {
     /// The application's handle.
     pub id: SubscriptionId,
     /// The filter as subscribed (a shared subscription keeps its `$share/` prefix).
@@ -59,12 +59,12 @@ pub struct Subscription {
 // simpler and, at that size, as fast as a trie. Bounded by `max_subscriptions` in the config.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Registry {
-    subs: Vec<Subscription>,
+    subs: Vec<ActiveSubscription>,
 }
 
 impl Registry {
     /// Adds or replaces (same filter) a subscription [MQTT-3.8.4-3].
-    pub fn insert(&mut self, sub: Subscription) {
+    pub fn insert(&mut self, sub: ActiveSubscription) {
         match self.subs.iter_mut().find(|s| s.filter == sub.filter) {
             Some(s) => *s = sub,
             None => self.subs.push(sub),
@@ -72,18 +72,18 @@ impl Registry {
     }
 
     /// Removes the subscription with this exact filter [MQTT-3.10.4-1].
-    pub fn remove(&mut self, filter: &str) -> Option<Subscription> {
+    pub fn remove(&mut self, filter: &str) -> Option<ActiveSubscription> {
         let i = self.subs.iter().position(|s| &*s.filter == filter)?;
         Some(self.subs.remove(i))
     }
 
     /// The subscription with this exact filter.
-    pub fn get(&self, filter: &str) -> Option<&Subscription> {
+    pub fn get(&self, filter: &str) -> Option<&ActiveSubscription> {
         self.subs.iter().find(|s| &*s.filter == filter)
     }
 
     /// All subscriptions, in the order they were made.
-    pub fn iter(&self) -> impl Iterator<Item = &Subscription> {
+    pub fn iter(&self) -> impl Iterator<Item = &ActiveSubscription> {
         self.subs.iter()
     }
 

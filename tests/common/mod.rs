@@ -4,6 +4,7 @@
 //! (`send()`), and moves time (`advance()`), which fires exactly the client's timers in order.
 #![allow(dead_code)]
 
+pub mod mosquitto;
 pub mod tcp;
 
 use std::time::Duration;

@@ -1,0 +1,143 @@
+//! A real mosquitto on loopback, started and stopped by the test (restarted, frozen, thawed).
+
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, Instant};
+
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+pub struct Mosquitto {
+    child: Option<Child>,
+    pub port: u16,
+    pub ws_port: u16,
+    dir: PathBuf,
+}
+
+static COUNTER: AtomicU32 = AtomicU32::new(0);
+
+fn binary() -> &'static str {
+    if std::path::Path::new("/usr/sbin/mosquitto").exists() {
+        "/usr/sbin/mosquitto"
+    } else {
+        "mosquitto"
+    }
+}
+
+impl Mosquitto {
+    /// Starts a broker with persistence in a fresh directory, TCP and WebSocket listeners on
+    /// 127.0.0.1, `$SYS` every second. `extra` lines are appended to the configuration.
+    pub fn start(extra: &str) -> Mosquitto {
+        let n = COUNTER.fetch_add(1, Ordering::SeqCst);
+        let dir =
+            std::env::temp_dir().join(format!("wasmqtt-mosquitto-{}-{n}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        // Run as root, mosquitto drops to its own user: it must be able to write here.
+        let _ = Command::new("chmod").arg("777").arg(&dir).status();
+        let mut m = Mosquitto {
+            child: None,
+            port: free_port(),
+            ws_port: free_port(),
+            dir,
+        };
+        let conf = format!(
+            "per_listener_settings false\nallow_anonymous true\nlog_dest stderr\n\
+             persistence true\npersistence_location {dir}/\nautosave_interval 0\n\
+             sys_interval 1\n\
+             listener {port} 127.0.0.1\nprotocol mqtt\n\
+             listener {ws} 127.0.0.1\nprotocol websockets\nsocket_domain ipv4\n{extra}\n",
+            dir = m.dir.display(),
+            port = m.port,
+            ws = m.ws_port,
+        );
+        std::fs::write(m.dir.join("mosquitto.conf"), conf).unwrap();
+        m.spawn();
+        m
+    }
+
+    fn spawn(&mut self) {
+        // Appended: a restart keeps the log of the first run.
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(self.dir.join("mosquitto.log"))
+            .unwrap();
+        let child = Command::new(binary())
+            .arg("-c")
+            .arg(self.dir.join("mosquitto.conf"))
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .expect(
+                "cannot start mosquitto (apt-get install mosquitto; `cargo xtask test` does it)",
+            );
+        self.child = Some(child);
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while std::net::TcpStream::connect(("127.0.0.1", self.port)).is_err() {
+            assert!(
+                Instant::now() < deadline,
+                "mosquitto did not start: {}",
+                self.log()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    pub fn url(&self) -> String {
+        format!("tcp://127.0.0.1:{}", self.port)
+    }
+
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.join("mosquitto.log")).unwrap_or_default()
+    }
+
+    fn signal(&self, sig: &str) {
+        if let Some(c) = &self.child {
+            let _ = Command::new("kill")
+                .args([sig, &c.id().to_string()])
+                .status();
+        }
+    }
+
+    /// Stops gracefully (SIGTERM: sessions and queued messages are saved) and waits.
+    pub fn stop(&mut self) {
+        self.signal("-TERM");
+        if let Some(mut c) = self.child.take() {
+            let _ = c.wait();
+        }
+    }
+
+    /// Stops and starts again on the same ports with the same persistence.
+    pub fn restart(&mut self) {
+        self.stop();
+        self.spawn();
+    }
+
+    /// Freezes the process (SIGSTOP): sockets stay open, nothing answers.
+    pub fn freeze(&self) {
+        self.signal("-STOP");
+    }
+
+    pub fn thaw(&self) {
+        self.signal("-CONT");
+    }
+}
+
+impl Drop for Mosquitto {
+    fn drop(&mut self) {
+        self.thaw();
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
