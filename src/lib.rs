@@ -11,6 +11,9 @@
 pub mod codec;
 pub mod proto;
 
+#[cfg(target_arch = "wasm32")]
+pub mod web;
+
 #[cfg(any(feature = "js", test))]
 pub mod js;
 

@@ -80,7 +80,6 @@ impl Connect {
             }
             None => {
                 return Err(DecodeError::InvalidProtocolName {
-                    name: name.to_string(),
                     level,
                     rule: "MQTT-3.1.2-1",
                 })
@@ -88,7 +87,6 @@ impl Connect {
         };
         if *name != *protocol.protocol_name() {
             return Err(DecodeError::InvalidProtocolName {
-                name: name.to_string(),
                 level,
                 rule: "MQTT-3.1.2-1",
             });
@@ -128,7 +126,6 @@ impl Connect {
             let properties = Properties::read(r, Ctx::Will)?;
             let topic = r.utf8("will topic")?;
             validate_topic_name(&topic).map_err(|problem| DecodeError::InvalidTopicName {
-                topic: topic.to_string(),
                 problem,
                 v5: protocol.is_v5(),
             })?;
@@ -173,14 +170,12 @@ impl Connect {
         }
         if v == ProtocolVersion::V3_1_1 && self.client_id.is_empty() && !self.clean_start {
             return Err(EncodeError::InvalidClientId {
-                client_id: String::new(),
                 problem:
                     "MQTT 3.1.1 needs Clean Session with an empty client identifier [MQTT-3.1.3-7]",
             });
         }
         if v == ProtocolVersion::V3_1 && !(1..=23).contains(&self.client_id.len()) {
             return Err(EncodeError::InvalidClientId {
-                client_id: self.client_id.to_string(),
                 problem: "MQTT 3.1 needs 1 to 23 characters",
             });
         }
@@ -188,10 +183,8 @@ impl Connect {
         n += self.properties.measure(Ctx::Connect, v)?;
         n += wire::str_len(&self.client_id, "client identifier")?;
         if let Some(w) = &self.will {
-            validate_topic_name(&w.topic).map_err(|problem| EncodeError::InvalidTopicName {
-                topic: w.topic.to_string(),
-                problem,
-            })?;
+            validate_topic_name(&w.topic)
+                .map_err(|problem| EncodeError::InvalidTopicName { problem })?;
             n += w.properties.measure(Ctx::Will, v)?;
             n += wire::str_len(&w.topic, "will topic")?;
             n += wire::field_len(w.payload.len(), "will payload")?;

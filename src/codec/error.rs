@@ -5,7 +5,7 @@ use super::{PacketType, PropertyId, ReasonCode, TopicError};
 
 /// Why received bytes are not a valid MQTT packet. The stream is corrupt from here on: the
 /// connection must be closed (MQTT 5: after a DISCONNECT with [`DecodeError::reason_code`]).
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum DecodeError {
     /// Packet type 0, or 15 (AUTH) on a connection older than MQTT 5.
@@ -104,10 +104,8 @@ pub enum DecodeError {
         rule: &'static str,
     },
     /// CONNECT with a protocol name other than "MQTT" (levels 4, 5) or "MQIsdp" (level 3).
-    #[error("CONNECT protocol name {name:?} does not match protocol level {level} [{rule}]")]
+    #[error("CONNECT protocol name is not the one of protocol level {level} (\"MQTT\", or \"MQIsdp\" for level 3) [{rule}]")]
     InvalidProtocolName {
-        /// The name received.
-        name: String,
         /// The level received.
         level: u8,
         /// The rule broken.
@@ -161,20 +159,16 @@ pub enum DecodeError {
         rule: &'static str,
     },
     /// An invalid Topic Name in PUBLISH or a will.
-    #[error("invalid topic name {topic:?}: {problem} [{rule}]", rule = problem.rule(*v5))]
+    #[error("invalid topic name: {problem} [{rule}]", rule = problem.rule(*v5))]
     InvalidTopicName {
-        /// The topic received.
-        topic: String,
         /// What is wrong with it.
         problem: TopicError,
         /// Whether the MQTT 5 rule numbering applies.
         v5: bool,
     },
     /// An invalid Topic Filter in SUBSCRIBE or UNSUBSCRIBE.
-    #[error("invalid topic filter {filter:?}: {problem} [{rule}]", rule = problem.rule(*v5))]
+    #[error("invalid topic filter: {problem} [{rule}]", rule = problem.rule(*v5))]
     InvalidTopicFilter {
-        /// The filter received.
-        filter: String,
         /// What is wrong with it.
         problem: TopicError,
         /// Whether the MQTT 5 rule numbering applies.
@@ -292,7 +286,7 @@ impl DecodeError {
 }
 
 /// Why a packet cannot be encoded: it would break the specification. Nothing was written.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum EncodeError {
     /// The Remaining Length would exceed 268,435,455 bytes.
@@ -318,18 +312,14 @@ pub enum EncodeError {
         field: &'static str,
     },
     /// An invalid topic name.
-    #[error("invalid topic name {topic:?}: {problem} [{rule}]", rule = problem.rule(true))]
+    #[error("invalid topic name: {problem} [{rule}]", rule = problem.rule(true))]
     InvalidTopicName {
-        /// The topic.
-        topic: String,
         /// What is wrong with it.
         problem: TopicError,
     },
     /// An invalid topic filter.
-    #[error("invalid topic filter {filter:?}: {problem} [{rule}]", rule = problem.rule(true))]
+    #[error("invalid topic filter: {problem} [{rule}]", rule = problem.rule(true))]
     InvalidTopicFilter {
-        /// The filter.
-        filter: String,
         /// What is wrong with it.
         problem: TopicError,
     },
@@ -392,25 +382,17 @@ pub enum EncodeError {
     PasswordWithoutUsername,
     /// An empty client identifier requires a clean session before MQTT 5 [MQTT-3.1.3-7];
     /// MQTT 3.1 requires 1 to 23 characters.
-    #[error("client identifier {client_id:?} is not allowed here: {problem}")]
+    #[error("client identifier not allowed: {problem}")]
     InvalidClientId {
-        /// The identifier.
-        client_id: String,
         /// Why.
         problem: &'static str,
     },
     /// No Local on a shared subscription [MQTT-3.8.3-4].
-    #[error("No Local cannot be set on shared subscription {filter:?} [MQTT-3.8.3-4]")]
-    NoLocalOnSharedSubscription {
-        /// The filter.
-        filter: String,
-    },
+    #[error("No Local cannot be set on a shared subscription [MQTT-3.8.3-4]")]
+    NoLocalOnSharedSubscription,
     /// No Local, Retain As Published or Retain Handling on a connection older than MQTT 5.
-    #[error("subscription options of {filter:?} (No Local, Retain As Published, Retain Handling) need MQTT 5")]
-    SubscriptionOptionsRequireV5 {
-        /// The filter.
-        filter: String,
-    },
+    #[error("subscription options No Local, Retain As Published and Retain Handling need MQTT 5")]
+    SubscriptionOptionsRequireV5,
     /// Session Present with a refusing CONNACK [MQTT-3.2.2-6].
     #[error("a CONNACK refusing the connection must not set Session Present [MQTT-3.2.2-6]")]
     SessionPresentWithError,

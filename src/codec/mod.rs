@@ -17,7 +17,7 @@ mod connect;
 mod decoder;
 mod disconnect;
 mod error;
-mod properties;
+pub(crate) mod properties;
 mod publish;
 mod reason;
 mod subscribe;

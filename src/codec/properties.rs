@@ -46,7 +46,7 @@ impl Ctx {
 }
 
 macro_rules! property_ids {
-    ($($name:ident = $id:literal, $text:literal, [$($ctx:ident),*];)*) => {
+    ($($name:ident = $id:literal, $text:literal, $kind:ident, [$($ctx:ident),*];)*) => {
         /// An MQTT 5 property identifier.
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
         #[non_exhaustive]
@@ -71,6 +71,13 @@ macro_rules! property_ids {
                 }
             }
 
+            /// How the value is encoded.
+            pub(crate) fn kind(self) -> Kind {
+                match self {
+                    $(PropertyId::$name => Kind::$kind,)*
+                }
+            }
+
             pub(crate) fn allowed(self) -> u16 {
                 match self {
                     $(PropertyId::$name => 0 $(| Ctx::$ctx.bit())*,)*
@@ -81,38 +88,108 @@ macro_rules! property_ids {
 }
 
 property_ids! {
-    PayloadFormatIndicator = 0x01, "Payload Format Indicator", [Publish, Will];
-    MessageExpiryInterval = 0x02, "Message Expiry Interval", [Publish, Will];
-    ContentType = 0x03, "Content Type", [Publish, Will];
-    ResponseTopic = 0x08, "Response Topic", [Publish, Will];
-    CorrelationData = 0x09, "Correlation Data", [Publish, Will];
-    SubscriptionIdentifier = 0x0B, "Subscription Identifier", [Publish, Subscribe];
-    SessionExpiryInterval = 0x11, "Session Expiry Interval", [Connect, ConnAck, Disconnect];
-    AssignedClientIdentifier = 0x12, "Assigned Client Identifier", [ConnAck];
-    ServerKeepAlive = 0x13, "Server Keep Alive", [ConnAck];
-    AuthenticationMethod = 0x15, "Authentication Method", [Connect, ConnAck, Auth];
-    AuthenticationData = 0x16, "Authentication Data", [Connect, ConnAck, Auth];
-    RequestProblemInformation = 0x17, "Request Problem Information", [Connect];
-    WillDelayInterval = 0x18, "Will Delay Interval", [Will];
-    RequestResponseInformation = 0x19, "Request Response Information", [Connect];
-    ResponseInformation = 0x1A, "Response Information", [ConnAck];
-    ServerReference = 0x1C, "Server Reference", [ConnAck, Disconnect];
-    ReasonString = 0x1F, "Reason String", [ConnAck, PubResp, SubAck, UnsubAck, Disconnect, Auth];
-    ReceiveMaximum = 0x21, "Receive Maximum", [Connect, ConnAck];
-    TopicAliasMaximum = 0x22, "Topic Alias Maximum", [Connect, ConnAck];
-    TopicAlias = 0x23, "Topic Alias", [Publish];
-    MaximumQoS = 0x24, "Maximum QoS", [ConnAck];
-    RetainAvailable = 0x25, "Retain Available", [ConnAck];
-    UserProperty = 0x26, "User Property", [Connect, Will, ConnAck, Publish, PubResp, Subscribe, SubAck, Unsubscribe, UnsubAck, Disconnect, Auth];
-    MaximumPacketSize = 0x27, "Maximum Packet Size", [Connect, ConnAck];
-    WildcardSubscriptionAvailable = 0x28, "Wildcard Subscription Available", [ConnAck];
-    SubscriptionIdentifierAvailable = 0x29, "Subscription Identifier Available", [ConnAck];
-    SharedSubscriptionAvailable = 0x2A, "Shared Subscription Available", [ConnAck];
+    PayloadFormatIndicator = 0x01, "Payload Format Indicator", Byte, [Publish, Will];
+    MessageExpiryInterval = 0x02, "Message Expiry Interval", U32, [Publish, Will];
+    ContentType = 0x03, "Content Type", Str, [Publish, Will];
+    ResponseTopic = 0x08, "Response Topic", Str, [Publish, Will];
+    CorrelationData = 0x09, "Correlation Data", Bin, [Publish, Will];
+    SubscriptionIdentifier = 0x0B, "Subscription Identifier", VarInt, [Publish, Subscribe];
+    SessionExpiryInterval = 0x11, "Session Expiry Interval", U32, [Connect, ConnAck, Disconnect];
+    AssignedClientIdentifier = 0x12, "Assigned Client Identifier", Str, [ConnAck];
+    ServerKeepAlive = 0x13, "Server Keep Alive", U16, [ConnAck];
+    AuthenticationMethod = 0x15, "Authentication Method", Str, [Connect, ConnAck, Auth];
+    AuthenticationData = 0x16, "Authentication Data", Bin, [Connect, ConnAck, Auth];
+    RequestProblemInformation = 0x17, "Request Problem Information", Byte, [Connect];
+    WillDelayInterval = 0x18, "Will Delay Interval", U32, [Will];
+    RequestResponseInformation = 0x19, "Request Response Information", Byte, [Connect];
+    ResponseInformation = 0x1A, "Response Information", Str, [ConnAck];
+    ServerReference = 0x1C, "Server Reference", Str, [ConnAck, Disconnect];
+    ReasonString = 0x1F, "Reason String", Str, [ConnAck, PubResp, SubAck, UnsubAck, Disconnect, Auth];
+    ReceiveMaximum = 0x21, "Receive Maximum", U16, [Connect, ConnAck];
+    TopicAliasMaximum = 0x22, "Topic Alias Maximum", U16, [Connect, ConnAck];
+    TopicAlias = 0x23, "Topic Alias", U16, [Publish];
+    MaximumQoS = 0x24, "Maximum QoS", Byte, [ConnAck];
+    RetainAvailable = 0x25, "Retain Available", Byte, [ConnAck];
+    UserProperty = 0x26, "User Property", Pair, [Connect, Will, ConnAck, Publish, PubResp, Subscribe, SubAck, Unsubscribe, UnsubAck, Disconnect, Auth];
+    MaximumPacketSize = 0x27, "Maximum Packet Size", U32, [Connect, ConnAck];
+    WildcardSubscriptionAvailable = 0x28, "Wildcard Subscription Available", Byte, [ConnAck];
+    SubscriptionIdentifierAvailable = 0x29, "Subscription Identifier Available", Byte, [ConnAck];
+    SharedSubscriptionAvailable = 0x2A, "Shared Subscription Available", Byte, [ConnAck];
 }
 
 impl std::fmt::Display for PropertyId {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{} (0x{:02X})", self.name(), *self as u8)
+    }
+}
+
+/// How a property value is encoded (section 1.5 data types).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kind {
+    Byte,
+    U16,
+    U32,
+    VarInt,
+    Str,
+    Bin,
+    Pair,
+}
+
+/// One property value, borrowed from a [`PropertyValues`] or owned for setting.
+#[derive(Debug, Clone)]
+pub(crate) enum Value<S, B> {
+    /// Byte (flags are 0/1; Maximum QoS 0/1).
+    Byte(u8),
+    /// Two Byte Integer.
+    U16(u16),
+    /// Four Byte Integer.
+    U32(u32),
+    /// Variable Byte Integer (Subscription Identifier).
+    VarInt(u32),
+    /// UTF-8 Encoded String.
+    Str(S),
+    /// Binary Data.
+    Bin(B),
+    /// UTF-8 String Pair (User Property).
+    Pair(S, S),
+}
+
+/// A value as stored: strings and bytes shared with the packet.
+pub(crate) type Owned = Value<ByteStr, Bytes>;
+/// A value as enumerated for encoding.
+pub(crate) type Ref<'a> = Value<&'a ByteStr, &'a Bytes>;
+
+/// Why a value cannot be set.
+pub(crate) enum SetError {
+    /// Given twice where once is the limit.
+    Duplicate,
+    /// Outside the property's range (Receive Maximum 0, a flag of 2, ...).
+    Invalid(u32),
+    /// A Response Topic that is not a valid topic name.
+    Topic(super::TopicError),
+}
+
+/// Range rules of the values (section 3, per property): what is a Protocol Error to receive and
+/// is refused when encoding.
+fn check_int(p: PropertyId, v: u32) -> Result<(), SetError> {
+    use PropertyId::*;
+    let ok = match p {
+        PayloadFormatIndicator
+        | RequestProblemInformation
+        | RequestResponseInformation
+        | MaximumQoS
+        | RetainAvailable
+        | WildcardSubscriptionAvailable
+        | SubscriptionIdentifierAvailable
+        | SharedSubscriptionAvailable => v <= 1,
+        ReceiveMaximum | TopicAlias | MaximumPacketSize => v != 0,
+        SubscriptionIdentifier => (1..=MAX_SUBSCRIPTION_IDENTIFIER).contains(&v),
+        _ => true,
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(SetError::Invalid(v))
     }
 }
 
@@ -256,34 +333,224 @@ impl PropertyValues {
     };
 }
 
-fn flag(p: PropertyId, v: u8) -> Result<bool, DecodeError> {
-    match v {
-        0 => Ok(false),
-        1 => Ok(true),
-        _ => Err(DecodeError::InvalidPropertyValue {
-            property: p,
-            value: v.into(),
-        }),
-    }
-}
-
-fn nonzero16(p: PropertyId, v: u16) -> Result<u16, DecodeError> {
-    if v == 0 {
-        Err(DecodeError::InvalidPropertyValue {
-            property: p,
-            value: 0,
-        })
-    } else {
-        Ok(v)
-    }
-}
-
-fn set<T>(slot: &mut Option<T>, p: PropertyId, v: T) -> Result<(), DecodeError> {
+fn put<T>(slot: &mut Option<T>, v: T) -> Result<(), SetError> {
     if slot.is_some() {
-        return Err(DecodeError::DuplicateProperty { property: p });
+        return Err(SetError::Duplicate);
     }
     *slot = Some(v);
     Ok(())
+}
+
+impl PropertyValues {
+    /// True when no property is set.
+    pub fn is_empty(&self) -> bool {
+        let mut empty = true;
+        self.for_each(|_, _| empty = false);
+        empty
+    }
+
+    /// Sets one property from its wire value, enforcing its range and that it is not repeated
+    /// (only User Property, and Subscription Identifier in a PUBLISH, may repeat).
+    pub(crate) fn set(&mut self, p: PropertyId, v: Owned, ctx: Ctx) -> Result<(), SetError> {
+        use PropertyId::*;
+        let int = match &v {
+            Value::Byte(b) => Some(u32::from(*b)),
+            Value::U16(x) => Some(u32::from(*x)),
+            Value::U32(x) | Value::VarInt(x) => Some(*x),
+            _ => None,
+        };
+        if let Some(i) = int {
+            check_int(p, i)?;
+        }
+        let i = int.unwrap_or(0);
+        let flag = i != 0;
+        match (p, v) {
+            (PayloadFormatIndicator, _) => put(&mut self.payload_format_indicator, flag),
+            (MessageExpiryInterval, _) => put(&mut self.message_expiry_interval, i),
+            (ContentType, Value::Str(s)) => put(&mut self.content_type, s),
+            (ResponseTopic, Value::Str(s)) => {
+                super::topic::validate_topic_name(&s).map_err(SetError::Topic)?;
+                put(&mut self.response_topic, s)
+            }
+            (CorrelationData, Value::Bin(b)) => put(&mut self.correlation_data, b),
+            (SubscriptionIdentifier, _) => {
+                if ctx != Ctx::Publish && !self.subscription_identifiers.is_empty() {
+                    return Err(SetError::Duplicate);
+                }
+                self.subscription_identifiers.push(i);
+                Ok(())
+            }
+            (SessionExpiryInterval, _) => put(&mut self.session_expiry_interval, i),
+            (AssignedClientIdentifier, Value::Str(s)) => {
+                put(&mut self.assigned_client_identifier, s)
+            }
+            (ServerKeepAlive, _) => put(&mut self.server_keep_alive, i as u16),
+            (AuthenticationMethod, Value::Str(s)) => put(&mut self.authentication_method, s),
+            (AuthenticationData, Value::Bin(b)) => put(&mut self.authentication_data, b),
+            (RequestProblemInformation, _) => put(&mut self.request_problem_information, flag),
+            (WillDelayInterval, _) => put(&mut self.will_delay_interval, i),
+            (RequestResponseInformation, _) => put(&mut self.request_response_information, flag),
+            (ResponseInformation, Value::Str(s)) => put(&mut self.response_information, s),
+            (ServerReference, Value::Str(s)) => put(&mut self.server_reference, s),
+            (ReasonString, Value::Str(s)) => put(&mut self.reason_string, s),
+            (ReceiveMaximum, _) => put(&mut self.receive_maximum, i as u16),
+            (TopicAliasMaximum, _) => put(&mut self.topic_alias_maximum, i as u16),
+            (TopicAlias, _) => put(&mut self.topic_alias, i as u16),
+            (MaximumQoS, _) => put(
+                &mut self.maximum_qos,
+                if flag {
+                    QoS::AtLeastOnce
+                } else {
+                    QoS::AtMostOnce
+                },
+            ),
+            (RetainAvailable, _) => put(&mut self.retain_available, flag),
+            (UserProperty, Value::Pair(k, v)) => {
+                self.user_properties.push((k, v));
+                Ok(())
+            }
+            (MaximumPacketSize, _) => put(&mut self.maximum_packet_size, i),
+            (WildcardSubscriptionAvailable, _) => {
+                put(&mut self.wildcard_subscription_available, flag)
+            }
+            (SubscriptionIdentifierAvailable, _) => {
+                put(&mut self.subscription_identifier_available, flag)
+            }
+            (SharedSubscriptionAvailable, _) => put(&mut self.shared_subscription_available, flag),
+            // A value of the wrong kind for the property: only reachable from a hand-made tape.
+            _ => Err(SetError::Invalid(0)),
+        }
+    }
+
+    /// Calls `f` for every property that is set, in identifier order (User Properties in the
+    /// order given).
+    pub(crate) fn for_each(&self, mut f: impl FnMut(PropertyId, Ref<'_>)) {
+        use PropertyId::*;
+        let b = |x: bool| Value::Byte(u8::from(x));
+        if let Some(x) = self.payload_format_indicator {
+            f(PayloadFormatIndicator, b(x));
+        }
+        if let Some(x) = self.message_expiry_interval {
+            f(MessageExpiryInterval, Value::U32(x));
+        }
+        if let Some(x) = &self.content_type {
+            f(ContentType, Value::Str(x));
+        }
+        if let Some(x) = &self.response_topic {
+            f(ResponseTopic, Value::Str(x));
+        }
+        if let Some(x) = &self.correlation_data {
+            f(CorrelationData, Value::Bin(x));
+        }
+        for &x in &self.subscription_identifiers {
+            f(SubscriptionIdentifier, Value::VarInt(x));
+        }
+        if let Some(x) = self.session_expiry_interval {
+            f(SessionExpiryInterval, Value::U32(x));
+        }
+        if let Some(x) = &self.assigned_client_identifier {
+            f(AssignedClientIdentifier, Value::Str(x));
+        }
+        if let Some(x) = self.server_keep_alive {
+            f(ServerKeepAlive, Value::U16(x));
+        }
+        if let Some(x) = &self.authentication_method {
+            f(AuthenticationMethod, Value::Str(x));
+        }
+        if let Some(x) = &self.authentication_data {
+            f(AuthenticationData, Value::Bin(x));
+        }
+        if let Some(x) = self.request_problem_information {
+            f(RequestProblemInformation, b(x));
+        }
+        if let Some(x) = self.will_delay_interval {
+            f(WillDelayInterval, Value::U32(x));
+        }
+        if let Some(x) = self.request_response_information {
+            f(RequestResponseInformation, b(x));
+        }
+        if let Some(x) = &self.response_information {
+            f(ResponseInformation, Value::Str(x));
+        }
+        if let Some(x) = &self.server_reference {
+            f(ServerReference, Value::Str(x));
+        }
+        if let Some(x) = &self.reason_string {
+            f(ReasonString, Value::Str(x));
+        }
+        if let Some(x) = self.receive_maximum {
+            f(ReceiveMaximum, Value::U16(x));
+        }
+        if let Some(x) = self.topic_alias_maximum {
+            f(TopicAliasMaximum, Value::U16(x));
+        }
+        if let Some(x) = self.topic_alias {
+            f(TopicAlias, Value::U16(x));
+        }
+        if let Some(x) = self.maximum_qos {
+            f(MaximumQoS, Value::Byte(x as u8));
+        }
+        if let Some(x) = self.retain_available {
+            f(RetainAvailable, b(x));
+        }
+        for (k, v) in &self.user_properties {
+            f(UserProperty, Value::Pair(k, v));
+        }
+        if let Some(x) = self.maximum_packet_size {
+            f(MaximumPacketSize, Value::U32(x));
+        }
+        if let Some(x) = self.wildcard_subscription_available {
+            f(WildcardSubscriptionAvailable, b(x));
+        }
+        if let Some(x) = self.subscription_identifier_available {
+            f(SubscriptionIdentifierAvailable, b(x));
+        }
+        if let Some(x) = self.shared_subscription_available {
+            f(SharedSubscriptionAvailable, b(x));
+        }
+    }
+}
+
+/// Encoded size of one property (identifier included), after the checks a sender owes the
+/// receiver: allowed in this packet, in range, strings without U+0000 and within 65,535 bytes.
+fn measure_one(
+    p: PropertyId,
+    v: &Ref<'_>,
+    ctx: Ctx,
+    sub_ids: &mut u32,
+) -> Result<usize, EncodeError> {
+    if p.allowed() & ctx.bit() == 0 {
+        return Err(EncodeError::PropertyNotAllowed {
+            property: p,
+            context: ctx.name(),
+        });
+    }
+    let invalid = |value| EncodeError::InvalidPropertyValue { property: p, value };
+    let int = |x: u32| check_int(p, x).map_err(|_| invalid(x));
+    let len = match v {
+        Value::Byte(x) => int(u32::from(*x)).map(|_| 1)?,
+        Value::U16(x) => int(u32::from(*x)).map(|_| 2)?,
+        Value::U32(x) => int(*x).map(|_| 4)?,
+        Value::VarInt(x) => {
+            *sub_ids += 1;
+            if ctx != Ctx::Publish && *sub_ids > 1 {
+                return Err(invalid(*x));
+            }
+            int(*x).map(|_| wire::varint_len(*x))?
+        }
+        Value::Str(s) => {
+            if p == PropertyId::ResponseTopic {
+                super::topic::validate_topic_name(s)
+                    .map_err(|problem| EncodeError::InvalidTopicName { problem })?;
+            }
+            wire::str_len(s, p.name())?
+        }
+        Value::Bin(b) => wire::field_len(b.len(), p.name())?,
+        Value::Pair(k, x) => {
+            wire::str_len(k, "User Property name")? + wire::str_len(x, "User Property value")?
+        }
+    };
+    Ok(1 + len)
 }
 
 impl Properties {
@@ -291,72 +558,7 @@ impl Properties {
     pub fn is_empty(&self) -> bool {
         self.0.as_ref().is_none_or(|v| v.is_empty())
     }
-}
 
-impl PropertyValues {
-    /// True when no property is set.
-    pub fn is_empty(&self) -> bool {
-        // Field by field: cheaper than building a default value to compare with.
-        let PropertyValues {
-            payload_format_indicator,
-            message_expiry_interval,
-            content_type,
-            response_topic,
-            correlation_data,
-            subscription_identifiers,
-            session_expiry_interval,
-            assigned_client_identifier,
-            server_keep_alive,
-            authentication_method,
-            authentication_data,
-            request_problem_information,
-            will_delay_interval,
-            request_response_information,
-            response_information,
-            server_reference,
-            reason_string,
-            receive_maximum,
-            topic_alias_maximum,
-            topic_alias,
-            maximum_qos,
-            retain_available,
-            user_properties,
-            maximum_packet_size,
-            wildcard_subscription_available,
-            subscription_identifier_available,
-            shared_subscription_available,
-        } = self;
-        payload_format_indicator.is_none()
-            && message_expiry_interval.is_none()
-            && content_type.is_none()
-            && response_topic.is_none()
-            && correlation_data.is_none()
-            && subscription_identifiers.is_empty()
-            && session_expiry_interval.is_none()
-            && assigned_client_identifier.is_none()
-            && server_keep_alive.is_none()
-            && authentication_method.is_none()
-            && authentication_data.is_none()
-            && request_problem_information.is_none()
-            && will_delay_interval.is_none()
-            && request_response_information.is_none()
-            && response_information.is_none()
-            && server_reference.is_none()
-            && reason_string.is_none()
-            && receive_maximum.is_none()
-            && topic_alias_maximum.is_none()
-            && topic_alias.is_none()
-            && maximum_qos.is_none()
-            && retain_available.is_none()
-            && user_properties.is_empty()
-            && maximum_packet_size.is_none()
-            && wildcard_subscription_available.is_none()
-            && subscription_identifier_available.is_none()
-            && shared_subscription_available.is_none()
-    }
-}
-
-impl Properties {
     /// Reads a property block (length and properties) when `r` speaks MQTT 5; MQTT 3 packets
     /// have none.
     pub(crate) fn read(r: &mut Reader, ctx: Ctx) -> Result<Properties, DecodeError> {
@@ -378,120 +580,28 @@ impl Properties {
                     context: ctx.name(),
                 });
             }
-            props.read_one(&mut r, p, ctx)?;
+            let what = p.name();
+            let v = match p.kind() {
+                Kind::Byte => Value::Byte(r.u8(what)?),
+                Kind::U16 => Value::U16(r.u16(what)?),
+                Kind::U32 => Value::U32(r.u32(what)?),
+                Kind::VarInt => Value::VarInt(r.varint(what)?),
+                Kind::Str => Value::Str(r.utf8(what)?),
+                Kind::Bin => Value::Bin(r.binary(what)?),
+                Kind::Pair => Value::Pair(
+                    r.utf8("User Property name")?,
+                    r.utf8("User Property value")?,
+                ),
+            };
+            props.set(p, v, ctx).map_err(|e| match e {
+                SetError::Duplicate => DecodeError::DuplicateProperty { property: p },
+                SetError::Invalid(value) => {
+                    DecodeError::InvalidPropertyValue { property: p, value }
+                }
+                SetError::Topic(problem) => DecodeError::InvalidTopicName { problem, v5: true },
+            })?;
         }
         Ok(props)
-    }
-
-    fn read_one(&mut self, r: &mut Reader, p: PropertyId, ctx: Ctx) -> Result<(), DecodeError> {
-        use PropertyId::*;
-        let what = p.name();
-        match p {
-            PayloadFormatIndicator => {
-                let v = flag(p, r.u8(what)?)?;
-                set(&mut self.payload_format_indicator, p, v)
-            }
-            MessageExpiryInterval => set(&mut self.message_expiry_interval, p, r.u32(what)?),
-            ContentType => set(&mut self.content_type, p, r.utf8(what)?),
-            ResponseTopic => {
-                let t = r.utf8(what)?;
-                super::topic::validate_topic_name(&t).map_err(|problem| {
-                    DecodeError::InvalidTopicName {
-                        topic: t.to_string(),
-                        problem,
-                        v5: true,
-                    }
-                })?;
-                set(&mut self.response_topic, p, t)
-            }
-            CorrelationData => set(&mut self.correlation_data, p, r.binary(what)?),
-            SubscriptionIdentifier => {
-                let v = r.varint(what)?;
-                if v == 0 {
-                    return Err(DecodeError::InvalidPropertyValue {
-                        property: p,
-                        value: 0,
-                    });
-                }
-                if ctx != Ctx::Publish && !self.subscription_identifiers.is_empty() {
-                    return Err(DecodeError::DuplicateProperty { property: p });
-                }
-                self.subscription_identifiers.push(v);
-                Ok(())
-            }
-            SessionExpiryInterval => set(&mut self.session_expiry_interval, p, r.u32(what)?),
-            AssignedClientIdentifier => set(&mut self.assigned_client_identifier, p, r.utf8(what)?),
-            ServerKeepAlive => set(&mut self.server_keep_alive, p, r.u16(what)?),
-            AuthenticationMethod => set(&mut self.authentication_method, p, r.utf8(what)?),
-            AuthenticationData => set(&mut self.authentication_data, p, r.binary(what)?),
-            RequestProblemInformation => {
-                let v = flag(p, r.u8(what)?)?;
-                set(&mut self.request_problem_information, p, v)
-            }
-            WillDelayInterval => set(&mut self.will_delay_interval, p, r.u32(what)?),
-            RequestResponseInformation => {
-                let v = flag(p, r.u8(what)?)?;
-                set(&mut self.request_response_information, p, v)
-            }
-            ResponseInformation => set(&mut self.response_information, p, r.utf8(what)?),
-            ServerReference => set(&mut self.server_reference, p, r.utf8(what)?),
-            ReasonString => set(&mut self.reason_string, p, r.utf8(what)?),
-            ReceiveMaximum => {
-                let v = nonzero16(p, r.u16(what)?)?;
-                set(&mut self.receive_maximum, p, v)
-            }
-            TopicAliasMaximum => set(&mut self.topic_alias_maximum, p, r.u16(what)?),
-            TopicAlias => {
-                let v = nonzero16(p, r.u16(what)?)?;
-                set(&mut self.topic_alias, p, v)
-            }
-            MaximumQoS => {
-                let v = r.u8(what)?;
-                let q = match v {
-                    0 => QoS::AtMostOnce,
-                    1 => QoS::AtLeastOnce,
-                    _ => {
-                        return Err(DecodeError::InvalidPropertyValue {
-                            property: p,
-                            value: v.into(),
-                        })
-                    }
-                };
-                set(&mut self.maximum_qos, p, q)
-            }
-            RetainAvailable => {
-                let v = flag(p, r.u8(what)?)?;
-                set(&mut self.retain_available, p, v)
-            }
-            UserProperty => {
-                let k = r.utf8("User Property name")?;
-                let v = r.utf8("User Property value")?;
-                self.user_properties.push((k, v));
-                Ok(())
-            }
-            MaximumPacketSize => {
-                let v = r.u32(what)?;
-                if v == 0 {
-                    return Err(DecodeError::InvalidPropertyValue {
-                        property: p,
-                        value: 0,
-                    });
-                }
-                set(&mut self.maximum_packet_size, p, v)
-            }
-            WildcardSubscriptionAvailable => {
-                let v = flag(p, r.u8(what)?)?;
-                set(&mut self.wildcard_subscription_available, p, v)
-            }
-            SubscriptionIdentifierAvailable => {
-                let v = flag(p, r.u8(what)?)?;
-                set(&mut self.subscription_identifier_available, p, v)
-            }
-            SharedSubscriptionAvailable => {
-                let v = flag(p, r.u8(what)?)?;
-                set(&mut self.shared_subscription_available, p, v)
-            }
-        }
     }
 
     /// Size of the property block (its length prefix included) in a packet of `version`, after
@@ -511,146 +621,20 @@ impl Properties {
     }
 
     fn body_len(&self, ctx: Ctx) -> Result<usize, EncodeError> {
-        use PropertyId::*;
-        let check = |p: PropertyId| -> Result<(), EncodeError> {
-            if p.allowed() & ctx.bit() == 0 {
-                Err(EncodeError::PropertyNotAllowed {
-                    property: p,
-                    context: ctx.name(),
-                })
-            } else {
-                Ok(())
-            }
-        };
-        let nonzero = |p: PropertyId, v: u32| -> Result<(), EncodeError> {
-            if v == 0 {
-                Err(EncodeError::InvalidPropertyValue {
-                    property: p,
-                    value: 0,
-                })
-            } else {
-                Ok(())
-            }
-        };
         let mut n = 0usize;
-        macro_rules! fixed {
-            ($field:expr, $p:expr, $size:expr) => {
-                if $field.is_some() {
-                    check($p)?;
-                    n += 1 + $size;
+        let mut err = None;
+        let mut sub_ids = 0;
+        self.for_each(|p, v| {
+            if err.is_none() {
+                match measure_one(p, &v, ctx, &mut sub_ids) {
+                    Ok(len) => n += len,
+                    Err(e) => err = Some(e),
                 }
-            };
-        }
-        macro_rules! string {
-            ($field:expr, $p:expr) => {
-                if let Some(s) = &$field {
-                    check($p)?;
-                    n += 1 + wire::str_len(s, $p.name())?;
-                }
-            };
-        }
-        macro_rules! binary {
-            ($field:expr, $p:expr) => {
-                if let Some(b) = &$field {
-                    check($p)?;
-                    n += 1 + wire::field_len(b.len(), $p.name())?;
-                }
-            };
-        }
-        fixed!(self.payload_format_indicator, PayloadFormatIndicator, 1);
-        fixed!(self.message_expiry_interval, MessageExpiryInterval, 4);
-        string!(self.content_type, ContentType);
-        if let Some(t) = &self.response_topic {
-            super::topic::validate_topic_name(t).map_err(|problem| {
-                EncodeError::InvalidTopicName {
-                    topic: t.to_string(),
-                    problem,
-                }
-            })?;
-        }
-        string!(self.response_topic, ResponseTopic);
-        binary!(self.correlation_data, CorrelationData);
-        if !self.subscription_identifiers.is_empty() {
-            check(SubscriptionIdentifier)?;
-            if ctx != Ctx::Publish && self.subscription_identifiers.len() > 1 {
-                return Err(EncodeError::InvalidPropertyValue {
-                    property: SubscriptionIdentifier,
-                    value: self.subscription_identifiers[1],
-                });
             }
-            for &id in &self.subscription_identifiers {
-                if id == 0 || id > MAX_SUBSCRIPTION_IDENTIFIER {
-                    return Err(EncodeError::InvalidPropertyValue {
-                        property: SubscriptionIdentifier,
-                        value: id,
-                    });
-                }
-                n += 1 + wire::varint_len(id);
-            }
+        });
+        if let Some(e) = err {
+            return Err(e);
         }
-        fixed!(self.session_expiry_interval, SessionExpiryInterval, 4);
-        string!(self.assigned_client_identifier, AssignedClientIdentifier);
-        fixed!(self.server_keep_alive, ServerKeepAlive, 2);
-        string!(self.authentication_method, AuthenticationMethod);
-        binary!(self.authentication_data, AuthenticationData);
-        fixed!(
-            self.request_problem_information,
-            RequestProblemInformation,
-            1
-        );
-        fixed!(self.will_delay_interval, WillDelayInterval, 4);
-        fixed!(
-            self.request_response_information,
-            RequestResponseInformation,
-            1
-        );
-        string!(self.response_information, ResponseInformation);
-        string!(self.server_reference, ServerReference);
-        string!(self.reason_string, ReasonString);
-        if let Some(v) = self.receive_maximum {
-            nonzero(ReceiveMaximum, v.into())?;
-        }
-        fixed!(self.receive_maximum, ReceiveMaximum, 2);
-        fixed!(self.topic_alias_maximum, TopicAliasMaximum, 2);
-        if let Some(v) = self.topic_alias {
-            nonzero(TopicAlias, v.into())?;
-        }
-        fixed!(self.topic_alias, TopicAlias, 2);
-        if self.maximum_qos == Some(QoS::ExactlyOnce) {
-            return Err(EncodeError::InvalidPropertyValue {
-                property: MaximumQoS,
-                value: 2,
-            });
-        }
-        fixed!(self.maximum_qos, MaximumQoS, 1);
-        fixed!(self.retain_available, RetainAvailable, 1);
-        if !self.user_properties.is_empty() {
-            check(UserProperty)?;
-            for (k, v) in &self.user_properties {
-                n += 1
-                    + wire::str_len(k, "User Property name")?
-                    + wire::str_len(v, "User Property value")?;
-            }
-        }
-        if let Some(v) = self.maximum_packet_size {
-            nonzero(MaximumPacketSize, v)?;
-        }
-        fixed!(self.maximum_packet_size, MaximumPacketSize, 4);
-        fixed!(
-            self.wildcard_subscription_available,
-            WildcardSubscriptionAvailable,
-            1
-        );
-        fixed!(
-            self.subscription_identifier_available,
-            SubscriptionIdentifierAvailable,
-            1
-        );
-        fixed!(
-            self.shared_subscription_available,
-            SharedSubscriptionAvailable,
-            1
-        );
         if n > super::MAX_REMAINING_LENGTH {
             return Err(EncodeError::PacketTooLarge { size: n });
         }
@@ -669,116 +653,20 @@ impl Properties {
         // Already validated by `measure`.
         let n = self.body_len(ctx).unwrap_or(0);
         wire::put_varint(out, n as u32);
-        use PropertyId::*;
-        let id = |out: &mut Vec<u8>, p: PropertyId| out.put_u8(p as u8);
-        if let Some(b) = self.payload_format_indicator {
-            id(out, PayloadFormatIndicator);
-            out.put_u8(b.into());
-        }
-        if let Some(x) = self.message_expiry_interval {
-            id(out, MessageExpiryInterval);
-            out.put_u32(x);
-        }
-        if let Some(s) = &self.content_type {
-            id(out, ContentType);
-            wire::put_str(out, s);
-        }
-        if let Some(s) = &self.response_topic {
-            id(out, ResponseTopic);
-            wire::put_str(out, s);
-        }
-        if let Some(b) = &self.correlation_data {
-            id(out, CorrelationData);
-            wire::put_binary(out, b);
-        }
-        for &sid in &self.subscription_identifiers {
-            id(out, SubscriptionIdentifier);
-            wire::put_varint(out, sid);
-        }
-        if let Some(x) = self.session_expiry_interval {
-            id(out, SessionExpiryInterval);
-            out.put_u32(x);
-        }
-        if let Some(s) = &self.assigned_client_identifier {
-            id(out, AssignedClientIdentifier);
-            wire::put_str(out, s);
-        }
-        if let Some(x) = self.server_keep_alive {
-            id(out, ServerKeepAlive);
-            out.put_u16(x);
-        }
-        if let Some(s) = &self.authentication_method {
-            id(out, AuthenticationMethod);
-            wire::put_str(out, s);
-        }
-        if let Some(b) = &self.authentication_data {
-            id(out, AuthenticationData);
-            wire::put_binary(out, b);
-        }
-        if let Some(b) = self.request_problem_information {
-            id(out, RequestProblemInformation);
-            out.put_u8(b.into());
-        }
-        if let Some(x) = self.will_delay_interval {
-            id(out, WillDelayInterval);
-            out.put_u32(x);
-        }
-        if let Some(b) = self.request_response_information {
-            id(out, RequestResponseInformation);
-            out.put_u8(b.into());
-        }
-        if let Some(s) = &self.response_information {
-            id(out, ResponseInformation);
-            wire::put_str(out, s);
-        }
-        if let Some(s) = &self.server_reference {
-            id(out, ServerReference);
-            wire::put_str(out, s);
-        }
-        if let Some(s) = &self.reason_string {
-            id(out, ReasonString);
-            wire::put_str(out, s);
-        }
-        if let Some(x) = self.receive_maximum {
-            id(out, ReceiveMaximum);
-            out.put_u16(x);
-        }
-        if let Some(x) = self.topic_alias_maximum {
-            id(out, TopicAliasMaximum);
-            out.put_u16(x);
-        }
-        if let Some(x) = self.topic_alias {
-            id(out, TopicAlias);
-            out.put_u16(x);
-        }
-        if let Some(q) = self.maximum_qos {
-            id(out, MaximumQoS);
-            out.put_u8(q as u8);
-        }
-        if let Some(b) = self.retain_available {
-            id(out, RetainAvailable);
-            out.put_u8(b.into());
-        }
-        for (k, v) in &self.user_properties {
-            id(out, UserProperty);
-            wire::put_str(out, k);
-            wire::put_str(out, v);
-        }
-        if let Some(x) = self.maximum_packet_size {
-            id(out, MaximumPacketSize);
-            out.put_u32(x);
-        }
-        if let Some(b) = self.wildcard_subscription_available {
-            id(out, WildcardSubscriptionAvailable);
-            out.put_u8(b.into());
-        }
-        if let Some(b) = self.subscription_identifier_available {
-            id(out, SubscriptionIdentifierAvailable);
-            out.put_u8(b.into());
-        }
-        if let Some(b) = self.shared_subscription_available {
-            id(out, SharedSubscriptionAvailable);
-            out.put_u8(b.into());
-        }
+        self.for_each(|p, v| {
+            out.put_u8(p as u8);
+            match v {
+                Value::Byte(x) => out.put_u8(x),
+                Value::U16(x) => out.put_u16(x),
+                Value::U32(x) => out.put_u32(x),
+                Value::VarInt(x) => wire::put_varint(out, x),
+                Value::Str(s) => wire::put_str(out, s),
+                Value::Bin(b) => wire::put_binary(out, b),
+                Value::Pair(k, x) => {
+                    wire::put_str(out, k);
+                    wire::put_str(out, x);
+                }
+            }
+        });
     }
 }

@@ -57,7 +57,6 @@ impl Publish {
         // An empty topic is only valid as a stand-in for a Topic Alias (5.0 section 3.3.2.1).
         if !(topic.is_empty() && properties.topic_alias.is_some()) {
             validate_topic_name(&topic).map_err(|problem| DecodeError::InvalidTopicName {
-                topic: topic.to_string(),
                 problem,
                 v5: v.is_v5(),
             })?;
@@ -75,10 +74,8 @@ impl Publish {
 
     pub(crate) fn measure(&self, v: ProtocolVersion) -> Result<usize, EncodeError> {
         if !(self.topic.is_empty() && self.properties.topic_alias.is_some() && v.is_v5()) {
-            validate_topic_name(&self.topic).map_err(|problem| EncodeError::InvalidTopicName {
-                topic: self.topic.to_string(),
-                problem,
-            })?;
+            validate_topic_name(&self.topic)
+                .map_err(|problem| EncodeError::InvalidTopicName { problem })?;
         }
         let id_len = match (self.qos, self.packet_id) {
             (QoS::AtMostOnce, 0) => 0,

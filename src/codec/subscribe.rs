@@ -135,21 +135,14 @@ fn read_packet_id(r: &mut Reader, t: PacketType) -> Result<u16, DecodeError> {
 fn read_filter(r: &mut Reader) -> Result<ByteStr, DecodeError> {
     let v5 = r.version.is_v5();
     let filter = r.utf8("topic filter")?;
-    validate_topic_filter(&filter, v5).map_err(|problem| DecodeError::InvalidTopicFilter {
-        filter: filter.to_string(),
-        problem,
-        v5,
-    })?;
+    validate_topic_filter(&filter, v5)
+        .map_err(|problem| DecodeError::InvalidTopicFilter { problem, v5 })?;
     Ok(filter)
 }
 
 fn check_filter(filter: &str, v: ProtocolVersion) -> Result<usize, EncodeError> {
-    validate_topic_filter(filter, v.is_v5()).map_err(|problem| {
-        EncodeError::InvalidTopicFilter {
-            filter: filter.to_string(),
-            problem,
-        }
-    })?;
+    validate_topic_filter(filter, v.is_v5())
+        .map_err(|problem| EncodeError::InvalidTopicFilter { problem })?;
     wire::str_len(filter, "topic filter")
 }
 
@@ -259,14 +252,10 @@ impl Subscribe {
         let mut n = 2 + self.properties.measure(Ctx::Subscribe, v)?;
         for s in &self.subscriptions {
             if !v.is_v5() && s.options.has_v5_options() {
-                return Err(EncodeError::SubscriptionOptionsRequireV5 {
-                    filter: s.filter.to_string(),
-                });
+                return Err(EncodeError::SubscriptionOptionsRequireV5);
             }
             if s.options.no_local && is_shared(&s.filter) && v.is_v5() {
-                return Err(EncodeError::NoLocalOnSharedSubscription {
-                    filter: s.filter.to_string(),
-                });
+                return Err(EncodeError::NoLocalOnSharedSubscription);
             }
             n += check_filter(&s.filter, v)? + 1;
         }

@@ -111,51 +111,82 @@ function setProp(obj, id, a, b, state) {
   }
 }
 
+/** Applies one tape field to the packet being built; returns the packet (a new one at HEADER). */
+function field(pkt, k, a, b, state) {
+  switch (k) {
+    case K.HEADER:
+      state.sub = null;
+      return { cmd: CMDS[a >> 4], retain: (a & 1) === 1, qos: (a >> 1) & 3, dup: (a & 8) === 8, length: b };
+    case K.TOPIC: pkt.topic = str(a, b); break;
+    case K.PAYLOAD: pkt.payload = bin(a, b); break;
+    case K.MESSAGE_ID: pkt.messageId = a; break;
+    case K.REASON_CODE: pkt.reasonCode = a; break;
+    case K.RETURN_CODE: pkt.returnCode = a; break;
+    case K.SESSION_PRESENT: pkt.sessionPresent = a === 1; break;
+    case K.GRANTED: (pkt.granted ??= []).push(a); break;
+    case K.SUB_TOPIC: state.sub = { topic: str(a, b), qos: 0 }; (pkt.subscriptions ??= []).push(state.sub); break;
+    case K.SUB_OPTIONS: state.sub.qos = a & 3; break;
+    case K.SUB_OPTIONS_V5: {
+      const s = state.sub;
+      s.qos = a & 3; s.nl = (a & 4) !== 0; s.rap = (a & 8) !== 0; s.rh = (a >> 4) & 3;
+      break;
+    }
+    case K.UNSUB_TOPIC: (pkt.unsubscriptions ??= []).push(str(a, b)); break;
+    case K.PROTOCOL_VERSION: pkt.protocolId = a === 3 ? 'MQIsdp' : 'MQTT'; pkt.protocolVersion = a; break;
+    case K.CLEAN: pkt.clean = a === 1; break;
+    case K.KEEPALIVE: pkt.keepalive = a; break;
+    case K.CLIENT_ID: pkt.clientId = str(a, b); break;
+    case K.USERNAME: pkt.username = str(a, b); break;
+    case K.PASSWORD: pkt.password = bin(a, b); break;
+    case K.WILL_QOS: pkt.will = { retain: false, qos: a }; break;
+    case K.WILL_RETAIN: pkt.will.retain = a === 1; break;
+    case K.WILL_TOPIC: pkt.will.topic = str(a, b); break;
+    case K.WILL_PAYLOAD: pkt.will.payload = bin(a, b); break;
+    default:
+      if (k & K.PROP) setProp(pkt.properties ??= {}, k & 0xff, a, b, state);
+      else if (k & K.WILL_PROP) setProp(pkt.will.properties ??= {}, k & 0xff, a, b, state);
+  }
+  return pkt;
+}
+
 /** Builds packet objects from `words` u32 words of tape at word index `start`. */
 export function readTape(start, words, out = []) {
   views();
   const end = start + words;
-  const state = { userName: '' };
+  const state = { userName: '', sub: null };
   let pkt = null;
-  let sub = null;
   for (let i = start; i < end; i += 3) {
     const k = u32[i];
-    const a = u32[i + 1];
-    const b = u32[i + 2];
-    switch (k) {
-      case K.HEADER:
-        pkt = { cmd: CMDS[a >> 4], retain: (a & 1) === 1, qos: (a >> 1) & 3, dup: (a & 8) === 8, length: b };
-        out.push(pkt);
-        break;
-      case K.TOPIC: pkt.topic = str(a, b); break;
-      case K.PAYLOAD: pkt.payload = bin(a, b); break;
-      case K.MESSAGE_ID: pkt.messageId = a; break;
-      case K.REASON_CODE: pkt.reasonCode = a; break;
-      case K.RETURN_CODE: pkt.returnCode = a; break;
-      case K.SESSION_PRESENT: pkt.sessionPresent = a === 1; break;
-      case K.GRANTED: (pkt.granted ??= []).push(a); break;
-      case K.SUB_TOPIC: sub = { topic: str(a, b), qos: 0 }; (pkt.subscriptions ??= []).push(sub); break;
-      case K.SUB_OPTIONS: sub.qos = a & 3; break;
-      case K.SUB_OPTIONS_V5:
-        sub.qos = a & 3; sub.nl = (a & 4) !== 0; sub.rap = (a & 8) !== 0; sub.rh = (a >> 4) & 3;
-        break;
-      case K.UNSUB_TOPIC: (pkt.unsubscriptions ??= []).push(str(a, b)); break;
-      case K.PROTOCOL_VERSION: pkt.protocolId = a === 3 ? 'MQIsdp' : 'MQTT'; pkt.protocolVersion = a; break;
-      case K.CLEAN: pkt.clean = a === 1; break;
-      case K.KEEPALIVE: pkt.keepalive = a; break;
-      case K.CLIENT_ID: pkt.clientId = str(a, b); break;
-      case K.USERNAME: pkt.username = str(a, b); break;
-      case K.PASSWORD: pkt.password = bin(a, b); break;
-      case K.WILL_QOS: pkt.will = { retain: false, qos: a }; break;
-      case K.WILL_RETAIN: pkt.will.retain = a === 1; break;
-      case K.WILL_TOPIC: pkt.will.topic = str(a, b); break;
-      case K.WILL_PAYLOAD: pkt.will.payload = bin(a, b); break;
-      default:
-        if (k & K.PROP) setProp(pkt.properties ??= {}, k & 0xff, a, b, state);
-        else if (k & K.WILL_PROP) setProp(pkt.will.properties ??= {}, k & 0xff, a, b, state);
-    }
+    const next = field(pkt, k, u32[i + 1], u32[i + 2], state);
+    if (next !== pkt) out.push(pkt = next);
   }
   return out;
+}
+
+/** Reads one packet starting at word `i` up to the `end` key; returns [packet, next word]. */
+export function readPacketAt(i, endKey) {
+  const state = { userName: '', sub: null };
+  let pkt = null;
+  for (;; i += 3) {
+    const k = u32[i];
+    if (k === endKey) return [pkt, i + 3];
+    pkt = field(pkt, k, u32[i + 1], u32[i + 2], state);
+  }
+}
+
+/** A string of the tape at word `i` (address, length in the next two words). */
+export function tapeString(i) {
+  return str(u32[i + 1], u32[i + 2]);
+}
+
+/** Bytes of the tape at word `i`, copied out of wasm memory. */
+export function tapeBytes(i) {
+  return u8.slice(u32[i + 1], u32[i + 1] + u32[i + 2]);
+}
+
+/** The tape word at index `i`. */
+export function word(i) {
+  return u32[i];
 }
 
 function level(protocolVersion) {
@@ -256,10 +287,12 @@ class TapeWriter {
     this.dv = null;
   }
 
-  begin() {
-    this.enc ??= new RawEncoder();
+  /** Starts a tape in `target` (anything with `tape(n) -> address`: the encoder, a client). */
+  begin(target) {
+    this.enc = target;
     this.pos = 0;
-    this.grow(Math.max(this.cap, 512));
+    this.cap = 0;
+    this.grow(512);
   }
 
   grow(cap) {
@@ -355,12 +388,18 @@ function optionalInt(key, value, what) {
   if (value !== undefined && value !== null) tw.int(key, value, what);
 }
 
-/** Writes `packet` (an mqtt-packet-shaped object) as a tape in wasm memory; returns its length. */
-export function writePacketTape(packet) {
+/** The shared tape writer, for tapes that add their own keys after a packet (client options). */
+export const tapeWriter = tw;
+
+/**
+ * Writes `packet` (an mqtt-packet-shaped object) as a tape into `target`'s tape in wasm memory;
+ * returns its length.
+ */
+export function writePacketTape(packet, target) {
   if (packet === null || typeof packet !== 'object') throw new TypeError('packet must be an object');
   const type = CMD_CODES[packet.cmd];
   if (type === undefined) throw new TypeError(`unknown packet cmd ${JSON.stringify(packet.cmd)}`);
-  tw.begin();
+  tw.begin(target);
   tw.int(K.CMD, type, 'cmd');
   const p = packet;
   switch (p.cmd) {
@@ -446,10 +485,13 @@ export function copyOut(at, n) {
   return out;
 }
 
+let encoder = null;
+
 export function encodePacket(packet, protocolVersion = 4) {
   const v = level(protocolVersion);
-  const len = writePacketTape(packet);
-  const enc = tw.enc;
+  encoder ??= new RawEncoder();
+  const len = writePacketTape(packet, encoder);
+  const enc = encoder;
   const n = enc.encode(v, len);
   if (n < 0) throw new MqttCodecError(enc.error_message());
   views();

@@ -5,6 +5,8 @@
 pub mod tape;
 
 #[cfg(all(target_arch = "wasm32", feature = "js"))]
+mod client;
+#[cfg(all(target_arch = "wasm32", feature = "js"))]
 mod codec;
 
 #[cfg(test)]

@@ -12,6 +12,7 @@
 
 use bytes::Bytes;
 
+use crate::codec::properties::{Ctx, Kind, Owned, SetError, Value};
 use crate::codec::{
     Auth, ByteStr, ConnAck, Connect, Disconnect, Frame, Packet, PacketType, Properties, PropertyId,
     ProtocolVersion, PubResp, Publish, QoS, ReasonCode, RetainHandling, SubAck, Subscribe,
@@ -51,6 +52,8 @@ pub mod key {
     pub const QOS: u32 = 24;
     pub const DUP: u32 = 25;
     pub const RETAIN: u32 = 26;
+    /// Keys from here on are not packet fields (client configuration, ...).
+    pub const EXTRA: u32 = 0x400;
     /// `PROP | property id`: a packet property.
     pub const PROP: u32 = 0x100;
     /// `WILL_PROP | property id`: a will property.
@@ -175,60 +178,20 @@ impl ReasonCode {
 
 /// Emits every property that is set, keyed `base | id`.
 pub fn props(p: &Properties, base: u32, s: &mut impl Sink) {
-    use PropertyId::*;
-    let k = |id: PropertyId| base | id as u32;
-    macro_rules! int {
-        ($f:expr, $id:expr) => {
-            if let Some(x) = $f {
-                s.int(k($id), x.into());
+    p.for_each(|id, v| {
+        let k = base | id as u32;
+        match v {
+            Value::Byte(x) => s.int(k, x.into()),
+            Value::U16(x) => s.int(k, x.into()),
+            Value::U32(x) | Value::VarInt(x) => s.int(k, x),
+            Value::Str(x) => s.bytes(k, x.as_bytes()),
+            Value::Bin(x) => s.bytes(k, x),
+            Value::Pair(name, value) => {
+                s.bytes(k, name.as_bytes());
+                s.bytes(base | key::USER_VALUE, value.as_bytes());
             }
-        };
-    }
-    macro_rules! bytes {
-        ($f:expr, $id:expr) => {
-            if let Some(x) = &$f {
-                s.bytes(k($id), x.as_ref());
-            }
-        };
-    }
-    int!(p.payload_format_indicator, PayloadFormatIndicator);
-    int!(p.message_expiry_interval, MessageExpiryInterval);
-    bytes!(p.content_type, ContentType);
-    bytes!(p.response_topic, ResponseTopic);
-    bytes!(p.correlation_data, CorrelationData);
-    for &id in &p.subscription_identifiers {
-        s.int(k(SubscriptionIdentifier), id);
-    }
-    int!(p.session_expiry_interval, SessionExpiryInterval);
-    bytes!(p.assigned_client_identifier, AssignedClientIdentifier);
-    int!(p.server_keep_alive, ServerKeepAlive);
-    bytes!(p.authentication_method, AuthenticationMethod);
-    bytes!(p.authentication_data, AuthenticationData);
-    int!(p.request_problem_information, RequestProblemInformation);
-    int!(p.will_delay_interval, WillDelayInterval);
-    int!(p.request_response_information, RequestResponseInformation);
-    bytes!(p.response_information, ResponseInformation);
-    bytes!(p.server_reference, ServerReference);
-    bytes!(p.reason_string, ReasonString);
-    int!(p.receive_maximum, ReceiveMaximum);
-    int!(p.topic_alias_maximum, TopicAliasMaximum);
-    int!(p.topic_alias, TopicAlias);
-    int!(p.maximum_qos.map(|q| q as u8), MaximumQoS);
-    int!(p.retain_available, RetainAvailable);
-    for (name, value) in &p.user_properties {
-        s.bytes(k(UserProperty), name.as_bytes());
-        s.bytes(base | key::USER_VALUE, value.as_bytes());
-    }
-    int!(p.maximum_packet_size, MaximumPacketSize);
-    int!(
-        p.wildcard_subscription_available,
-        WildcardSubscriptionAvailable
-    );
-    int!(
-        p.subscription_identifier_available,
-        SubscriptionIdentifierAvailable
-    );
-    int!(p.shared_subscription_available, SharedSubscriptionAvailable);
+        }
+    });
 }
 
 /// Why a byte tape from JavaScript is not a packet description. (MQTT rules are the codec's:
@@ -245,24 +208,13 @@ enum Val {
 fn is_bytes_key(k: u32) -> bool {
     use key::*;
     match k {
+        // Extra keys carry their kind in bit 0x800: set for bytes and strings.
+        _ if k >= EXTRA => k & 0x800 != 0,
         TOPIC | PAYLOAD | SUB_TOPIC | UNSUB_TOPIC | CLIENT_ID | USERNAME | PASSWORD
         | WILL_TOPIC | WILL_PAYLOAD => true,
         _ if k & 0xFF == USER_VALUE => true,
-        _ if k & (PROP | WILL_PROP) != 0 => matches!(
-            PropertyId::from_u32(k & 0xFF),
-            Some(
-                PropertyId::ContentType
-                    | PropertyId::ResponseTopic
-                    | PropertyId::CorrelationData
-                    | PropertyId::AssignedClientIdentifier
-                    | PropertyId::AuthenticationMethod
-                    | PropertyId::AuthenticationData
-                    | PropertyId::ResponseInformation
-                    | PropertyId::ServerReference
-                    | PropertyId::ReasonString
-                    | PropertyId::UserProperty
-            )
-        ),
+        _ if k & (PROP | WILL_PROP) != 0 => PropertyId::from_u32(k & 0xFF)
+            .is_some_and(|p| matches!(p.kind(), Kind::Str | Kind::Bin | Kind::Pair)),
         _ => false,
     }
 }
@@ -339,71 +291,67 @@ fn set_property(
     v: Val,
     pending_user: &mut Option<ByteStr>,
 ) -> Result<(), TapeError> {
-    use PropertyId::*;
-    let Some(pid) = PropertyId::from_u32(id) else {
-        if id == key::USER_VALUE {
-            let name = pending_user
-                .take()
-                .ok_or_else(|| TapeError("user property value without a name".into()))?;
-            let Val::Bytes(b) = v else {
-                return Err(truncated());
-            };
-            p.user_properties
-                .push((name, string(b, "user property value")?));
+    if id == key::USER_VALUE {
+        let name = pending_user
+            .take()
+            .ok_or_else(|| TapeError("user property value without a name".into()))?;
+        let Val::Bytes(b) = v else {
+            return Err(truncated());
+        };
+        p.user_properties
+            .push((name, string(b, "user property value")?));
+        return Ok(());
+    }
+    let pid =
+        PropertyId::from_u32(id).ok_or_else(|| TapeError(format!("unknown property {id}")))?;
+    let name = pid.name();
+    let bad = || TapeError(format!("{name} has a value of the wrong type or size"));
+    let value: Owned = match (pid.kind(), v) {
+        (Kind::Byte, Val::Int(i)) => Value::Byte(u8::try_from(i).map_err(|_| bad())?),
+        (Kind::U16, Val::Int(i)) => Value::U16(u16::try_from(i).map_err(|_| bad())?),
+        (Kind::U32, Val::Int(i)) => Value::U32(i),
+        (Kind::VarInt, Val::Int(i)) => Value::VarInt(i),
+        (Kind::Str, Val::Bytes(b)) => Value::Str(string(b, name)?),
+        (Kind::Bin, Val::Bytes(b)) => Value::Bin(b),
+        (Kind::Pair, Val::Bytes(b)) => {
+            *pending_user = Some(string(b, "user property name")?);
             return Ok(());
         }
-        return Err(TapeError(format!("unknown property {id}")));
+        _ => return Err(bad()),
     };
-    let name = pid.name();
-    let int = |v: &Val| match v {
-        Val::Int(i) => Ok(*i),
-        Val::Bytes(_) => Err(TapeError(format!("{name} must be a number"))),
-    };
-    let u16v = |v: &Val| {
-        int(v).and_then(|i| {
-            u16::try_from(i)
-                .map_err(|_| TapeError(format!("{name} must be at most 65535, not {i}")))
-        })
-    };
-    let flag = |v: &Val| int(v).map(|i| i != 0);
-    let bytes = |v: Val| match v {
-        Val::Bytes(b) => Ok(b),
-        Val::Int(_) => Err(TapeError(format!("{name} must be a string or bytes"))),
-    };
-    match pid {
-        PayloadFormatIndicator => p.payload_format_indicator = Some(flag(&v)?),
-        MessageExpiryInterval => p.message_expiry_interval = Some(int(&v)?),
-        ContentType => p.content_type = Some(string(bytes(v)?, name)?),
-        ResponseTopic => p.response_topic = Some(string(bytes(v)?, name)?),
-        CorrelationData => p.correlation_data = Some(bytes(v)?),
-        SubscriptionIdentifier => p.subscription_identifiers.push(int(&v)?),
-        SessionExpiryInterval => p.session_expiry_interval = Some(int(&v)?),
-        AssignedClientIdentifier => p.assigned_client_identifier = Some(string(bytes(v)?, name)?),
-        ServerKeepAlive => p.server_keep_alive = Some(u16v(&v)?),
-        AuthenticationMethod => p.authentication_method = Some(string(bytes(v)?, name)?),
-        AuthenticationData => p.authentication_data = Some(bytes(v)?),
-        RequestProblemInformation => p.request_problem_information = Some(flag(&v)?),
-        WillDelayInterval => p.will_delay_interval = Some(int(&v)?),
-        RequestResponseInformation => p.request_response_information = Some(flag(&v)?),
-        ResponseInformation => p.response_information = Some(string(bytes(v)?, name)?),
-        ServerReference => p.server_reference = Some(string(bytes(v)?, name)?),
-        ReasonString => p.reason_string = Some(string(bytes(v)?, name)?),
-        ReceiveMaximum => p.receive_maximum = Some(u16v(&v)?),
-        TopicAliasMaximum => p.topic_alias_maximum = Some(u16v(&v)?),
-        TopicAlias => p.topic_alias = Some(u16v(&v)?),
-        MaximumQoS => p.maximum_qos = Some(qos(int(&v)?, name)?),
-        RetainAvailable => p.retain_available = Some(flag(&v)?),
-        UserProperty => *pending_user = Some(string(bytes(v)?, "user property name")?),
-        MaximumPacketSize => p.maximum_packet_size = Some(int(&v)?),
-        WildcardSubscriptionAvailable => p.wildcard_subscription_available = Some(flag(&v)?),
-        SubscriptionIdentifierAvailable => p.subscription_identifier_available = Some(flag(&v)?),
-        SharedSubscriptionAvailable => p.shared_subscription_available = Some(flag(&v)?),
-    }
-    Ok(())
+    // The packet's own rules (allowed here, how many) are checked when it is encoded.
+    p.set(pid, value, Ctx::Publish).map_err(|e| match e {
+        SetError::Duplicate => TapeError(format!("{name} is given twice")),
+        SetError::Invalid(x) => TapeError(format!("{name} cannot be {x}")),
+        SetError::Topic(problem) => {
+            TapeError(format!("{name} is not a valid topic name: {problem}"))
+        }
+    })
 }
 
 /// Builds a packet from a byte tape written by the package's JavaScript.
 pub fn packet_from_tape(tape: Bytes, v: ProtocolVersion) -> Result<Packet, TapeError> {
+    let (packet, extra) = packet_and_extra(tape, v)?;
+    match extra.first() {
+        Some((k, _)) => Err(TapeError(format!("unknown tape key {k}"))),
+        None => Ok(packet),
+    }
+}
+
+/// A value of a key the packet does not use (configuration keys, `key::EXTRA` and above).
+#[derive(Debug, Clone)]
+pub enum Extra {
+    /// A number.
+    Int(u32),
+    /// Bytes or a string.
+    Bytes(Bytes),
+}
+
+/// Like [`packet_from_tape`], also returning the keys at or above `key::EXTRA`, in order.
+pub fn packet_and_extra(
+    tape: Bytes,
+    v: ProtocolVersion,
+) -> Result<(Packet, Vec<(u32, Extra)>), TapeError> {
     use key::*;
     let mut r = TapeReader { tape, pos: 0 };
     let cmd = match r.next()? {
@@ -420,9 +368,19 @@ pub fn packet_from_tape(tape: Bytes, v: ProtocolVersion) -> Result<Packet, TapeE
     let mut granted = Vec::new();
     let mut subs: Vec<Subscription> = Vec::new();
     let mut unsubs = Vec::new();
+    let mut extra = Vec::new();
     while let Some((k, val)) = r.next()? {
         match k {
-            _ if k & PROP != 0 => set_property(&mut props, k & 0xFF, val, &mut pending)?,
+            _ if k >= EXTRA => extra.push((
+                k,
+                match val {
+                    Val::Int(i) => Extra::Int(i),
+                    Val::Bytes(b) => Extra::Bytes(b),
+                },
+            )),
+            _ if k & PROP != 0 && k < EXTRA => {
+                set_property(&mut props, k & 0xFF, val, &mut pending)?
+            }
             _ if k & WILL_PROP != 0 => {
                 set_property(&mut will_props, k & 0xFF, val, &mut will_pending)?
             }
@@ -483,7 +441,7 @@ pub fn packet_from_tape(tape: Bytes, v: ProtocolVersion) -> Result<Packet, TapeE
             .transpose()
             .map(Option::unwrap_or_default)
     };
-    Ok(match cmd {
+    let packet = match cmd {
         PacketType::Connect => {
             let level = int(PROTOCOL_VERSION).unwrap_or(v.level() as u32);
             let protocol = u8::try_from(level)
@@ -599,5 +557,6 @@ pub fn packet_from_tape(tape: Bytes, v: ProtocolVersion) -> Result<Packet, TapeE
             reason_code: reason_code()?,
             properties: props,
         }),
-    })
+    };
+    Ok((packet, extra))
 }

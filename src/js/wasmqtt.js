@@ -1,6 +1,6 @@
 // wasmqtt: an MQTT 3.1.1 / 5.0 client and codec for the browser, compiled from Rust.
 //
-//   import init, { connect, encodePacket, decodePacket, Parser } from 'wasmqtt';
+//   import init, { connect, connectAsync } from 'wasmqtt';
 //   await init();                       // browsers and bundlers
 //   initSync({ module: wasmBytes });    // Node, or when the bytes are already at hand
 
@@ -21,4 +21,5 @@ export function initSync(input) {
   return w;
 }
 
+export { connect, connectAsync, MqttClient, MqttError } from './client.js';
 export { encodePacket, decodePacket, Parser, MqttCodecError } from './codec.js';

@@ -204,6 +204,8 @@ pub struct Client {
     stopped: Option<ClientError>,
     /// Limits the last CONNACK granted, kept while disconnected to check publishes early.
     last_server: Option<ServerInfo>,
+    /// Bumped by every input that may change the session (see `session_revision`).
+    revision: u64,
 }
 
 impl Client {
@@ -232,8 +234,15 @@ impl Client {
             started: false,
             stopped: None,
             last_server: None,
+            revision: 0,
             cfg,
         }
+    }
+
+    /// A number that changes whenever the session (outbox, in-flight, received QoS 2
+    /// identifiers, subscriptions) may have changed: a driver persists it when this moves.
+    pub fn session_revision(&self) -> u64 {
+        self.revision
     }
 
     // ------------------------------------------------------------------ getters
@@ -310,6 +319,9 @@ impl Client {
     /// full.
     #[must_use]
     pub fn poll_transmit(&mut self, now: Instant) -> Option<Vec<u8>> {
+        if !self.session.outbox.is_empty() {
+            self.revision += 1;
+        }
         self.fill_from_outbox(now);
         self.finish_drain(now);
         if self.tx.is_empty() {
@@ -415,6 +427,7 @@ impl Client {
     /// reconnect follows. A non-persistent session's unfinished operations fail with
     /// `Cancelled`; a persistent session keeps them for the next connection.
     pub fn disconnect(&mut self, now: Instant, opts: DisconnectOptions) {
+        self.revision += 1;
         self.started = false;
         let mut packet = Disconnect::new(opts.reason.unwrap_or(ReasonCode::Success));
         if self.cfg.protocol.is_v5() {
@@ -473,11 +486,22 @@ impl Client {
 
     /// Bytes received from the transport, in any chunking.
     pub fn handle_bytes(&mut self, now: Instant, data: &[u8]) {
+        self.handle_bytes_with(now, data.len(), |buf| buf.copy_from_slice(data));
+    }
+
+    /// Like [`Client::handle_bytes`], for `n` bytes that `fill` writes straight into the
+    /// decoder's buffer (a browser driver copies a WebSocket frame there in one step).
+    pub fn handle_bytes_with(&mut self, now: Instant, n: usize, fill: impl FnOnce(&mut [u8])) {
         if !matches!(self.state, State::Handshake { .. } | State::Connected(_)) {
             return;
         }
-        self.metrics.bytes_in += data.len() as u64;
-        self.decoder.push(data);
+        self.revision += 1;
+        self.metrics.bytes_in += n as u64;
+        fill(self.decoder.append_zeroed(n));
+        self.decode_received(now);
+    }
+
+    fn decode_received(&mut self, now: Instant) {
         loop {
             match self.decoder.decode() {
                 Ok(Some(packet)) => {
@@ -498,6 +522,7 @@ impl Client {
 
     /// The transport closed (or failed to open). `detail`: what the driver knows.
     pub fn handle_close(&mut self, now: Instant, detail: Option<String>) {
+        self.revision += 1;
         let (ending, connected_for) = match std::mem::replace(&mut self.state, State::Idle) {
             State::Idle => return,
             State::Waiting { until } => {
@@ -530,6 +555,7 @@ impl Client {
 
     /// Time passed: fires every due timer.
     pub fn handle_timeout(&mut self, now: Instant) {
+        self.revision += 1;
         if self.timers.due(Timer::Reconnect, now) {
             self.timers.clear(Timer::Reconnect);
             if matches!(self.state, State::Waiting { .. }) {
@@ -584,6 +610,7 @@ impl Client {
     /// Completion (with the acknowledging reason code, or an error) arrives as
     /// [`Event::Published`]. Invalid messages are refused here, before anything is sent.
     pub fn publish(&mut self, now: Instant, mut publish: Publish) -> Result<OpId, ClientError> {
+        self.revision += 1;
         publish.dup = false;
         publish.packet_id = 0;
         self.check_publish(&publish)?;
@@ -673,6 +700,7 @@ impl Client {
         identifier: Option<u32>,
         user_properties: Vec<(ByteStr, ByteStr)>,
     ) -> Result<(OpId, Vec<SubscriptionId>), ClientError> {
+        self.revision += 1;
         let v5 = self.cfg.protocol.is_v5();
         if filters.is_empty() {
             return Err(ClientError::Config(
@@ -775,6 +803,7 @@ impl Client {
         now: Instant,
         filters: Vec<ByteStr>,
     ) -> Result<OpId, ClientError> {
+        self.revision += 1;
         if filters.is_empty() {
             return Err(ClientError::Config(
                 "unsubscribe needs at least one topic filter".into(),
@@ -947,6 +976,7 @@ impl Client {
         wall_ms: u64,
     ) -> Result<(), String> {
         let s = Session::import(bytes, now, wall_ms)?;
+        self.revision += 1;
         self.next_sub = self
             .next_sub
             .max(s.registry.iter().map(|x| x.id.0 + 1).max().unwrap_or(1));

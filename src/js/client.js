@@ -1,0 +1,778 @@
+// The MQTT.js-compatible client of the wasmqtt package: options, events, callbacks and promises
+// as MQTT.js has them, over the Rust client (`RawClient`). Where wasmqtt goes further (backoff
+// with jitter, outbox policy, persistence, liveness, takeover handling) the options are named in
+// README.md and wasmqtt.d.ts.
+
+import { RawClient } from './wasmqtt_core.js';
+import { K, views, readPacketAt, tapeString, tapeBytes, word, writePacketTape, tapeWriter } from './codec.js';
+
+// Option keys of the options tape (bit 0x800: bytes). Mirrors `cfg` in src/js/client.rs.
+const CFG = {
+  URL: 0xc01, PERSISTENCE_KEY: 0xc02, CONNECT_TIMEOUT: 0x401, RECONNECT_INITIAL: 0x402,
+  RECONNECT_MAX: 0x403, STABLE_AFTER: 0x404, BUSY_DELAY: 0x405, TAKEOVER_WINDOW: 0x406,
+  TAKEOVER_THRESHOLD: 0x407, MAX_REDIRECTS: 0x408, PING_TIMEOUT: 0x409, OUTBOX_MAX_MESSAGES: 0x40a,
+  OUTBOX_MAX_BYTES: 0x40b, OUTBOX_POLICY: 0x40c, QUEUE_QOS0: 0x40d, MAX_INFLIGHT: 0x40e,
+  PERSISTENCE: 0x40f, WORKER_TIMER: 0x410, HIGH_WATER: 0x411, SEED_LO: 0x412, SEED_HI: 0x413,
+  DISCONNECT_TIMEOUT: 0x414,
+};
+
+// Event tape keys. Mirrors `ev` in src/js/client.rs.
+const EV = {
+  CONNECTED: 0x1001, DISCONNECTED: 0x1002, CONNECTING: 0x1003, STOPPED: 0x1004, MESSAGE: 0x1005,
+  PUBLISHED: 0x1006, SUBSCRIBED: 0x1008, UNSUBSCRIBED: 0x1009, RESPONSE: 0x100a, AUTH: 0x100b,
+  REAUTHENTICATED: 0x100c, PERSISTENCE: 0x100d, ERR: 0x1020, ERR_KIND: 0x1021, ERR_MESSAGE: 0x1022,
+  STR: 0x1030, SUB_ID: 0x1031, CODE: 0x1032, BYTES: 0x1033, END: 0x10ff,
+};
+
+const POLICIES = { 'reject-new': 0, 'drop-oldest': 1, 'latest-per-topic': 2 };
+
+/**
+ * An MQTT error: `code` is the MQTT return code (3.1.1) or reason code (5.0) when there is one,
+ * as MQTT.js has it, else the kind; `kind` is always a stable name (CONNECTION_REFUSED,
+ * KEEPALIVE_TIMEOUT, OUTBOX_FULL, ...).
+ */
+export class MqttError extends Error {
+  constructor(kind, message, reasonCode) {
+    super(message);
+    this.name = 'MqttError';
+    this.kind = kind;
+    if (reasonCode !== undefined && reasonCode !== 0xffff) this.reasonCode = reasonCode;
+    this.code = this.reasonCode ?? kind;
+  }
+}
+
+// MQTT 3.1.1 CONNACK return codes for the reason codes they map to (MQTT.js reports these).
+const V3_RETURN = { 0x84: 1, 0x85: 2, 0x88: 3, 0x86: 4, 0x87: 5 };
+
+/** A minimal EventEmitter with the methods MQTT.js users call. */
+class Emitter {
+  constructor() {
+    this._events = new Map();
+  }
+
+  on(name, fn) {
+    const list = this._events.get(name);
+    if (list) list.push(fn);
+    else this._events.set(name, [fn]);
+    return this;
+  }
+
+  addListener(name, fn) {
+    return this.on(name, fn);
+  }
+
+  once(name, fn) {
+    const wrapper = (...args) => {
+      this.off(name, wrapper);
+      fn.apply(this, args);
+    };
+    wrapper.listener = fn;
+    return this.on(name, wrapper);
+  }
+
+  off(name, fn) {
+    const list = this._events.get(name);
+    if (!list) return this;
+    const i = list.findIndex((f) => f === fn || f.listener === fn);
+    if (i >= 0) list.splice(i, 1);
+    if (list.length === 0) this._events.delete(name);
+    return this;
+  }
+
+  removeListener(name, fn) {
+    return this.off(name, fn);
+  }
+
+  removeAllListeners(name) {
+    if (name === undefined) this._events.clear();
+    else this._events.delete(name);
+    return this;
+  }
+
+  listenerCount(name) {
+    return this._events.get(name)?.length ?? 0;
+  }
+
+  emit(name, ...args) {
+    const list = this._events.get(name);
+    if (!list) {
+      // As Node's EventEmitter: an 'error' nobody listens to is not swallowed.
+      if (name === 'error' && args[0] instanceof Error) reportUnhandled(args[0]);
+      return false;
+    }
+    for (const fn of list.slice()) {
+      try {
+        fn.apply(this, args);
+      } catch (e) {
+        reportUnhandled(e);
+      }
+    }
+    return true;
+  }
+}
+
+function reportUnhandled(e) {
+  // An exception in an application handler must not break the client's dispatch loop.
+  setTimeout(() => {
+    throw e;
+  });
+}
+
+function randomId() {
+  return 'wasmqtt_' + Math.random().toString(16).slice(2, 10);
+}
+
+function toPayload(message) {
+  if (message === undefined || message === null) return new Uint8Array(0);
+  if (typeof message === 'string' || message instanceof Uint8Array) return message;
+  if (message instanceof ArrayBuffer) return new Uint8Array(message);
+  if (ArrayBuffer.isView(message)) return new Uint8Array(message.buffer, message.byteOffset, message.byteLength);
+  return String(message);
+}
+
+function brokerUrls(url, options) {
+  const urls = [];
+  if (typeof url === 'string' && url) urls.push(url);
+  for (const s of options.servers ?? []) {
+    const protocol = s.protocol ?? (options.protocol === 'wss' ? 'wss' : 'ws');
+    urls.push(`${protocol}://${s.host}:${s.port}${options.path ?? '/mqtt'}`);
+  }
+  if (urls.length === 0 && options.host) {
+    const protocol = options.protocol ?? 'ws';
+    urls.push(`${protocol}://${options.host}:${options.port ?? (protocol === 'wss' ? 443 : 80)}${options.path ?? '/mqtt'}`);
+  }
+  for (const u of urls) {
+    if (!/^wss?:\/\//i.test(u)) {
+      throw new TypeError(`cannot connect to ${JSON.stringify(u)}: a browser connects over WebSocket, so use a ws:// or wss:// URL`);
+    }
+  }
+  if (urls.length === 0) throw new TypeError('a broker URL is required');
+  return urls;
+}
+
+/** Writes the options tape (a CONNECT plus configuration keys) into `raw`; returns its length. */
+function writeOptions(raw, urls, o) {
+  const connect = {
+    cmd: 'connect',
+    protocolVersion: o.protocolVersion,
+    clientId: o.clientId,
+    clean: o.clean,
+    keepalive: o.keepalive,
+    username: o.username,
+    password: o.password,
+    will: o.will,
+    properties: o.properties,
+  };
+  writePacketTape(connect, raw);
+  const tw = tapeWriter;
+  const ms = (key, v, what) => {
+    if (v !== undefined && v !== null) tw.int(key, Math.max(0, Math.round(v)), what);
+  };
+  for (const u of urls) tw.bytes(CFG.URL, u, 'url');
+  ms(CFG.CONNECT_TIMEOUT, o.connectTimeout, 'connectTimeout');
+  ms(CFG.RECONNECT_INITIAL, o.reconnectPeriod, 'reconnectPeriod');
+  const r = o.reconnect ?? {};
+  ms(CFG.RECONNECT_MAX, r.maxDelay, 'reconnect.maxDelay');
+  ms(CFG.STABLE_AFTER, r.stableAfter, 'reconnect.stableAfter');
+  ms(CFG.BUSY_DELAY, r.busyDelay, 'reconnect.busyDelay');
+  ms(CFG.TAKEOVER_WINDOW, r.takeoverWindow, 'reconnect.takeoverWindow');
+  ms(CFG.TAKEOVER_THRESHOLD, r.takeoverThreshold, 'reconnect.takeoverThreshold');
+  ms(CFG.MAX_REDIRECTS, r.maxRedirects, 'reconnect.maxRedirects');
+  ms(CFG.PING_TIMEOUT, o.pingTimeout, 'pingTimeout');
+  const ob = o.outbox ?? {};
+  ms(CFG.OUTBOX_MAX_MESSAGES, ob.maxMessages, 'outbox.maxMessages');
+  ms(CFG.OUTBOX_MAX_BYTES, ob.maxBytes, 'outbox.maxBytes');
+  if (ob.policy !== undefined) {
+    if (!(ob.policy in POLICIES)) throw new TypeError(`outbox.policy must be one of ${Object.keys(POLICIES).join(', ')}`);
+    tw.int(CFG.OUTBOX_POLICY, POLICIES[ob.policy], 'outbox.policy');
+  }
+  if (o.queueQoSZero !== undefined) tw.int(CFG.QUEUE_QOS0, !!o.queueQoSZero, 'queueQoSZero');
+  ms(CFG.MAX_INFLIGHT, o.maxInflight, 'maxInflight');
+  if (o.persistence !== undefined) {
+    if (o.persistence !== 'indexeddb' && o.persistence !== 'volatile') {
+      throw new TypeError("persistence must be 'indexeddb' or 'volatile'");
+    }
+    tw.int(CFG.PERSISTENCE, o.persistence === 'indexeddb' ? 1 : 0, 'persistence');
+  }
+  if (o.persistenceKey !== undefined) tw.bytes(CFG.PERSISTENCE_KEY, String(o.persistenceKey), 'persistenceKey');
+  if (o.workerTimer !== undefined) tw.int(CFG.WORKER_TIMER, !!o.workerTimer, 'workerTimer');
+  ms(CFG.HIGH_WATER, o.highWaterMark, 'highWaterMark');
+  ms(CFG.DISCONNECT_TIMEOUT, o.disconnectTimeout, 'disconnectTimeout');
+  tw.int(CFG.SEED_LO, (Math.random() * 0x100000000) >>> 0, 'seed');
+  tw.int(CFG.SEED_HI, (Math.random() * 0x100000000) >>> 0, 'seed');
+  return tw.pos;
+}
+
+/** The MQTT.js `MqttClient`, backed by wasmqtt. Create it with `connect()`. */
+export class MqttClient extends Emitter {
+  constructor(url, options = {}) {
+    super();
+    if (typeof url === 'object' && url !== null) {
+      options = url;
+      url = options.href ?? options.url;
+    }
+    const o = {
+      protocolVersion: 4,
+      keepalive: 60,
+      clean: true,
+      reconnectPeriod: 1000,
+      connectTimeout: 30 * 1000,
+      ...options,
+    };
+    o.clientId ??= randomId();
+    if (o.resubscribe === false) {
+      throw new TypeError('resubscribe: false is not supported: wasmqtt always restores subscriptions a new session lacks');
+    }
+    this.options = o;
+    this.connected = false;
+    this.reconnecting = false;
+    this.disconnecting = false;
+    this.disconnected = false;
+    this.lastError = null;
+    this._ops = new Map();
+    this._waiting = [];
+    this._ended = false;
+    this._everConnecting = false;
+    this._endCallbacks = [];
+    const credentials = o.credentials ?? (o.transformWsUrl ? (u) => ({ url: o.transformWsUrl(u, o, this) }) : undefined);
+    const raw = new RawClient((at, words) => this._dispatch(at, words), credentials);
+    this._raw = raw;
+    const urls = brokerUrls(url, o);
+    const len = writeOptions(raw, urls, o);
+    if (raw.configure(len) < 0) throw this._error();
+    if (!o.manualConnect) raw.start();
+  }
+
+  /** Starts connecting (with `manualConnect`), or again after `end()` or a stop. */
+  connect() {
+    this._ended = false;
+    this.disconnected = false;
+    this._raw.start();
+    return this;
+  }
+
+  _error() {
+    const raw = this._raw;
+    return new MqttError(raw.error_kind(), raw.error_message(), raw.error_reason());
+  }
+
+  _readError(i) {
+    const code = word(i + 1);
+    const kind = tapeString(i + 3);
+    const message = tapeString(i + 6);
+    let reasonCode = code;
+    const err = new MqttError(kind, message, reasonCode);
+    // MQTT.js reports 3.1.1 refusals by return code.
+    if (kind === 'CONNECTION_REFUSED' && this.options.protocolVersion !== 5 && V3_RETURN[code]) {
+      err.code = V3_RETURN[code];
+    }
+    return [err, i + 9];
+  }
+
+  /** Reads an event tape and emits; called by the Rust client once per batch. */
+  _dispatch(at, words) {
+    views();
+    let i = at >>> 2;
+    const end = i + words;
+    while (i < end) {
+      const k = word(i);
+      const a = word(i + 1);
+      i += 3;
+      switch (k) {
+        case EV.MESSAGE: {
+          const [packet, next] = readPacketAt(i, EV.END);
+          i = next;
+          while (i < end && word(i) === EV.SUB_ID) i += 3;
+          this.emit('message', packet.topic, packet.payload ?? new Uint8Array(0), packet);
+          break;
+        }
+        case EV.PUBLISHED: {
+          let err = null;
+          let code = 0;
+          if (word(i) === EV.ERR) [err, i] = this._readError(i);
+          else {
+            code = word(i + 1);
+            i += 3;
+          }
+          this._complete(a, err, err ? undefined : { cmd: 'puback', reasonCode: code });
+          break;
+        }
+        case EV.SUBSCRIBED: {
+          const codes = [];
+          let err = null;
+          if (word(i) === EV.ERR) [err, i] = this._readError(i);
+          while (i < end && word(i) === EV.CODE) {
+            codes.push(word(i + 1));
+            i += 3;
+          }
+          const op = this._ops.get(a);
+          const granted = op?.topics ? op.topics.map((topic, j) => ({ topic, qos: codes[j] ?? 0x80 })) : codes;
+          this._complete(a, err, granted);
+          break;
+        }
+        case EV.UNSUBSCRIBED: {
+          const codes = [];
+          let err = null;
+          if (word(i) === EV.ERR) [err, i] = this._readError(i);
+          while (i < end && word(i) === EV.CODE) {
+            codes.push(word(i + 1));
+            i += 3;
+          }
+          this._complete(a, err, err ? undefined : { cmd: 'unsuback', reasonCode: codes[0] ?? 0, granted: codes });
+          break;
+        }
+        case EV.RESPONSE: {
+          if (word(i) === EV.ERR) {
+            let err;
+            [err, i] = this._readError(i);
+            this._complete(a, err);
+          } else {
+            const [packet, next] = readPacketAt(i, EV.END);
+            i = next;
+            while (i < end && word(i) === EV.SUB_ID) i += 3;
+            this._complete(a, null, packet);
+          }
+          break;
+        }
+        case EV.CONNECTED: {
+          const clientId = tapeString(i);
+          const [connack, next] = readPacketAt(i + 3, EV.END);
+          i = next;
+          if (this.options.protocolVersion === 5) connack.reasonCode = 0;
+          else connack.returnCode = 0;
+          connack.sessionPresent = a === 1;
+          delete connack.length;
+          this.options.clientId = clientId;
+          this.connected = true;
+          this.reconnecting = false;
+          this.disconnected = false;
+          this.lastError = null;
+          this.emit('connect', connack);
+          break;
+        }
+        case EV.CONNECTING: {
+          const url = tapeString(i);
+          i += 3;
+          if (this._everConnecting) {
+            this.reconnecting = true;
+            this.emit('reconnect', url);
+          }
+          this._everConnecting = true;
+          break;
+        }
+        case EV.DISCONNECTED: {
+          let err = null;
+          let serverReason;
+          if (i < end && word(i) === EV.ERR) [err, i] = this._readError(i);
+          if (i < end && word(i) === EV.CODE) {
+            serverReason = word(i + 1);
+            i += 3;
+          }
+          const wasConnected = this.connected;
+          this.connected = false;
+          this.lastError = err;
+          if (serverReason !== undefined) {
+            this.emit('disconnect', { cmd: 'disconnect', reasonCode: serverReason, properties: err ? { reasonString: err.message } : undefined });
+          }
+          if (err && ['CONNECTION_REFUSED', 'MALFORMED_PACKET', 'PROTOCOL_VIOLATION'].includes(err.kind)) {
+            this.emit('error', err);
+          }
+          if (wasConnected || err) this.emit('close', err);
+          if (a !== 0xffffffff) {
+            this.reconnecting = true;
+            this.emit('offline', err);
+          } else if (!err) {
+            this._finishEnd();
+          } else {
+            this.reconnecting = false;
+          }
+          break;
+        }
+        case EV.STOPPED: {
+          let err;
+          [err, i] = this._readError(i);
+          this.reconnecting = false;
+          this.lastError = err;
+          // The client gave up: an 'error' when the application must act (another client has
+          // its id, its options are wrong). A refusal was reported already; a lost connection
+          // with reconnection turned off is reported by 'close'.
+          if (['SESSION_TAKEN_OVER', 'SUSPECTED_TAKEOVER', 'CONFIG', 'ENCODE'].includes(err.kind)) this.emit('error', err);
+          for (const [id] of this._ops) {
+            const op = this._ops.get(id);
+            if (op?.failOnStop) this._complete(id, err);
+          }
+          break;
+        }
+        case EV.AUTH: {
+          const method = tapeString(i);
+          i += 3;
+          let data;
+          if (i < end && word(i) === EV.BYTES) {
+            data = tapeBytes(i);
+            i += 3;
+          }
+          if (this.options.handleAuth) {
+            Promise.resolve()
+              .then(() => this.options.handleAuth({ method, data }))
+              .then((reply) => this._raw.auth(toBytes(reply), false))
+              .catch((e) => this.emit('error', e));
+          } else {
+            this.emit('auth', { method, data });
+          }
+          break;
+        }
+        case EV.REAUTHENTICATED:
+          this.emit('reauthenticated');
+          break;
+        case EV.PERSISTENCE: {
+          const message = tapeString(i);
+          i += 3;
+          this.emit('error', new MqttError('PERSISTENCE', message));
+          break;
+        }
+        default:
+          // An unknown key means the tape is out of step: stop rather than misread.
+          this.emit('error', new MqttError('INTERNAL', `unexpected event tape key ${k}`));
+          return;
+      }
+    }
+    this._drainWaiting();
+  }
+
+  _complete(id, err, value) {
+    const op = this._ops.get(id);
+    if (!op) return;
+    this._ops.delete(id);
+    if (op.callback) {
+      try {
+        op.callback(err ?? null, value);
+      } catch (e) {
+        reportUnhandled(e);
+      }
+    }
+  }
+
+  _track(id, callback, extra) {
+    this._ops.set(id, { callback, ...extra });
+  }
+
+  // ---------------------------------------------------------------- publish
+
+  /**
+   * Publishes `message` to `topic`. The callback runs when the message is written (QoS 0) or
+   * acknowledged (QoS 1, 2), or with an MqttError. While the outbox is full the call waits
+   * (back-pressure) instead of failing.
+   */
+  publish(topic, message, opts, callback) {
+    if (typeof opts === 'function') {
+      callback = opts;
+      opts = undefined;
+    }
+    const o = opts ?? {};
+    const packet = {
+      cmd: 'publish',
+      topic,
+      payload: toPayload(message),
+      qos: o.qos ?? 0,
+      retain: !!o.retain,
+      dup: false,
+      properties: o.properties,
+    };
+    if (this._waiting.length > 0) {
+      this._waiting.push({ packet, callback });
+      return this;
+    }
+    this._publish(packet, callback);
+    return this;
+  }
+
+  _publish(packet, callback) {
+    let id;
+    try {
+      id = this._raw.publish(writePacketTape(packet, this._raw));
+    } catch (e) {
+      if (callback) queueMicrotask(() => callback(e));
+      else this.emit('error', e);
+      return true;
+    }
+    if (id >= 0) {
+      this._track(id, callback);
+      return true;
+    }
+    const err = this._error();
+    if (err.kind === 'OUTBOX_FULL' && !this._ended) {
+      this._waiting.push({ packet, callback });
+      return false;
+    }
+    if (callback) queueMicrotask(() => callback(err));
+    else this.emit('error', err);
+    return true;
+  }
+
+  _drainWaiting() {
+    while (this._waiting.length > 0) {
+      const { packet, callback } = this._waiting[0];
+      this._waiting.shift();
+      if (!this._publish(packet, callback)) {
+        // Put back at the front (it was appended to the end by _publish).
+        this._waiting.unshift(this._waiting.pop());
+        return;
+      }
+    }
+  }
+
+  publishAsync(topic, message, opts) {
+    return new Promise((resolve, reject) => {
+      this.publish(topic, message, opts, (err, packet) => (err ? reject(err) : resolve((opts?.qos ?? 0) > 0 ? packet : undefined)));
+    });
+  }
+
+  // ---------------------------------------------------------------- subscribe
+
+  /**
+   * Subscribes. `topic`: a filter, an array, or `{ filter: { qos, nl, rap, rh } }`. The callback
+   * gets `(err, granted)` with `granted = [{ topic, qos }]` (qos 128 or a reason code >= 0x80
+   * for a refused filter).
+   */
+  subscribe(topic, opts, callback) {
+    if (typeof opts === 'function') {
+      callback = opts;
+      opts = undefined;
+    }
+    const o = opts ?? {};
+    const base = { qos: o.qos ?? 0, nl: o.nl, rap: o.rap, rh: o.rh };
+    let subscriptions;
+    if (typeof topic === 'string') subscriptions = [{ topic, ...base }];
+    else if (Array.isArray(topic)) subscriptions = topic.map((t) => ({ topic: t, ...base }));
+    else if (topic && typeof topic === 'object') {
+      subscriptions = Object.entries(topic).map(([t, so]) => ({ topic: t, ...base, ...(typeof so === 'number' ? { qos: so } : so) }));
+    } else {
+      throw new TypeError('subscribe: topic must be a string, an array or an object');
+    }
+    const packet = { cmd: 'subscribe', messageId: 1, subscriptions, properties: o.properties };
+    let id;
+    try {
+      id = this._raw.subscribe(writePacketTape(packet, this._raw));
+    } catch (e) {
+      if (callback) queueMicrotask(() => callback(e));
+      else this.emit('error', e);
+      return this;
+    }
+    if (id < 0) {
+      const err = this._error();
+      if (callback) queueMicrotask(() => callback(err));
+      else this.emit('error', err);
+      return this;
+    }
+    this._track(id, callback, { topics: subscriptions.map((s) => s.topic) });
+    return this;
+  }
+
+  subscribeAsync(topic, opts) {
+    return new Promise((resolve, reject) => {
+      this.subscribe(topic, opts, (err, granted) => (err ? reject(err) : resolve(granted)));
+    });
+  }
+
+  unsubscribe(topic, opts, callback) {
+    if (typeof opts === 'function') {
+      callback = opts;
+      opts = undefined;
+    }
+    const unsubscriptions = typeof topic === 'string' ? [topic] : topic;
+    const packet = { cmd: 'unsubscribe', messageId: 1, unsubscriptions, properties: opts?.properties };
+    let id;
+    try {
+      id = this._raw.unsubscribe(writePacketTape(packet, this._raw));
+    } catch (e) {
+      if (callback) queueMicrotask(() => callback(e));
+      else this.emit('error', e);
+      return this;
+    }
+    if (id < 0) {
+      const err = this._error();
+      if (callback) queueMicrotask(() => callback(err));
+      else this.emit('error', err);
+      return this;
+    }
+    this._track(id, callback);
+    return this;
+  }
+
+  unsubscribeAsync(topic, opts) {
+    return new Promise((resolve, reject) => {
+      this.unsubscribe(topic, opts, (err, packet) => (err ? reject(err) : resolve(packet)));
+    });
+  }
+
+  /**
+   * MQTT 5 request/response (wasmqtt): publishes with a response topic and fresh correlation
+   * data; resolves with the response packet, or rejects (REQUEST_TIMEOUT after `timeout` ms).
+   */
+  requestAsync(topic, message, opts = {}) {
+    return new Promise((resolve, reject) => {
+      const packet = { cmd: 'publish', topic, payload: toPayload(message), qos: 0, properties: opts.properties };
+      let id;
+      try {
+        id = this._raw.request(writePacketTape(packet, this._raw), opts.timeout ?? 30000, opts.qos ?? 1);
+      } catch (e) {
+        reject(e);
+        return;
+      }
+      if (id < 0) reject(this._error());
+      else this._track(id, (err, response) => (err ? reject(err) : resolve(response)));
+    });
+  }
+
+  // ---------------------------------------------------------------- end
+
+  /**
+   * Disconnects cleanly: waits for the outbox and in-flight messages (unless `force`), sends
+   * DISCONNECT (so no will is published) and does not reconnect. `opts.reasonCode` 4 asks an
+   * MQTT 5 server to publish the will anyway.
+   */
+  end(force, opts, callback) {
+    if (typeof force === 'function') {
+      callback = force;
+      force = false;
+      opts = undefined;
+    } else if (typeof opts === 'function') {
+      callback = opts;
+      opts = undefined;
+    }
+    if (callback) this._endCallbacks.push(callback);
+    if (this._ended) return this;
+    this._ended = true;
+    this.disconnecting = true;
+    const state = this._raw.state();
+    const sessionExpiry = opts?.properties?.sessionExpiryInterval;
+    this._raw.end(!!force, opts?.reasonCode ?? 0, sessionExpiry ?? -1);
+    if (state !== 'connected') {
+      // Nothing to close cleanly: a connection in progress is dropped, a wait is cancelled.
+      queueMicrotask(() => this._finishEnd());
+    }
+    return this;
+  }
+
+  _finishEnd() {
+    if (!this._ended || this.disconnected) return;
+    this.disconnecting = false;
+    this.disconnected = true;
+    this.reconnecting = false;
+    this.connected = false;
+    const waiting = this._waiting.splice(0);
+    const err = new MqttError('CANCELLED', 'the client ended before the message could be sent');
+    for (const w of waiting) if (w.callback) w.callback(err);
+    this.emit('end');
+    for (const cb of this._endCallbacks.splice(0)) cb();
+  }
+
+  endAsync(force, opts) {
+    return new Promise((resolve) => this.end(force, opts, resolve));
+  }
+
+  /** Reconnects now (after `end()`, a stop, or to skip a backoff). */
+  reconnect() {
+    if (this._ended) {
+      this._ended = false;
+      this.disconnected = false;
+    }
+    this._raw.reconnect();
+    return this;
+  }
+
+  // ---------------------------------------------------------------- wasmqtt extras
+
+  /** Answers an MQTT 5 'auth' challenge, or with `reauthenticate` starts a re-authentication. */
+  authenticate(data, reauthenticate = false) {
+    if (this._raw.auth(toBytes(data), reauthenticate) < 0) throw this._error();
+  }
+
+  /** New credentials for the next connections (a client stopped on bad credentials restarts). */
+  setCredentials(username, password) {
+    this._raw.set_credentials(username ?? undefined, toBytes(password));
+  }
+
+  /** Checks the link now (sends a PINGREQ). */
+  checkLiveness() {
+    this._raw.check_liveness();
+  }
+
+  /** The connection state: idle, connecting, connected, reconnecting, offline, closing, stopped. */
+  get state() {
+    return this._raw.state();
+  }
+
+  /** Whether keep-alive deadlines run in a Worker, which hidden tabs do not throttle. */
+  get unthrottledTimer() {
+    return this._raw.unthrottled_timer();
+  }
+
+  /** Round trip, rates and queues, for health displays. */
+  getMetrics() {
+    const m = this._raw.metrics();
+    const opt = (v) => (v < 0 ? null : v);
+    return {
+      rtt: opt(m[0]),
+      rttSmoothed: opt(m[1]),
+      messagesIn: m[2],
+      messagesOut: m[3],
+      bytesIn: m[4],
+      bytesOut: m[5],
+      inflightOut: m[6],
+      inflightIn: m[7],
+      outboxMessages: m[8],
+      outboxBytes: m[9],
+      reconnects: m[10],
+      nextReconnectIn: opt(m[11]),
+      connectedFor: opt(m[12]),
+      waitingPublishes: this._waiting.length,
+    };
+  }
+
+  /** Forgets this client's session stored in IndexedDB. */
+  clearStoredSession() {
+    this._raw.clear_stored_session();
+  }
+}
+
+function toBytes(data) {
+  if (data === undefined || data === null) return undefined;
+  if (typeof data === 'string') return new TextEncoder().encode(data);
+  if (data instanceof Uint8Array) return data;
+  if (data instanceof ArrayBuffer) return new Uint8Array(data);
+  if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  throw new TypeError('expected a string or bytes');
+}
+
+/** Creates a client and starts connecting, as `mqtt.connect`. */
+export function connect(url, options) {
+  return new MqttClient(url, options);
+}
+
+/**
+ * Resolves with a connected client (after CONNACK), as `mqtt.connectAsync`. Rejects with an
+ * MqttError when the broker refuses (`.code`: the return or reason code), or, when
+ * `allowRetries` is false, on the first failure.
+ */
+export function connectAsync(url, options, allowRetries = true) {
+  return new Promise((resolve, reject) => {
+    const client = new MqttClient(url, options);
+    const done = () => {
+      client.off('connect', onConnect).off('error', onError).off('close', onClose);
+    };
+    const onConnect = () => {
+      done();
+      resolve(client);
+    };
+    const onError = (err) => {
+      done();
+      client.end(true);
+      reject(err);
+    };
+    const onClose = (err) => {
+      if (!allowRetries) onError(err ?? new MqttError('CONNECTION_LOST', 'the connection failed'));
+    };
+    client.on('connect', onConnect).on('error', onError).on('close', onClose);
+  });
+}

@@ -1,0 +1,727 @@
+//! The browser driver: the only module that touches web-sys. It carries the core's bytes over a
+//! `WebSocket`, arms one timer for its deadlines, tells it about the network and the page's
+//! visibility, and keeps its session in IndexedDB.
+
+mod persist;
+mod timer;
+
+pub use persist::Persistence;
+
+use std::cell::RefCell;
+use std::future::Future;
+use std::pin::Pin;
+use std::rc::{Rc, Weak};
+
+use bytes::Bytes;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::spawn_local;
+
+use crate::codec::{ByteStr, ProtocolVersion, Publish, SubscriptionOptions};
+use crate::proto::{
+    Client, ClientError, Config, DisconnectOptions, Event, Instant, Metrics, OpId, RequestOptions,
+    ServerInfo, SubscriptionId, TransportAction,
+};
+
+/// What a credentials provider is asked before every connection attempt.
+#[derive(Debug, Clone)]
+pub struct CredentialsRequest {
+    /// The URL about to be opened.
+    pub url: String,
+    /// Attempt number since the last stable connection.
+    pub attempt: u32,
+}
+
+/// What a credentials provider answers: each field replaces the configured one if given.
+#[derive(Debug, Clone, Default)]
+pub struct Credentials {
+    /// A URL to open instead (for example a freshly signed one).
+    pub url: Option<String>,
+    /// User name.
+    pub username: Option<String>,
+    /// Password or token.
+    pub password: Option<Bytes>,
+}
+
+/// The future a credentials provider returns.
+pub type CredentialsFuture = Pin<Box<dyn Future<Output = Result<Credentials, String>>>>;
+
+/// Called before every (re)connection for the URL and credentials (tokens and signed URLs
+/// expire). Its error fails that attempt, which is then retried with backoff.
+pub type CredentialsProvider = Rc<dyn Fn(CredentialsRequest) -> CredentialsFuture>;
+
+/// How the driver runs the client.
+pub struct Options {
+    /// The client's configuration.
+    pub config: Config,
+    /// Where the session is kept between page loads.
+    pub persistence: Persistence,
+    /// The IndexedDB key (default: the first broker URL and the client id).
+    pub persistence_key: Option<String>,
+    /// Run deadlines from a Worker, which hidden pages do not throttle. Default true.
+    pub worker_timer: bool,
+    /// Asked before every attempt for the URL and credentials.
+    pub credentials: Option<CredentialsProvider>,
+    /// Stop handing bytes to the WebSocket while this many are buffered in it (back-pressure:
+    /// the outbox fills and publishers wait instead of memory growing). Default 1 MiB.
+    pub high_water_mark: u32,
+}
+
+impl Options {
+    /// Defaults around `config`.
+    pub fn new(config: Config) -> Options {
+        Options {
+            config,
+            persistence: Persistence::default(),
+            persistence_key: None,
+            worker_timer: true,
+            credentials: None,
+            high_water_mark: 1 << 20,
+        }
+    }
+}
+
+/// What the driver reports: the core's events, and its own failures.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Notice {
+    /// An event of the client.
+    Event(Event),
+    /// The session could not be saved or loaded (for example the storage quota is exceeded).
+    Persistence(String),
+}
+
+type Notify = Box<dyn FnMut(&Driver, Vec<Notice>)>;
+
+/// A handle to a client running in the browser. Clones share it.
+// Design: one `Rc` shared by the application's handles and (weakly) by the socket, timer and
+// listener callbacks. Every input mutates the client and schedules one pump on a microtask, so
+// everything a task produces leaves in one WebSocket message, and application callbacks never
+// run while the client is borrowed.
+#[derive(Clone)]
+pub struct Driver(Rc<Shared>);
+
+struct Shared {
+    inner: RefCell<Inner>,
+    notify: RefCell<Notify>,
+}
+
+struct Socket {
+    ws: web_sys::WebSocket,
+    _on_open: Closure<dyn FnMut()>,
+    _on_message: Closure<dyn FnMut(web_sys::MessageEvent)>,
+    _on_close: Closure<dyn FnMut(web_sys::CloseEvent)>,
+}
+
+impl Socket {
+    fn detach_and_close(self, code: Option<u16>, reason: &str) {
+        self.ws.set_onopen(None);
+        self.ws.set_onmessage(None);
+        self.ws.set_onclose(None);
+        let _ = match code {
+            Some(c) => self.ws.close_with_code_and_reason(c, reason),
+            None => self.ws.close(),
+        };
+    }
+}
+
+type Listener = (
+    web_sys::EventTarget,
+    &'static str,
+    Closure<dyn FnMut(web_sys::Event)>,
+);
+
+struct Inner {
+    client: Client,
+    socket: Option<Socket>,
+    /// Incremented for every transport opened or closed: stale callbacks compare and return.
+    generation: u64,
+    timer: Option<timer::Timer>,
+    store: Option<Rc<persist::Store>>,
+    persistence: Persistence,
+    persistence_key: String,
+    saved_revision: u64,
+    saving: bool,
+    scheduled: bool,
+    credentials: Option<CredentialsProvider>,
+    high_water: u32,
+    backpressure: Option<gloo_timers::callback::Timeout>,
+    listeners: Vec<Listener>,
+    notices: Vec<Notice>,
+    performance: Option<web_sys::Performance>,
+}
+
+impl Inner {
+    fn now(&self) -> Instant {
+        let ms = self
+            .performance
+            .as_ref()
+            .map_or_else(js_sys::Date::now, |p| p.now());
+        Instant::from_micros((ms * 1000.0) as u64)
+    }
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        for (target, name, f) in self.listeners.drain(..) {
+            let _ = target.remove_event_listener_with_callback(name, f.as_ref().unchecked_ref());
+        }
+        if let Some(s) = self.socket.take() {
+            s.detach_and_close(None, "");
+        }
+    }
+}
+
+fn js_message(e: &JsValue) -> String {
+    if let Some(err) = e.dyn_ref::<js_sys::Error>() {
+        return String::from(err.message());
+    }
+    e.as_string().unwrap_or_else(|| "unknown error".into())
+}
+
+fn describe_close(e: &web_sys::CloseEvent) -> String {
+    let what = match e.code() {
+        1000 => "normal closure",
+        1001 => "going away",
+        1002 => "protocol error",
+        1003 => "unsupported data",
+        1006 => "abnormal closure, no close frame (network or server gone)",
+        1008 => "policy violation",
+        1009 => "message too big",
+        1011 => "server error",
+        1015 => "TLS handshake failure",
+        _ => "closed",
+    };
+    let reason = e.reason();
+    if reason.is_empty() {
+        format!("WebSocket {what} (code {})", e.code())
+    } else {
+        format!("WebSocket {what} (code {}): {reason}", e.code())
+    }
+}
+
+impl Driver {
+    /// A driver for `options`; `notify` receives every event, in order, outside any borrow (it
+    /// may call the driver).
+    pub fn new(options: Options, notify: impl FnMut(&Driver, Vec<Notice>) + 'static) -> Driver {
+        let cfg = options.config;
+        let key = options.persistence_key.unwrap_or_else(|| {
+            format!(
+                "{}#{}",
+                cfg.urls.first().map(String::as_str).unwrap_or(""),
+                cfg.client_id
+            )
+        });
+        let window = web_sys::window();
+        let online = window.as_ref().is_none_or(|w| w.navigator().on_line());
+        let mut client = Client::new(cfg);
+        client.set_network_available(Instant::ZERO, online);
+        let shared = Rc::new(Shared {
+            inner: RefCell::new(Inner {
+                client,
+                socket: None,
+                generation: 0,
+                timer: None,
+                store: None,
+                persistence: options.persistence,
+                persistence_key: key,
+                saved_revision: 0,
+                saving: false,
+                scheduled: false,
+                credentials: options.credentials,
+                high_water: options.high_water_mark,
+                backpressure: None,
+                listeners: Vec::new(),
+                notices: Vec::new(),
+                performance: window.as_ref().and_then(|w| w.performance()),
+            }),
+            notify: RefCell::new(Box::new(notify)),
+        });
+        let driver = Driver(shared);
+        let weak = Rc::downgrade(&driver.0);
+        let timer = timer::Timer::new(
+            Rc::new(move || {
+                if let Some(d) = upgrade(&weak) {
+                    d.input(|c, now| c.handle_timeout(now));
+                }
+            }),
+            options.worker_timer,
+        );
+        driver.0.inner.borrow_mut().timer = Some(timer);
+        driver.listen();
+        driver
+    }
+
+    /// Whether deadlines run unthrottled (in a Worker).
+    pub fn unthrottled_timer(&self) -> bool {
+        self.0
+            .inner
+            .borrow()
+            .timer
+            .as_ref()
+            .is_some_and(|t| t.unthrottled())
+    }
+
+    fn listen(&self) {
+        let Some(window) = web_sys::window() else {
+            return;
+        };
+        let add = |target: web_sys::EventTarget, name: &'static str, f: fn(&Driver)| {
+            let weak = Rc::downgrade(&self.0);
+            let cb = Closure::<dyn FnMut(web_sys::Event)>::new(move |_e: web_sys::Event| {
+                if let Some(d) = upgrade(&weak) {
+                    f(&d);
+                }
+            });
+            if target
+                .add_event_listener_with_callback(name, cb.as_ref().unchecked_ref())
+                .is_ok()
+            {
+                self.0.inner.borrow_mut().listeners.push((target, name, cb));
+            }
+        };
+        let w: web_sys::EventTarget = window.clone().into();
+        add(w.clone(), "online", |d| {
+            d.input(|c, now| c.set_network_available(now, true))
+        });
+        add(w.clone(), "offline", |d| {
+            d.input(|c, now| c.set_network_available(now, false))
+        });
+        // Back from the background (or the back/forward cache): is the link still alive?
+        add(w.clone(), "pageshow", |d| {
+            d.input(|c, now| c.check_liveness(now))
+        });
+        add(w, "pagehide", |d| d.persist());
+        if let Some(doc) = window.document() {
+            add(doc.into(), "visibilitychange", |d| {
+                let visible = web_sys::window()
+                    .and_then(|w| w.document())
+                    .is_some_and(|doc| doc.visibility_state() == web_sys::VisibilityState::Visible);
+                if visible {
+                    d.input(|c, now| c.check_liveness(now));
+                } else {
+                    d.persist();
+                }
+            });
+        }
+    }
+
+    /// Runs `f` on the client at the current time, then schedules a pump.
+    pub fn input<R>(&self, f: impl FnOnce(&mut Client, Instant) -> R) -> R {
+        let r = {
+            let mut inner = self.0.inner.borrow_mut();
+            let now = inner.now();
+            f(&mut inner.client, now)
+        };
+        self.schedule();
+        r
+    }
+
+    /// Reads the client.
+    pub fn read<R>(&self, f: impl FnOnce(&Client) -> R) -> R {
+        f(&self.0.inner.borrow().client)
+    }
+
+    fn schedule(&self) {
+        let mut inner = self.0.inner.borrow_mut();
+        if inner.scheduled {
+            return;
+        }
+        inner.scheduled = true;
+        drop(inner);
+        let weak = Rc::downgrade(&self.0);
+        spawn_local(async move {
+            if let Some(d) = upgrade(&weak) {
+                d.pump();
+            }
+        });
+    }
+
+    /// Drains the client: bytes to the socket (while it is not backed up), transport actions,
+    /// events to the application, the next deadline to the timer; then persistence.
+    fn pump(&self) {
+        for _ in 0..64 {
+            let (actions, notices) = {
+                let mut inner = self.0.inner.borrow_mut();
+                inner.scheduled = false;
+                let now = inner.now();
+                self.transmit(&mut inner, now);
+                let mut actions = Vec::new();
+                while let Some(a) = inner.client.poll_transport() {
+                    actions.push(a);
+                }
+                let mut notices = std::mem::take(&mut inner.notices);
+                while let Some(e) = inner.client.poll_event() {
+                    notices.push(Notice::Event(e));
+                }
+                let due = inner.client.poll_timeout();
+                let delay =
+                    due.map(|at| at.as_micros().saturating_sub(now.as_micros()) as f64 / 1000.0);
+                if let Some(t) = inner.timer.as_mut() {
+                    t.arm(delay);
+                }
+                (actions, notices)
+            };
+            let idle = actions.is_empty() && notices.is_empty();
+            for a in actions {
+                self.transport(a);
+            }
+            if !notices.is_empty() {
+                if let Ok(mut notify) = self.0.notify.try_borrow_mut() {
+                    notify(self, notices);
+                }
+            }
+            if idle {
+                break;
+            }
+        }
+        self.persist();
+    }
+
+    fn transmit(&self, inner: &mut Inner, now: Instant) {
+        loop {
+            let Some(socket) = &inner.socket else {
+                return;
+            };
+            if socket.ws.ready_state() != web_sys::WebSocket::OPEN {
+                return;
+            }
+            if socket.ws.buffered_amount() >= inner.high_water {
+                // Back-pressure: check again shortly; meanwhile messages wait in the outbox.
+                if inner.backpressure.is_none() {
+                    let weak = Rc::downgrade(&self.0);
+                    inner.backpressure = Some(gloo_timers::callback::Timeout::new(10, move || {
+                        if let Some(d) = upgrade(&weak) {
+                            d.0.inner.borrow_mut().backpressure = None;
+                            d.schedule();
+                        }
+                    }));
+                }
+                return;
+            }
+            let Some(bytes) = inner.client.poll_transmit(now) else {
+                return;
+            };
+            if let Err(e) = socket.ws.send_with_u8_array(&bytes) {
+                let detail = format!("cannot send on the WebSocket: {}", js_message(&e));
+                if let Some(s) = inner.socket.take() {
+                    s.detach_and_close(None, "");
+                }
+                inner.generation += 1;
+                inner.client.handle_close(now, Some(detail));
+                return;
+            }
+        }
+    }
+
+    fn transport(&self, action: TransportAction) {
+        match action {
+            TransportAction::Open(url) => {
+                let (generation, provider, attempt) = {
+                    let mut inner = self.0.inner.borrow_mut();
+                    inner.generation += 1;
+                    let attempt = inner.client.metrics().reconnects as u32;
+                    (inner.generation, inner.credentials.clone(), attempt)
+                };
+                match provider {
+                    None => self.open_socket(generation, url),
+                    Some(p) => {
+                        let weak = Rc::downgrade(&self.0);
+                        let fut = p(CredentialsRequest {
+                            url: url.clone(),
+                            attempt,
+                        });
+                        spawn_local(async move {
+                            let result = fut.await;
+                            let Some(d) = upgrade(&weak) else { return };
+                            if d.0.inner.borrow().generation != generation {
+                                return;
+                            }
+                            match result {
+                                Ok(c) => {
+                                    let target = c.url.clone().unwrap_or(url);
+                                    if c.username.is_some() || c.password.is_some() {
+                                        let mut inner = d.0.inner.borrow_mut();
+                                        let now = inner.now();
+                                        let cfg = inner.client.config();
+                                        let user = c.username.or_else(|| cfg.username.clone());
+                                        let pass = c.password.or_else(|| cfg.password.clone());
+                                        inner.client.set_credentials(now, user, pass);
+                                    }
+                                    d.open_socket(generation, target);
+                                }
+                                Err(e) => d.input(|c, now| {
+                                    c.handle_close(
+                                        now,
+                                        Some(format!("the credentials provider failed: {e}")),
+                                    )
+                                }),
+                            }
+                        });
+                    }
+                }
+            }
+            TransportAction::Close => {
+                let mut inner = self.0.inner.borrow_mut();
+                inner.generation += 1;
+                if let Some(s) = inner.socket.take() {
+                    s.detach_and_close(Some(1000), "");
+                }
+                let now = inner.now();
+                inner.client.handle_close(now, None);
+                drop(inner);
+                self.schedule();
+            }
+        }
+    }
+
+    fn open_socket(&self, generation: u64, url: String) {
+        let protocol = {
+            let inner = self.0.inner.borrow();
+            if inner.client.config().protocol == ProtocolVersion::V3_1 {
+                "mqttv3.1"
+            } else {
+                "mqtt"
+            }
+        };
+        let ws = match web_sys::WebSocket::new_with_str(&url, protocol) {
+            Ok(ws) => ws,
+            Err(e) => {
+                let detail = format!("cannot open a WebSocket to {url}: {}", js_message(&e));
+                return self.input(|c, now| c.handle_close(now, Some(detail)));
+            }
+        };
+        ws.set_binary_type(web_sys::BinaryType::Arraybuffer);
+        let weak = Rc::downgrade(&self.0);
+        let on_open = Closure::<dyn FnMut()>::new(move || {
+            if let Some(d) = upgrade_current(&weak, generation) {
+                d.input(|c, now| c.handle_open(now));
+            }
+        });
+        let weak = Rc::downgrade(&self.0);
+        let on_message = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(
+            move |e: web_sys::MessageEvent| {
+                let Some(d) = upgrade_current(&weak, generation) else {
+                    return;
+                };
+                let data = e.data();
+                match data.dyn_ref::<js_sys::ArrayBuffer>() {
+                Some(buffer) => {
+                    let view = js_sys::Uint8Array::new(buffer);
+                    let n = view.length() as usize;
+                    d.input(|c, now| c.handle_bytes_with(now, n, |dst| view.copy_to(dst)));
+                }
+                None => d.fail_socket(
+                    1003,
+                    "the server sent a text frame; MQTT over WebSocket uses binary frames only [MQTT-6.0.0-1]",
+                ),
+            }
+            },
+        );
+        let weak = Rc::downgrade(&self.0);
+        let on_close =
+            Closure::<dyn FnMut(web_sys::CloseEvent)>::new(move |e: web_sys::CloseEvent| {
+                if let Some(d) = upgrade_current(&weak, generation) {
+                    let detail = describe_close(&e);
+                    {
+                        let mut inner = d.0.inner.borrow_mut();
+                        inner.socket = None;
+                        inner.generation += 1;
+                    }
+                    d.input(|c, now| c.handle_close(now, Some(detail)));
+                }
+            });
+        ws.set_onopen(Some(on_open.as_ref().unchecked_ref()));
+        ws.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+        ws.set_onclose(Some(on_close.as_ref().unchecked_ref()));
+        let mut inner = self.0.inner.borrow_mut();
+        if inner.generation != generation {
+            drop(inner);
+            Socket {
+                ws,
+                _on_open: on_open,
+                _on_message: on_message,
+                _on_close: on_close,
+            }
+            .detach_and_close(None, "");
+            return;
+        }
+        inner.socket = Some(Socket {
+            ws,
+            _on_open: on_open,
+            _on_message: on_message,
+            _on_close: on_close,
+        });
+    }
+
+    /// Closes the socket for a transport-level reason and tells the client.
+    fn fail_socket(&self, code: u16, detail: &str) {
+        {
+            let mut inner = self.0.inner.borrow_mut();
+            inner.generation += 1;
+            if let Some(s) = inner.socket.take() {
+                s.detach_and_close(Some(code), "");
+            }
+        }
+        let detail = detail.to_string();
+        self.input(|c, now| c.handle_close(now, Some(detail)));
+    }
+
+    // ------------------------------------------------------------------ persistence
+
+    fn persist(&self) {
+        let mut inner = self.0.inner.borrow_mut();
+        let Some(store) = inner.store.clone() else {
+            return;
+        };
+        let revision = inner.client.session_revision();
+        if inner.saving || revision == inner.saved_revision {
+            return;
+        }
+        inner.saving = true;
+        let now = inner.now();
+        let bytes = inner.client.export_session(now, js_sys::Date::now() as u64);
+        drop(inner);
+        let weak = Rc::downgrade(&self.0);
+        spawn_local(async move {
+            let result = store.save(&bytes).await;
+            let Some(d) = upgrade(&weak) else { return };
+            let again = {
+                let mut inner = d.0.inner.borrow_mut();
+                inner.saving = false;
+                match result {
+                    Ok(()) => inner.saved_revision = revision,
+                    Err(e) => inner
+                        .notices
+                        .push(Notice::Persistence(format!("cannot save the session: {e}"))),
+                }
+                inner.client.session_revision() != inner.saved_revision
+            };
+            if again {
+                d.schedule();
+            }
+        });
+    }
+
+    // ------------------------------------------------------------------ the application's API
+
+    /// Starts connecting. A persistent session is first loaded from IndexedDB (unless
+    /// persistence is volatile), so what was in flight before a reload is resumed.
+    pub fn start(&self) {
+        let (persistent, key, loaded) = {
+            let inner = self.0.inner.borrow();
+            (
+                inner.persistence == Persistence::IndexedDb
+                    && inner.client.config().persistent_session(),
+                inner.persistence_key.clone(),
+                inner.store.is_some(),
+            )
+        };
+        if !persistent || loaded {
+            return self.input(|c, now| c.start(now));
+        }
+        let weak = Rc::downgrade(&self.0);
+        spawn_local(async move {
+            let store = persist::Store::open(key).await;
+            let Some(d) = upgrade(&weak) else { return };
+            match store {
+                Ok(store) => {
+                    let loaded = store.load().await;
+                    let mut inner = d.0.inner.borrow_mut();
+                    match loaded {
+                        Ok(Some(bytes)) => {
+                            let now = inner.now();
+                            if let Err(e) =
+                                inner
+                                    .client
+                                    .import_session(&bytes, now, js_sys::Date::now() as u64)
+                            {
+                                inner.notices.push(Notice::Persistence(format!(
+                                    "the saved session is unreadable and was ignored: {e}"
+                                )));
+                            }
+                        }
+                        Ok(None) => {}
+                        Err(e) => inner
+                            .notices
+                            .push(Notice::Persistence(format!("cannot load the session: {e}"))),
+                    }
+                    inner.saved_revision = inner.client.session_revision();
+                    inner.store = Some(Rc::new(store));
+                }
+                Err(e) => {
+                    d.0.inner
+                        .borrow_mut()
+                        .notices
+                        .push(Notice::Persistence(format!("cannot open IndexedDB: {e}")))
+                }
+            }
+            d.input(|c, now| c.start(now));
+        });
+    }
+
+    /// Queues a message (see [`Client::publish`]).
+    pub fn publish(&self, publish: Publish) -> Result<OpId, ClientError> {
+        self.input(|c, now| c.publish(now, publish))
+    }
+
+    /// Subscribes (see [`Client::subscribe`]).
+    pub fn subscribe(
+        &self,
+        filters: Vec<(ByteStr, SubscriptionOptions)>,
+        identifier: Option<u32>,
+        user_properties: Vec<(ByteStr, ByteStr)>,
+    ) -> Result<(OpId, Vec<SubscriptionId>), ClientError> {
+        self.input(|c, now| c.subscribe(now, filters, identifier, user_properties))
+    }
+
+    /// Unsubscribes (see [`Client::unsubscribe`]).
+    pub fn unsubscribe(&self, filters: Vec<ByteStr>) -> Result<OpId, ClientError> {
+        self.input(|c, now| c.unsubscribe(now, filters))
+    }
+
+    /// Request/response (see [`Client::request`]).
+    pub fn request(&self, publish: Publish, opts: RequestOptions) -> Result<OpId, ClientError> {
+        self.input(|c, now| c.request(now, publish, opts))
+    }
+
+    /// Disconnects (see [`Client::disconnect`]).
+    pub fn disconnect(&self, opts: DisconnectOptions) {
+        self.input(|c, now| c.disconnect(now, opts));
+    }
+
+    /// Forgets the stored session of this broker and client id.
+    pub fn clear_stored_session(&self) {
+        let store = self.0.inner.borrow().store.clone();
+        if let Some(store) = store {
+            spawn_local(async move {
+                let _ = store.clear().await;
+            });
+        }
+    }
+
+    /// Connects again now (after a stop, or to skip a backoff).
+    pub fn reconnect(&self) {
+        self.input(|c, now| c.start(now));
+    }
+
+    /// Counters and gauges.
+    pub fn metrics(&self) -> Metrics {
+        self.read(Client::metrics)
+    }
+
+    /// What the server granted, while connected.
+    pub fn server(&self) -> Option<ServerInfo> {
+        self.read(|c| c.server().cloned())
+    }
+}
+
+fn upgrade(weak: &Weak<Shared>) -> Option<Driver> {
+    weak.upgrade().map(Driver)
+}
+
+/// The driver, if it still exists and `generation` is still its transport.
+fn upgrade_current(weak: &Weak<Shared>, generation: u64) -> Option<Driver> {
+    let d = upgrade(weak)?;
+    let current = d.0.inner.try_borrow().ok()?.generation == generation;
+    current.then_some(d)
+}

@@ -1,0 +1,464 @@
+// Page-level tests of the npm package in real headless Chromium against real brokers on
+// loopback: mosquitto (MQTT 3.1.1 and 5.0, plain and TLS WebSockets) and aedes (a second,
+// independent broker). The tests start and stop every broker, proxy and page themselves.
+
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import mqtt from 'mqtt';
+import { WebSocketServer } from 'ws';
+import { startMosquitto, startAedes, startProxy, serveStatic, launchBrowser, clientPage, sleep } from './env.mjs';
+
+const SKIP = process.env.WASMQTT_SKIP_BROWSER === '1' && 'browsers skipped (--quick)';
+
+/** An MQTT.js observer over TCP (a test tool, not the client under test). */
+async function observer(port, topic, opts = {}) {
+  const c = await mqtt.connectAsync(`mqtt://127.0.0.1:${port}`, { clientId: 'observer-' + Math.random().toString(16).slice(2), ...opts });
+  const messages = [];
+  c.on('message', (t, p, packet) => messages.push({ topic: t, payload: p.toString(), qos: packet.qos, retain: packet.retain }));
+  await c.subscribeAsync(topic, { qos: 2 });
+  return { client: c, messages };
+}
+
+async function waitFor(cond, ms, what) {
+  const end = Date.now() + ms;
+  while (!(await cond())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await sleep(50);
+  }
+}
+
+describe('wasmqtt in headless Chromium', { skip: SKIP }, () => {
+  let mosq;
+  let aedes;
+  let server;
+  let browser;
+
+  before(async () => {
+    mosq = await startMosquitto({ tls: true, extra: 'max_queued_messages 200000' });
+    aedes = await startAedes();
+    server = await serveStatic();
+    browser = await launchBrowser({ trustSpki: mosq.certificate.spki });
+  });
+
+  after(async () => {
+    await browser?.close();
+    await server?.close();
+    await aedes?.close();
+    await mosq?.close();
+  });
+
+  const roundTrip = async (url, protocolVersion) => {
+    const page = await clientPage(browser, server);
+    try {
+      return await page.evaluate(async ({ url, protocolVersion }) => {
+        const c = await wasmqtt.connectAsync(url, { protocolVersion, clientId: 'rt-' + protocolVersion + Math.random() });
+        const got = [];
+        c.on('message', (topic, payload, packet) => got.push({ topic, text: new TextDecoder().decode(payload), qos: packet.qos }));
+        const granted = await c.subscribeAsync('rt/#', { qos: 2 });
+        // MQTT.js style: callbacks as well as promises.
+        const acked = await new Promise((resolve) => {
+          const codes = [];
+          for (const qos of [0, 1, 2]) {
+            c.publish('rt/' + qos, 'payload ' + qos, { qos }, (err) => {
+              codes.push(err ? String(err) : 'ok' + qos);
+              if (codes.length === 3) resolve(codes);
+            });
+          }
+        });
+        const deadline = Date.now() + 5000;
+        while (got.length < 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+        await c.endAsync();
+        return { granted, acked, got: got.sort((a, b) => a.topic.localeCompare(b.topic)) };
+      }, { url, protocolVersion });
+    } finally {
+      await page.close();
+    }
+  };
+
+  const expected = [0, 1, 2].map((qos) => ({ topic: 'rt/' + qos, text: 'payload ' + qos, qos }));
+
+  it('QoS 0, 1, 2 round trips with mosquitto over MQTT 3.1.1', async () => {
+    const r = await roundTrip(mosq.ws, 4);
+    assert.deepEqual(r.granted, [{ topic: 'rt/#', qos: 2 }]);
+    assert.deepEqual(r.acked.sort(), ['ok0', 'ok1', 'ok2']);
+    assert.deepEqual(r.got, expected);
+  });
+
+  it('QoS 0, 1, 2 round trips with mosquitto over MQTT 5.0', async () => {
+    const r = await roundTrip(mosq.ws, 5);
+    assert.deepEqual(r.got, expected);
+  });
+
+  it('QoS 0, 1, 2 round trips with aedes, a second independent broker', async () => {
+    const r = await roundTrip(aedes.ws, 4);
+    assert.deepEqual(r.got, expected);
+  });
+
+  it('wss:// through a TLS WebSocket listener with a certificate made by the test', async () => {
+    const r = await roundTrip(mosq.wss, 5);
+    assert.deepEqual(r.got, expected);
+  });
+
+  it('the will is published on abrupt loss and not after end()', async () => {
+    const obs = await observer(mosq.tcpPort, 'wills/#');
+    const proxy = await startProxy(mosq.wsPort);
+    const page = await clientPage(browser, server);
+    try {
+      await page.evaluate(async ({ url }) => {
+        const will = (id) => ({ topic: 'wills/' + id, payload: 'offline', qos: 1, retain: false });
+        window.crasher = await wasmqtt.connectAsync(url, { clientId: 'crasher', will: will('crasher'), reconnectPeriod: 0 });
+        window.polite = await wasmqtt.connectAsync(url, { clientId: 'polite', will: will('polite') });
+      }, { url: proxy.ws });
+      await page.evaluate(() => window.polite.endAsync());
+      proxy.cut();
+      await waitFor(() => obs.messages.length > 0, 5000, 'the will');
+      await sleep(1000);
+      assert.deepEqual(obs.messages.map((m) => m.topic), ['wills/crasher']);
+    } finally {
+      await page.close();
+      await proxy.close();
+      await obs.client.endAsync();
+    }
+  });
+
+  it('a stalled link is noticed within 1.5x keep-alive and the client reconnects when it returns', async () => {
+    const proxy = await startProxy(mosq.wsPort);
+    const page = await clientPage(browser, server);
+    try {
+      await page.evaluate(async (url) => {
+        window.events = [];
+        window.c = await wasmqtt.connectAsync(url, { clientId: 'stall', keepalive: 4, reconnectPeriod: 200 });
+        window.c.on('close', (err) => window.events.push({ e: 'close', kind: err?.kind, t: performance.now() }));
+        window.c.on('connect', () => window.events.push({ e: 'connect', t: performance.now() }));
+      }, proxy.ws);
+      const stalledAt = await page.evaluate(() => performance.now());
+      proxy.stall();
+      await waitFor(() => page.evaluate(() => window.events.some((e) => e.e === 'close')), 10000, 'the dead link');
+      const closed = await page.evaluate(() => window.events.find((e) => e.e === 'close'));
+      assert.equal(closed.kind, 'KEEPALIVE_TIMEOUT');
+      // Nothing was sent for at most 4 s before the stall began: dead within 1.5 x 4 s of that.
+      assert.ok(closed.t - stalledAt <= 6000 + 250, `noticed after ${closed.t - stalledAt} ms`);
+      proxy.cut();
+      proxy.resume();
+      await waitFor(() => page.evaluate(() => window.events.some((e) => e.e === 'connect')), 10000, 'the reconnection');
+      await page.evaluate(() => window.c.endAsync());
+    } finally {
+      await page.close();
+      await proxy.close();
+    }
+  });
+
+  it('a frozen broker is noticed within 1.5x keep-alive', async () => {
+    const frozen = await startMosquitto();
+    const page = await clientPage(browser, server);
+    try {
+      await page.evaluate(async (url) => {
+        window.closeSeen = null;
+        window.c = await wasmqtt.connectAsync(url, { clientId: 'frozen', keepalive: 3 });
+        window.c.on('close', (err) => { window.closeSeen ??= { kind: err?.kind, t: performance.now() }; });
+      }, frozen.ws);
+      const t0 = await page.evaluate(() => performance.now());
+      frozen.freeze();
+      await waitFor(() => page.evaluate(() => window.closeSeen !== null), 8000, 'the frozen broker');
+      const closed = await page.evaluate(() => window.closeSeen);
+      assert.equal(closed.kind, 'KEEPALIVE_TIMEOUT');
+      assert.ok(closed.t - t0 <= 4500 + 250, `noticed after ${closed.t - t0} ms`);
+      frozen.thaw();
+      await page.evaluate(() => window.c.endAsync());
+    } finally {
+      await page.close();
+      await frozen.close();
+    }
+  });
+
+  it('publishes made while offline are delivered after reconnecting', async () => {
+    const proxy = await startProxy(mosq.wsPort);
+    const obs = await observer(mosq.tcpPort, 'offline/#');
+    const page = await clientPage(browser, server);
+    try {
+      await page.evaluate(async (url) => {
+        window.c = await wasmqtt.connectAsync(url, { clientId: 'offline-pub', reconnectPeriod: 300 });
+      }, proxy.ws);
+      // The broker becomes unreachable: the connection drops and new ones are refused.
+      proxy.block();
+      proxy.cut();
+      await page.waitForFunction(() => !window.c.connected);
+      await page.evaluate(() => {
+        window.done = [];
+        for (let i = 0; i < 20; i++) window.c.publish('offline/' + i, 'queued ' + i, { qos: i % 3 }, (err) => window.done.push(err ? String(err) : i));
+      });
+      await sleep(1000);
+      assert.equal(obs.messages.length, 0);
+      proxy.unblock();
+      await waitFor(() => obs.messages.length === 20, 10000, `20 messages (got ${obs.messages.length})`);
+      assert.deepEqual(obs.messages.map((m) => m.payload).sort(), Array.from({ length: 20 }, (_, i) => 'queued ' + i).sort());
+      await page.evaluate(() => window.c.endAsync());
+    } finally {
+      await page.close();
+      await proxy.close();
+      await obs.client.endAsync();
+    }
+  });
+
+  it('malformed bytes from a server close the connection with a clear error and deliver nothing', async () => {
+    // A fake broker: accepts the WebSocket, answers CONNECT with CONNACK, then sends a PUBLISH
+    // with both QoS bits set [MQTT-3.3.1-4], then a text frame on the next connection.
+    const http = createServer();
+    const wss = new WebSocketServer({ server: http, handleProtocols: () => 'mqtt' });
+    let connections = 0;
+    wss.on('connection', (ws) => {
+      connections += 1;
+      const n = connections;
+      ws.once('message', () => {
+        ws.send(Buffer.from([0x20, 0x03, 0x00, 0x00, 0x00]));
+        setTimeout(() => (n === 1 ? ws.send(Buffer.from([0x36, 0x06, 0x00, 0x01, 0x61, 0x00, 0x01, 0x00])) : ws.send('a text frame')), 100);
+      });
+    });
+    await new Promise((r) => http.listen(0, '127.0.0.1', r));
+    const url = `ws://127.0.0.1:${http.address().port}/mqtt`;
+    const page = await clientPage(browser, server);
+    try {
+      const r = await page.evaluate(async (url) => {
+        const out = { errors: [], messages: 0, closes: [] };
+        const c = wasmqtt.connect(url, { clientId: 'victim', protocolVersion: 5, reconnectPeriod: 200 });
+        c.on('message', () => { out.messages += 1; });
+        c.on('error', (e) => out.errors.push({ kind: e.kind, code: e.code, message: e.message }));
+        c.on('close', (e) => out.closes.push(e ? e.message : null));
+        const deadline = Date.now() + 5000;
+        while (out.closes.length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+        c.end(true);
+        return out;
+      }, url);
+      assert.equal(r.messages, 0);
+      assert.equal(r.errors[0].kind, 'MALFORMED_PACKET');
+      assert.equal(r.errors[0].code, 0x81);
+      assert.match(r.errors[0].message, /MQTT-3\.3\.1-4/);
+      assert.match(r.closes[1], /text frame/);
+    } finally {
+      await page.close();
+      wss.close();
+      http.close();
+    }
+  });
+
+  it('two pages with the same client id stop fighting', async () => {
+    const a = await clientPage(browser, server);
+    const b = await clientPage(browser, server);
+    try {
+      const start = (page) => page.evaluate((url) => {
+        window.stats = { connects: 0, errors: [] };
+        window.c = wasmqtt.connect(url, { clientId: 'twin', reconnectPeriod: 500 });
+        window.c.on('connect', () => { window.stats.connects += 1; });
+        window.c.on('error', (e) => window.stats.errors.push(e.kind));
+      }, mosq.ws);
+      await start(a);
+      await sleep(300);
+      await start(b);
+      await waitFor(async () => {
+        const s = await Promise.all([a, b].map((p) => p.evaluate(() => window.stats)));
+        return s.some((x) => x.errors.includes('SUSPECTED_TAKEOVER'));
+      }, 45000, 'one twin to give up');
+      await sleep(3000);
+      const [sa, sb] = await Promise.all([a, b].map((p) => p.evaluate(() => ({ ...window.stats, connected: window.c.connected }))));
+      assert.equal([sa, sb].filter((s) => s.connected).length, 1, JSON.stringify([sa, sb]));
+      assert.equal([sa, sb].filter((s) => s.errors.includes('SUSPECTED_TAKEOVER')).length, 1);
+      assert.ok(sa.connects + sb.connects <= 12, `${sa.connects + sb.connects} connections before settling`);
+      // Settled: nobody is reconnecting any more.
+      const before = sa.connects + sb.connects;
+      await sleep(3000);
+      const after = (await Promise.all([a, b].map((p) => p.evaluate(() => window.stats.connects)))).reduce((x, y) => x + y);
+      assert.equal(after, before);
+    } finally {
+      for (const p of [a, b]) await p.evaluate(() => window.c.end(true)).catch(() => {});
+      await a.close();
+      await b.close();
+    }
+  });
+
+  it('backs off with jitter while the broker is down, and reconnects at once when back online', async () => {
+    const down = await startMosquitto();
+    const page = await clientPage(browser, server);
+    const context = page.context();
+    try {
+      await page.evaluate(async (url) => {
+        window.attempts = [];
+        window.c = await wasmqtt.connectAsync(url, { clientId: 'backoff', reconnectPeriod: 250, reconnect: { maxDelay: 4000 } });
+        window.c.on('reconnect', () => window.attempts.push(performance.now()));
+      }, down.ws);
+      await down.stop();
+      await sleep(12000);
+      const attempts = await page.evaluate(() => window.attempts);
+      const gaps = attempts.slice(1).map((t, i) => t - attempts[i]);
+      // A fixed 250 ms period would make ~48 attempts; exponential backoff capped at 4 s makes
+      // far fewer, and full jitter makes the gaps differ.
+      assert.ok(attempts.length >= 3 && attempts.length <= 20, `${attempts.length} attempts: ${gaps}`);
+      assert.ok(new Set(gaps.map((g) => Math.round(g / 10))).size > 1, `gaps all equal: ${gaps}`);
+      // Offline: no attempts are burned.
+      await context.setOffline(true);
+      await sleep(300);
+      const offlineFrom = await page.evaluate(() => window.attempts.length);
+      await sleep(5000);
+      assert.equal(await page.evaluate(() => window.attempts.length), offlineFrom, 'attempts while offline');
+      assert.equal(await page.evaluate(() => window.c.state), 'offline');
+      await down.restart();
+      const t0 = await page.evaluate(() => performance.now());
+      await context.setOffline(false);
+      await page.waitForFunction(() => window.c.connected, null, { timeout: 5000 });
+      const t1 = await page.evaluate(() => performance.now());
+      assert.ok(t1 - t0 < 1500, `reconnected ${t1 - t0} ms after coming back online`);
+      await page.evaluate(() => window.c.endAsync());
+    } finally {
+      await context.setOffline(false);
+      await page.close();
+      await down.close();
+    }
+  });
+
+  it('a 1 MiB payload makes the round trip', async () => {
+    // aedes: mosquitto's WebSocket listener sends large messages slowly (TOOLCHAIN.md).
+    const page = await clientPage(browser, server);
+    try {
+      const r = await page.evaluate(async (url) => {
+        const c = await wasmqtt.connectAsync(url, { clientId: 'big' });
+        await c.subscribeAsync('big/1', { qos: 1 });
+        const payload = new Uint8Array(1 << 20);
+        for (let i = 0; i < payload.length; i++) payload[i] = (i * 31) & 0xff;
+        const got = new Promise((resolve) => c.on('message', (t, p) => resolve(p)));
+        await c.publishAsync('big/1', payload, { qos: 1 });
+        const p = await got;
+        let same = p.length === payload.length;
+        for (let i = 0; same && i < p.length; i++) same = p[i] === payload[i];
+        await c.endAsync();
+        return { length: p.length, same };
+      }, aedes.ws);
+      assert.deepEqual(r, { length: 1 << 20, same: true });
+    } finally {
+      await page.close();
+    }
+  });
+
+  it('a burst of 100,000 QoS 0 publishes is all delivered', async () => {
+    const obs = await observer(mosq.tcpPort, 'burst/#');
+    let count = 0;
+    obs.client.on('message', () => { count += 1; });
+    const page = await clientPage(browser, server);
+    try {
+      const r = await page.evaluate(async (url) => {
+        const c = await wasmqtt.connectAsync(url, { clientId: 'burst' });
+        let written = 0;
+        const t0 = performance.now();
+        for (let i = 0; i < 100000; i++) c.publish('burst/t', 'message ' + i, { qos: 0 }, () => { written += 1; });
+        while (written < 100000) await new Promise((r) => setTimeout(r, 20));
+        const ms = performance.now() - t0;
+        window.c = c;
+        return { written, ms };
+      }, mosq.ws);
+      assert.equal(r.written, 100000);
+      await waitFor(() => count >= 100000, 60000, `100,000 messages (got ${count})`);
+      assert.equal(count, 100000);
+      await page.evaluate(() => window.c.endAsync());
+    } finally {
+      await page.close();
+      await obs.client.endAsync();
+    }
+  });
+
+  it('QoS 1 without loss and QoS 2 exactly once across a broker restart', async () => {
+    const b = await startMosquitto({ extra: 'max_queued_messages 100000' });
+    const obs = await observer(b.tcpPort, 'restart/#', { clean: false, clientId: 'restart-observer' });
+    const page = await clientPage(browser, server);
+    try {
+      await page.evaluate(async (url) => {
+        window.c = await wasmqtt.connectAsync(url, {
+          clientId: 'restart-pub', protocolVersion: 5, clean: false, reconnectPeriod: 200,
+          properties: { sessionExpiryInterval: 3600 }, persistence: 'volatile',
+        });
+        window.done = { ok: 0, err: [] };
+        window.publishRange = (from, to) => {
+          for (let i = from; i < to; i++) {
+            window.c.publish('restart/q' + (1 + (i % 2)), String(i), { qos: 1 + (i % 2) }, (err) => (err ? window.done.err.push(String(err)) : window.done.ok++));
+          }
+        };
+        window.publishRange(0, 150);
+      }, b.ws);
+      await sleep(30);
+      await b.restart();
+      await obs.client.reconnect();
+      await page.evaluate(() => window.publishRange(150, 300));
+      await waitFor(() => page.evaluate(() => window.done.ok + window.done.err.length === 300), 30000, 'every publish to complete');
+      assert.deepEqual(await page.evaluate(() => window.done.err), []);
+      await waitFor(() => new Set(obs.messages.map((m) => m.payload)).size === 300, 30000, `300 distinct messages (got ${new Set(obs.messages.map((m) => m.payload)).size})`);
+      const q2 = obs.messages.filter((m) => m.topic === 'restart/q2').map((m) => m.payload);
+      assert.equal(q2.length, new Set(q2).size, 'a QoS 2 message was duplicated');
+      await page.evaluate(() => window.c.endAsync());
+    } finally {
+      await page.close();
+      await obs.client.endAsync(true);
+      await b.close();
+    }
+  });
+
+  it('QoS 1 without loss and QoS 2 exactly once across a page reload', async () => {
+    const proxy = await startProxy(mosq.wsPort);
+    const obs = await observer(mosq.tcpPort, 'reload/#');
+    const page = await clientPage(browser, server);
+    const options = { clientId: 'reloader', protocolVersion: 5, clean: false, reconnectPeriod: 200, properties: { sessionExpiryInterval: 3600 }, persistenceKey: 'reload-test' };
+    try {
+      await page.evaluate(async ({ url, options }) => {
+        window.c = await wasmqtt.connectAsync(url, options);
+        window.c.clearStoredSession();
+      }, { url: proxy.ws, options });
+      // The link stalls: messages go out but acknowledgements never come back; more queue up.
+      proxy.stall();
+      await page.evaluate(() => {
+        for (let i = 0; i < 40; i++) window.c.publish('reload/q' + (1 + (i % 2)), String(i), { qos: 1 + (i % 2) });
+      });
+      await sleep(1000);
+      // Reload: the session (in flight and queued) comes back from IndexedDB.
+      await page.reload();
+      await page.waitForFunction(() => window.wasmqttReady === true);
+      proxy.cut();
+      proxy.resume();
+      await page.evaluate(async ({ url, options }) => {
+        window.c = wasmqtt.connect(url, options);
+      }, { url: proxy.ws, options });
+      await waitFor(() => new Set(obs.messages.map((m) => m.payload)).size === 40, 20000, `40 distinct messages (got ${new Set(obs.messages.map((m) => m.payload)).size})`);
+      await sleep(1000);
+      const q2 = obs.messages.filter((m) => m.topic === 'reload/q2').map((m) => m.payload);
+      assert.equal(q2.length, 20);
+      assert.equal(new Set(q2).size, 20, 'a QoS 2 message was duplicated');
+      await page.evaluate(() => { window.c.clearStoredSession(); return window.c.endAsync(); });
+    } finally {
+      await page.close();
+      await proxy.close();
+      await obs.client.endAsync();
+    }
+  });
+
+  it('refusals reject connectAsync with the code MQTT.js users check', async () => {
+    const strict = await startMosquitto({ extra: 'allow_anonymous false' });
+    const page = await clientPage(browser, server);
+    try {
+      const r = await page.evaluate(async (url) => {
+        const out = {};
+        for (const protocolVersion of [4, 5]) {
+          try {
+            await wasmqtt.connectAsync(url, { clientId: 'nope' + protocolVersion, protocolVersion, username: 'x', password: 'y' });
+            out[protocolVersion] = 'connected?!';
+          } catch (e) {
+            out[protocolVersion] = { name: e.name, kind: e.kind, code: e.code, message: e.message };
+          }
+        }
+        return out;
+      }, strict.ws);
+      assert.equal(r[4].kind, 'CONNECTION_REFUSED');
+      assert.equal(r[4].code, 5, 'MQTT 3.1.1 return code 5, not authorised');
+      assert.equal(r[5].code, 0x87);
+      assert.match(r[5].message, /Not authorized/);
+    } finally {
+      await page.close();
+      await strict.close();
+    }
+  });
+});

@@ -1,0 +1,190 @@
+// What the page-level tests need, started and stopped by the tests themselves, all on loopback:
+// mosquitto (TCP and WebSocket, optionally TLS), aedes (a second, independent broker), a TCP
+// proxy that can stall or cut the link, a static server, and headless Chromium.
+
+import { spawn, execFileSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync, readFileSync, rmSync, chmodSync } from 'node:fs';
+import { createServer as netServer, connect as netConnect } from 'node:net';
+import { createServer as httpServer } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium } from 'playwright-core';
+import { serveStatic, CHROMIUM } from './browser.mjs';
+
+export { serveStatic };
+
+export async function freePort() {
+  return new Promise((resolve) => {
+    const s = netServer();
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+async function waitForPort(port, ms = 10000) {
+  const end = Date.now() + ms;
+  for (;;) {
+    const ok = await new Promise((resolve) => {
+      const c = netConnect(port, '127.0.0.1');
+      c.on('connect', () => { c.destroy(); resolve(true); });
+      c.on('error', () => resolve(false));
+    });
+    if (ok) return;
+    if (Date.now() > end) throw new Error(`nothing listens on 127.0.0.1:${port}`);
+    await new Promise((r) => setTimeout(r, 30));
+  }
+}
+
+/** A self-signed certificate for 127.0.0.1, and the SPKI hash Chromium can be told to trust. */
+export function makeCertificate(dir) {
+  const key = join(dir, 'key.pem');
+  const cert = join(dir, 'cert.pem');
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
+    '-keyout', key, '-out', cert, '-days', '2', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'],
+  { stdio: 'ignore' });
+  const spki = execFileSync('sh', ['-c',
+    `openssl x509 -in '${cert}' -pubkey -noout | openssl pkey -pubin -outform der | openssl dgst -sha256 -binary | base64`]).toString().trim();
+  chmodSync(key, 0o644);
+  return { key, cert, spki };
+}
+
+const MOSQUITTO = '/usr/sbin/mosquitto';
+
+/** A mosquitto on loopback with persistence; `tls: true` adds a wss listener. */
+export async function startMosquitto({ extra = '', tls = false } = {}) {
+  const dir = mkdtempSync(join(tmpdir(), 'wasmqtt-mosq-'));
+  chmodSync(dir, 0o777);
+  const tcpPort = await freePort();
+  const wsPort = await freePort();
+  const wssPort = tls ? await freePort() : null;
+  const certificate = tls ? makeCertificate(dir) : null;
+  let conf = `per_listener_settings false\nallow_anonymous true\nlog_dest stderr\n` +
+    `persistence true\npersistence_location ${dir}/\nautosave_interval 0\n` +
+    `listener ${tcpPort} 127.0.0.1\nprotocol mqtt\n` +
+    `listener ${wsPort} 127.0.0.1\nprotocol websockets\nsocket_domain ipv4\n`;
+  if (tls) {
+    conf += `listener ${wssPort} 127.0.0.1\nprotocol websockets\nsocket_domain ipv4\ncertfile ${certificate.cert}\nkeyfile ${certificate.key}\n`;
+  }
+  writeFileSync(join(dir, 'mosquitto.conf'), conf + extra + '\n');
+  let proc = null;
+  let log = '';
+  const spawnIt = async () => {
+    proc = spawn(MOSQUITTO, ['-c', join(dir, 'mosquitto.conf')], { stdio: ['ignore', 'ignore', 'pipe'] });
+    proc.stderr.on('data', (d) => { log += d; });
+    await waitForPort(tcpPort);
+    await waitForPort(wsPort);
+  };
+  await spawnIt();
+  const stop = async () => {
+    if (!proc) return;
+    const p = proc;
+    proc = null;
+    p.kill('SIGCONT');
+    const exited = new Promise((r) => p.once('exit', r));
+    p.kill('SIGTERM');
+    await exited;
+  };
+  return {
+    tcpPort, wsPort, wssPort, certificate, dir,
+    ws: `ws://127.0.0.1:${wsPort}/mqtt`,
+    wss: tls ? `wss://127.0.0.1:${wssPort}/mqtt` : null,
+    log: () => log,
+    stop,
+    restart: async () => { await stop(); await spawnIt(); },
+    freeze: () => proc?.kill('SIGSTOP'),
+    thaw: () => proc?.kill('SIGCONT'),
+    close: async () => { await stop(); rmSync(dir, { recursive: true, force: true }); },
+  };
+}
+
+/** aedes (a second, independent broker, MQTT 3.1.1) over WebSocket, in this process. */
+export async function startAedes() {
+  const { Aedes } = await import('aedes');
+  const { WebSocketServer, createWebSocketStream } = await import('ws');
+  const aedes = await Aedes.createBroker();
+  const http = httpServer();
+  const wss = new WebSocketServer({ server: http, handleProtocols: (protocols) => (protocols.has('mqtt') ? 'mqtt' : false) });
+  wss.on('connection', (socket) => aedes.handle(createWebSocketStream(socket)));
+  await new Promise((r) => http.listen(0, '127.0.0.1', r));
+  const port = http.address().port;
+  return {
+    ws: `ws://127.0.0.1:${port}/mqtt`,
+    aedes,
+    close: async () => {
+      for (const c of wss.clients) c.terminate();
+      await new Promise((r) => wss.close(r));
+      await new Promise((r) => http.close(r));
+      await new Promise((r) => aedes.close(r));
+    },
+  };
+}
+
+/**
+ * A TCP proxy on loopback to `targetPort` that the test can stall (stop forwarding, keep the
+ * sockets open: a dead link the client must notice), resume, or cut (close every connection).
+ */
+export async function startProxy(targetPort) {
+  const pairs = new Set();
+  let stalled = false;
+  let blocked = false;
+  const server = netServer((client) => {
+    if (blocked) {
+      client.destroy();
+      return;
+    }
+    const upstream = netConnect(targetPort, '127.0.0.1');
+    const pair = { client, upstream };
+    pairs.add(pair);
+    const forward = (from, to) => from.on('data', (d) => { if (!stalled) to.write(d); });
+    forward(client, upstream);
+    forward(upstream, client);
+    const end = () => { pairs.delete(pair); client.destroy(); upstream.destroy(); };
+    client.on('close', end).on('error', end);
+    upstream.on('close', end).on('error', end);
+  });
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  const port = server.address().port;
+  return {
+    port,
+    ws: `ws://127.0.0.1:${port}/mqtt`,
+    stall: () => { stalled = true; },
+    resume: () => { stalled = false; },
+    cut: () => { for (const p of pairs) { p.client.destroy(); p.upstream.destroy(); } pairs.clear(); },
+    /** Refuse new connections (the broker looks down), or accept them again. */
+    block: () => { blocked = true; },
+    unblock: () => { blocked = false; },
+    connections: () => pairs.size,
+    close: async () => { for (const p of pairs) { p.client.destroy(); p.upstream.destroy(); } await new Promise((r) => server.close(r)); },
+  };
+}
+
+export const BROWSER_ARGS = [
+  '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+  '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage',
+];
+
+/** Headless Chromium driven by playwright-core (never a downloaded browser). */
+export async function launchBrowser({ trustSpki } = {}) {
+  const args = [...BROWSER_ARGS];
+  if (trustSpki) args.push(`--ignore-certificate-errors-spki-list=${trustSpki}`);
+  return chromium.launch({ executablePath: CHROMIUM, args, headless: true });
+}
+
+/** A page with the package loaded as `window.wasmqtt` (initialised). */
+export async function clientPage(browser, server) {
+  const page = await browser.newPage();
+  page.on('pageerror', (e) => console.error('page error:', e));
+  await page.goto(`${server.url}/tests/js/pages/client.html`);
+  await page.waitForFunction(() => window.wasmqttReady === true, null, { timeout: 20000 });
+  return page;
+}
+
+export function sleep(ms) {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+export function readText(path) {
+  return readFileSync(path, 'utf8');
+}
