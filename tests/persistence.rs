@@ -104,3 +104,24 @@ fn garbage_is_refused() {
         .is_err());
     assert!(sim.client.import_session(&state, sim.now, 0).is_ok());
 }
+
+#[test]
+fn messages_published_while_the_session_loads_are_kept() {
+    let mut old = Sim::new(persistent());
+    old.publish("t", "restored", QoS::AtLeastOnce);
+    let state = old.client.export_session(old.now, 0);
+    let mut sim = Sim::new(persistent());
+    // The application publishes before the stored session has been read.
+    sim.publish("t", "new", QoS::AtLeastOnce);
+    sim.client.import_session(&state, sim.now, 0).unwrap();
+    sim.connect();
+    let payloads: Vec<String> = sim
+        .sent()
+        .into_iter()
+        .filter_map(|p| match p {
+            Packet::Publish(p) => Some(String::from_utf8_lossy(&p.payload).into_owned()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(payloads, vec!["restored", "new"]);
+}

@@ -968,18 +968,27 @@ impl Client {
         self.session.export(now, wall_ms)
     }
 
-    /// Restores a session exported by [`Client::export_session`] (before `start`).
+    /// Restores a session exported by [`Client::export_session`] (before `start`). What was
+    /// published or subscribed while it loaded is kept, after the restored messages.
     pub fn import_session(
         &mut self,
         bytes: &[u8],
         now: Instant,
         wall_ms: u64,
     ) -> Result<(), String> {
-        let s = Session::import(bytes, now, wall_ms)?;
+        let mut s = Session::import(bytes, now, wall_ms)?;
         self.revision += 1;
         self.next_sub = self
             .next_sub
             .max(s.registry.iter().map(|x| x.id.0 + 1).max().unwrap_or(1));
+        let mut current = std::mem::take(&mut self.session);
+        let restored = s.outbox.drain();
+        let newer = current.outbox.drain();
+        s.outbox
+            .requeue_front(restored.into_iter().chain(newer).collect());
+        for sub in current.registry.iter() {
+            s.registry.insert(sub.clone());
+        }
         self.session = s;
         self.arm_expiry(now);
         Ok(())

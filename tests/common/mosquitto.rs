@@ -101,15 +101,16 @@ impl Mosquitto {
 
     fn signal(&self, sig: &str) {
         if let Some(c) = &self.child {
+            // A positive pid after `--`: never parsed as an option (see xtask's Service).
             let _ = Command::new("kill")
-                .args([sig, &c.id().to_string()])
+                .args(["-s", sig, "--", &c.id().to_string()])
                 .status();
         }
     }
 
     /// Stops gracefully (SIGTERM: sessions and queued messages are saved) and waits.
     pub fn stop(&mut self) {
-        self.signal("-TERM");
+        self.signal("TERM");
         if let Some(mut c) = self.child.take() {
             let _ = c.wait();
         }
@@ -123,11 +124,11 @@ impl Mosquitto {
 
     /// Freezes the process (SIGSTOP): sockets stay open, nothing answers.
     pub fn freeze(&self) {
-        self.signal("-STOP");
+        self.signal("STOP");
     }
 
     pub fn thaw(&self) {
-        self.signal("-CONT");
+        self.signal("CONT");
     }
 }
 

@@ -25,6 +25,7 @@ fn main() -> ExitCode {
         "test" => tasks::test(rest),
         "pkg" => tasks::pkg().map(|_| ()),
         "bench" => tasks::bench(rest),
+        "browser-tests" => tasks::browser_only(),
         "setup" => tools::setup(tools::Need::all()),
         _ => {
             eprintln!(

@@ -111,11 +111,16 @@ impl Service {
 
 impl Drop for Service {
     fn drop(&mut self) {
-        let pgid = self.child.id() as i32;
+        let pgid = self.child.id();
         // Kill the whole group: wrappers such as /usr/bin/chromium leave children behind.
-        let _ = Command::new("kill")
-            .args(["-TERM", &format!("-{pgid}")])
-            .status();
+        // `--` is essential: procps' kill reads `kill -TERM -1234` as options and sends
+        // SIGTERM to -1, every process on the machine.
+        if pgid > 1 {
+            let _ = Command::new("kill")
+                .args(["-s", "TERM", "--", &format!("-{pgid}")])
+                .stderr(Stdio::null())
+                .status();
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
     }

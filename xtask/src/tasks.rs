@@ -144,8 +144,42 @@ fn node_tests(quick: bool) -> Result {
     run(&mut c)
 }
 
-/// wasm-bindgen-test in headless Chromium, through a chromedriver on loopback.
+/// A mosquitto on loopback for the browser tests (plain TCP and WebSocket listeners).
+fn mosquitto(dir: &Path) -> Result<(Service, u16)> {
+    std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
+    // Run as root it drops to its own user, which must be able to write here.
+    let _ = cmd("chmod", &["777"]).arg(dir).status();
+    let (tcp, ws) = (free_port(), free_port());
+    let conf = dir.join("mosquitto.conf");
+    std::fs::write(
+        &conf,
+        format!(
+            "per_listener_settings false\nallow_anonymous true\nlog_dest stderr\n\
+             listener {tcp} 127.0.0.1\nprotocol mqtt\n\
+             listener {ws} 127.0.0.1\nprotocol websockets\nsocket_domain ipv4\n"
+        ),
+    )
+    .map_err(|e| e.to_string())?;
+    let mut broker = Service::start(
+        "mosquitto",
+        cmd("/usr/sbin/mosquitto", &["-c"])
+            .arg(&conf)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null()),
+    )?;
+    wait_for_port(ws, Duration::from_secs(10))?;
+    broker.check_alive()?;
+    Ok((broker, ws))
+}
+
+/// wasm-bindgen-test in headless Chromium and Firefox, through their webdrivers on loopback,
+/// against a mosquitto started here.
 fn browser_tests() -> Result {
+    let dir = root().join("target/browser-tests");
+    let (_broker, ws) = mosquitto(&dir.join("mosquitto"))?;
+    let ws_url = format!("ws://127.0.0.1:{ws}/mqtt");
+
+    println!("-- Chromium");
     let driver_port = free_port();
     let mut driver = Service::start(
         "chromedriver",
@@ -155,7 +189,6 @@ fn browser_tests() -> Result {
     )?;
     wait_for_port(driver_port, Duration::from_secs(20))?;
     driver.check_alive()?;
-    let server_port = free_port();
     run(cmd(
         "cargo",
         &[
@@ -172,10 +205,70 @@ fn browser_tests() -> Result {
     )
     .env(
         "WASM_BINDGEN_TEST_ADDRESS",
-        format!("127.0.0.1:{server_port}"),
+        format!("127.0.0.1:{}", free_port()),
     )
-    .env("WASM_BINDGEN_TEST_TIMEOUT", "60")
+    .env("WASM_BINDGEN_TEST_TIMEOUT", "90")
+    .env("WASMQTT_TEST_WS", &ws_url)
+    .env("PATH", tool_path()))?;
+    drop(driver);
+
+    println!("-- Firefox");
+    let profiles = dir.join("firefox-profiles");
+    std::fs::create_dir_all(&profiles).map_err(|e| e.to_string())?;
+    let gecko_port = free_port();
+    let mut gecko = Service::start(
+        "geckodriver",
+        cmd(
+            "geckodriver",
+            &[
+                "--port",
+                &gecko_port.to_string(),
+                "--marionette-port",
+                &free_port().to_string(),
+                "--websocket-port",
+                &free_port().to_string(),
+                "--profile-root",
+            ],
+        )
+        .arg(&profiles)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null()),
+    )?;
+    wait_for_port(gecko_port, Duration::from_secs(20))?;
+    gecko.check_alive()?;
+    run(cmd(
+        "cargo",
+        &[
+            "test",
+            "--target",
+            "wasm32-unknown-unknown",
+            "--test",
+            "web",
+        ],
+    )
+    .env(
+        "GECKODRIVER_REMOTE",
+        format!("http://127.0.0.1:{gecko_port}"),
+    )
+    .env(
+        "WASM_BINDGEN_TEST_ADDRESS",
+        format!("127.0.0.1:{}", free_port()),
+    )
+    .env("WASM_BINDGEN_TEST_TIMEOUT", "90")
+    .env("WASMQTT_TEST_WS", &ws_url)
     .env("PATH", tool_path()))
+}
+
+/// Only the wasm-bindgen browser tests (for working on the driver).
+pub fn browser_only() -> Result {
+    tools::setup(Need {
+        wasm: true,
+        browsers: true,
+        firefox: true,
+        brokers: true,
+        ..Need::default()
+    })?;
+    browser_tests()
 }
 
 pub fn test(args: &[String]) -> Result {
@@ -184,6 +277,7 @@ pub fn test(args: &[String]) -> Result {
         wasm: true,
         trunk: !quick,
         browsers: !quick,
+        firefox: !quick,
         brokers: true,
         node_deps: true,
         fuzz: !quick,
@@ -211,7 +305,9 @@ pub fn test(args: &[String]) -> Result {
     pkg()?;
     node_tests(quick)?;
     if !quick {
-        println!("\n== browser tests (headless Chromium)");
+        println!(
+            "\n== browser tests of the wasm build and the driver (headless Chromium, Firefox)"
+        );
         browser_tests()?;
     }
     println!("\nall tests passed");

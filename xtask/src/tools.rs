@@ -9,6 +9,7 @@ pub const WASM_BINDGEN: &str = "0.2.130";
 pub const BINARYEN: &str = "132.0.0";
 pub const WASM_OPT_VERSION: &str = "version 132";
 pub const CARGO_FUZZ: &str = "0.13.2";
+pub const GECKODRIVER: &str = "0.37.1";
 
 /// What a task needs.
 #[derive(Default, Clone, Copy)]
@@ -16,6 +17,7 @@ pub struct Need {
     pub wasm: bool,
     pub trunk: bool,
     pub browsers: bool,
+    pub firefox: bool,
     pub brokers: bool,
     pub node_deps: bool,
     pub fuzz: bool,
@@ -27,6 +29,7 @@ impl Need {
             wasm: true,
             trunk: true,
             browsers: true,
+            firefox: true,
             brokers: true,
             node_deps: true,
             fuzz: true,
@@ -54,10 +57,19 @@ pub fn setup(need: Need) -> Result {
             ("chromium-driver", "/usr/bin/chromedriver"),
         ]);
     }
+    if need.firefox {
+        packages.push(("firefox-esr", "/usr/bin/firefox-esr"));
+    }
     if need.brokers {
-        packages.push(("mosquitto", "/usr/sbin/mosquitto"));
+        packages.extend([
+            ("mosquitto", "/usr/sbin/mosquitto"),
+            ("openssl", "/usr/bin/openssl"),
+        ]);
     }
     apt(&packages)?;
+    if need.firefox {
+        cargo_tool("geckodriver", GECKODRIVER, "geckodriver", true)?;
+    }
     if need.node_deps {
         node_deps()?;
     }
