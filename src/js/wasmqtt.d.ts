@@ -208,3 +208,207 @@ export class Parser {
   /** Frees the wasm memory now instead of at garbage collection. */
   free(): void;
 }
+
+// ---------------------------------------------------------------- the client (MQTT.js-compatible)
+
+/**
+ * An MQTT error. `code`: the MQTT return code (3.1.1) or reason code (5.0) when there is one, as
+ * MQTT.js reports it, else `kind`. `kind` is always a stable name.
+ */
+export class MqttError extends Error {
+  name: 'MqttError';
+  kind:
+    | 'CONNECTION_REFUSED' | 'CONNECT_TIMEOUT' | 'KEEPALIVE_TIMEOUT' | 'CONNECTION_LOST' | 'SERVER_DISCONNECTED'
+    | 'SESSION_TAKEN_OVER' | 'SUSPECTED_TAKEOVER' | 'MALFORMED_PACKET' | 'PROTOCOL_VIOLATION' | 'PUBLISH_REJECTED'
+    | 'INVALID_TOPIC' | 'INVALID_FILTER' | 'ENCODE' | 'PACKET_TOO_LARGE' | 'OUTBOX_FULL' | 'DROPPED' | 'SUPERSEDED'
+    | 'EXPIRED' | 'NOT_CONNECTED' | 'QOS_NOT_SUPPORTED' | 'RETAIN_NOT_SUPPORTED' | 'UNSUPPORTED' | 'CANCELLED'
+    | 'TOO_MANY' | 'REQUEST_TIMEOUT' | 'SESSION_LOST' | 'CONFIG' | 'PERSISTENCE' | 'INTERNAL';
+  code: number | string;
+  /** The MQTT 5 reason code behind the error, if any (3.1.1 return codes are mapped). */
+  reasonCode?: number;
+}
+
+/** Options, named as in MQTT.js; the wasmqtt additions are marked. */
+export interface ClientOptions {
+  clientId?: string;
+  /** 3 (MQTT 3.1), 4 (3.1.1, default) or 5. */
+  protocolVersion?: ProtocolVersion;
+  protocolId?: 'MQTT' | 'MQIsdp';
+  /** Clean Session / Clean Start. Default true. */
+  clean?: boolean;
+  /** Seconds; 0 disables. Default 60. */
+  keepalive?: number;
+  username?: string;
+  password?: string | Uint8Array;
+  will?: { topic: string; payload: string | Uint8Array; qos?: QoS; retain?: boolean; properties?: WillProperties };
+  /** Base of the reconnect backoff in ms; 0 disables reconnecting. Default 1000. */
+  reconnectPeriod?: number;
+  /** ms from opening the WebSocket to CONNACK. Default 30000. */
+  connectTimeout?: number;
+  properties?: ConnectPacket['properties'];
+  /** Queue QoS 0 messages published while offline. Default true. */
+  queueQoSZero?: boolean;
+  /** Do not connect until `client.connect()`. */
+  manualConnect?: boolean;
+  /** Failover brokers, tried in turn. */
+  servers?: { host: string; port: number; protocol?: 'ws' | 'wss' }[];
+  /** Rewrites the URL before each connection (MQTT.js); see also `credentials`. */
+  transformWsUrl?: (url: string, options: ClientOptions, client: MqttClient) => string;
+  /** MQTT 5 extended authentication: answers a challenge from the server. */
+  handleAuth?: (challenge: { method: string; data?: Uint8Array }) => Uint8Array | string | Promise<Uint8Array | string>;
+
+  /** wasmqtt: called before every (re)connection for the URL and credentials (tokens expire). */
+  credentials?: (url: string, attempt: number) =>
+    | { url?: string; username?: string; password?: string | Uint8Array }
+    | Promise<{ url?: string; username?: string; password?: string | Uint8Array }>;
+  /** wasmqtt: reconnection policy (exponential backoff with full jitter from `reconnectPeriod`). */
+  reconnect?: {
+    /** Cap of the backoff, ms. Default 30000. */
+    maxDelay?: number;
+    /** A connection lasting this long (ms) resets the backoff. Default 10000. */
+    stableAfter?: number;
+    /** Minimum delay after "server busy" / "quota exceeded", ms. Default 15000. */
+    busyDelay?: number;
+    /** Connections closed within this time (ms) after CONNACK count as takeovers. Default 10000. */
+    takeoverWindow?: number;
+    /** Stop after this many takeovers in a row (error SUSPECTED_TAKEOVER). Default 3. */
+    takeoverThreshold?: number;
+    /** Follow at most this many server redirections in a row. Default 5. */
+    maxRedirects?: number;
+  };
+  /** wasmqtt: the outbox of messages not yet sent (offline, or beyond the server's quota). */
+  outbox?: {
+    /** Default 10000. */
+    maxMessages?: number;
+    /** Topic and payload bytes. Default 16 MiB. */
+    maxBytes?: number;
+    /** When full. Default 'reject-new' (publishers wait, see `publish`). */
+    policy?: 'reject-new' | 'drop-oldest' | 'latest-per-topic';
+  };
+  /** wasmqtt: QoS 1/2 messages in flight at most (default: the server's Receive Maximum; 20 before MQTT 5). */
+  maxInflight?: number;
+  /** wasmqtt: keep a persistent session in IndexedDB across reloads. Default 'indexeddb'. */
+  persistence?: 'indexeddb' | 'volatile';
+  /** wasmqtt: the IndexedDB key (default: broker URL and client id). Passwords are never stored. */
+  persistenceKey?: string;
+  /** wasmqtt: ms to wait for a PINGRESP (default: half the keep alive). */
+  pingTimeout?: number;
+  /** wasmqtt: run deadlines in a Worker, unthrottled in hidden tabs. Default true. */
+  workerTimer?: boolean;
+  /** wasmqtt: back-pressure threshold of the WebSocket's bufferedAmount, bytes. Default 1 MiB. */
+  highWaterMark?: number;
+  /** wasmqtt: how long `end()` waits for in-flight messages, ms. Default 10000. */
+  disconnectTimeout?: number;
+}
+
+export interface PublishOptions {
+  qos?: QoS;
+  retain?: boolean;
+  dup?: boolean;
+  properties?: PublishProperties;
+}
+
+export interface SubscribeOptions {
+  qos?: QoS;
+  nl?: boolean;
+  rap?: boolean;
+  rh?: 0 | 1 | 2;
+  properties?: { subscriptionIdentifier?: number; userProperties?: UserProperties };
+}
+
+export type Granted = { topic: string; qos: number }[];
+
+export interface Metrics {
+  rtt: number | null;
+  rttSmoothed: number | null;
+  messagesIn: number;
+  messagesOut: number;
+  bytesIn: number;
+  bytesOut: number;
+  inflightOut: number;
+  inflightIn: number;
+  outboxMessages: number;
+  outboxBytes: number;
+  reconnects: number;
+  nextReconnectIn: number | null;
+  connectedFor: number | null;
+  waitingPublishes: number;
+}
+
+export class MqttClient {
+  readonly options: ClientOptions;
+  connected: boolean;
+  reconnecting: boolean;
+  disconnecting: boolean;
+  disconnected: boolean;
+  /** wasmqtt: why the last connection ended, if it failed. */
+  lastError: MqttError | null;
+
+  on(event: 'connect', cb: (connack: ConnackPacket) => void): this;
+  on(event: 'message', cb: (topic: string, payload: Uint8Array, packet: PublishPacket) => void): this;
+  /** A reconnection attempt starts. */
+  on(event: 'reconnect', cb: (url: string) => void): this;
+  /** The connection closed; wasmqtt passes why (null after end()). */
+  on(event: 'close', cb: (error: MqttError | null) => void): this;
+  /** Disconnected and waiting to reconnect. */
+  on(event: 'offline', cb: (error: MqttError | null) => void): this;
+  /** The server sent DISCONNECT (MQTT 5). */
+  on(event: 'disconnect', cb: (packet: DisconnectPacket) => void): this;
+  on(event: 'error', cb: (error: MqttError) => void): this;
+  on(event: 'end', cb: () => void): this;
+  /** wasmqtt: an MQTT 5 authentication challenge (without `handleAuth`); answer with authenticate(). */
+  on(event: 'auth', cb: (challenge: { method: string; data?: Uint8Array }) => void): this;
+  on(event: 'reauthenticated', cb: () => void): this;
+  once: MqttClient['on'];
+  addListener: MqttClient['on'];
+  off(event: string, cb: (...args: any[]) => void): this;
+  removeListener(event: string, cb: (...args: any[]) => void): this;
+  removeAllListeners(event?: string): this;
+  listenerCount(event: string): number;
+
+  /** Starts connecting (with `manualConnect`, or after `end()`). */
+  connect(): this;
+  /**
+   * Publishes. The callback runs when written (QoS 0) or acknowledged (QoS 1, 2). While the
+   * outbox is full the message waits (back-pressure) instead of failing.
+   */
+  publish(topic: string, message: string | Uint8Array | ArrayBuffer, opts?: PublishOptions, callback?: (err: MqttError | null, packet?: { cmd: 'puback'; reasonCode: number }) => void): this;
+  publish(topic: string, message: string | Uint8Array | ArrayBuffer, callback?: (err: MqttError | null) => void): this;
+  publishAsync(topic: string, message: string | Uint8Array | ArrayBuffer, opts?: PublishOptions): Promise<{ cmd: 'puback'; reasonCode: number } | undefined>;
+  subscribe(topic: string | string[] | { [topic: string]: SubscribeOptions }, opts?: SubscribeOptions, callback?: (err: MqttError | null, granted?: Granted) => void): this;
+  subscribe(topic: string | string[] | { [topic: string]: SubscribeOptions }, callback?: (err: MqttError | null, granted?: Granted) => void): this;
+  subscribeAsync(topic: string | string[] | { [topic: string]: SubscribeOptions }, opts?: SubscribeOptions): Promise<Granted>;
+  unsubscribe(topic: string | string[], opts?: { properties?: { userProperties?: UserProperties } }, callback?: (err: MqttError | null, packet?: UnsubackPacket) => void): this;
+  unsubscribe(topic: string | string[], callback?: (err: MqttError | null, packet?: UnsubackPacket) => void): this;
+  unsubscribeAsync(topic: string | string[], opts?: { properties?: { userProperties?: UserProperties } }): Promise<UnsubackPacket>;
+  /** Clean DISCONNECT: no will, no reconnect. `opts.reasonCode` 4 asks an MQTT 5 server for the will. */
+  end(force?: boolean, opts?: { reasonCode?: number; properties?: { sessionExpiryInterval?: number } }, callback?: () => void): this;
+  end(callback: () => void): this;
+  endAsync(force?: boolean, opts?: { reasonCode?: number; properties?: { sessionExpiryInterval?: number } }): Promise<void>;
+  /** Reconnects now (after end(), a stop, or to skip a backoff). */
+  reconnect(): this;
+
+  /** wasmqtt: MQTT 5 request/response; resolves with the response. */
+  requestAsync(topic: string, message: string | Uint8Array, opts?: { qos?: QoS; timeout?: number; properties?: PublishProperties }): Promise<PublishPacket>;
+  /** wasmqtt: answers an 'auth' challenge, or starts a re-authentication. */
+  authenticate(data: string | Uint8Array, reauthenticate?: boolean): void;
+  /** wasmqtt: credentials for the next connections (a client stopped on bad credentials restarts). */
+  setCredentials(username?: string, password?: string | Uint8Array): void;
+  /** wasmqtt: sends a PINGREQ now. */
+  checkLiveness(): void;
+  /** wasmqtt: idle, connecting, connected, reconnecting, offline, closing or stopped. */
+  readonly state: string;
+  /** wasmqtt: whether deadlines run in a Worker (unthrottled in hidden tabs). */
+  readonly unthrottledTimer: boolean;
+  /** wasmqtt: round trip, counters and queues. */
+  getMetrics(): Metrics;
+  /** wasmqtt: forgets the session stored in IndexedDB. */
+  clearStoredSession(): void;
+}
+
+/** Creates a client and starts connecting (as `mqtt.connect`). */
+export function connect(url: string, options?: ClientOptions): MqttClient;
+export function connect(options: ClientOptions & { url: string }): MqttClient;
+
+/** Resolves after CONNACK; rejects with an MqttError on refusal (`.code`: return or reason code). */
+export function connectAsync(url: string, options?: ClientOptions, allowRetries?: boolean): Promise<MqttClient>;
