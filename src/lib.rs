@@ -6,6 +6,9 @@
 //! `codec` and `proto` never read the clock and never touch the network, so they build and are
 //! tested natively.
 #![deny(unsafe_code)]
+// The npm package is built with nightly at opt-level "z" (size) and `--cfg wasmqtt_speed`, which
+// optimises the few hot decode functions for speed instead.
+#![cfg_attr(wasmqtt_speed, feature(optimize_attribute))]
 #![deny(missing_docs)]
 
 pub mod codec;

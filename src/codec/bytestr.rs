@@ -30,6 +30,7 @@ impl ByteStr {
 
     /// Validates `b` as an MQTT UTF-8 string (well-formed, no U+0000).
     #[inline]
+    #[cfg_attr(wasmqtt_speed, optimize(speed))]
     pub(crate) fn from_utf8_bytes(b: Bytes) -> Result<Self, Utf8Problem> {
         if std::str::from_utf8(&b).is_err() {
             return Err(Utf8Problem::Invalid);

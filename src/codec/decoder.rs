@@ -19,6 +19,7 @@ struct Header {
 /// Reads the fixed header at the start of `buf`. `Ok(None)`: more bytes are needed. Flag errors
 /// are reported from the first byte, and an oversized packet from its length, before any of the
 /// body has to be buffered.
+#[cfg_attr(wasmqtt_speed, optimize(speed))]
 fn parse_header(buf: &[u8], v: ProtocolVersion, max: usize) -> Result<Option<Header>, DecodeError> {
     let Some(&first) = buf.first() else {
         return Ok(None);
@@ -82,6 +83,7 @@ fn parse_header(buf: &[u8], v: ProtocolVersion, max: usize) -> Result<Option<Hea
     }))
 }
 
+#[cfg_attr(wasmqtt_speed, optimize(speed))]
 fn decode_body(h: &Header, body: Bytes, v: ProtocolVersion) -> Result<Packet, DecodeError> {
     let mut r = Reader::new(body, v);
     let t = h.packet;
@@ -203,6 +205,7 @@ impl Decoder {
     /// Appends `n` zero bytes and returns them for the caller to overwrite with received data:
     /// the same as [`Decoder::push`] without an intermediate copy (a driver reads straight into
     /// the decoder's buffer).
+    #[cfg_attr(wasmqtt_speed, optimize(speed))]
     pub fn append_zeroed(&mut self, n: usize) -> &mut [u8] {
         if self.failed.is_some() {
             // Keep a failed decoder's buffer bounded: it is never decoded again.
@@ -237,6 +240,7 @@ impl Decoder {
     }
 
     /// Like [`Decoder::decode`], with the packet's fixed header.
+    #[cfg_attr(wasmqtt_speed, optimize(speed))]
     pub fn decode_frame(&mut self) -> Result<Option<Frame>, DecodeError> {
         if let Some(e) = &self.failed {
             return Err(e.clone());
@@ -249,6 +253,7 @@ impl Decoder {
         result
     }
 
+    #[cfg_attr(wasmqtt_speed, optimize(speed))]
     fn decode_inner(&mut self) -> Result<Option<Frame>, DecodeError> {
         let Some(h) = parse_header(&self.buf, self.version, self.max_packet_size)? else {
             return Ok(None);

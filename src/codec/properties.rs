@@ -345,7 +345,7 @@ impl PropertyValues {
     /// True when no property is set.
     pub fn is_empty(&self) -> bool {
         let mut empty = true;
-        self.for_each(|_, _| empty = false);
+        self.for_each(&mut |_, _| empty = false);
         empty
     }
 
@@ -424,7 +424,8 @@ impl PropertyValues {
 
     /// Calls `f` for every property that is set, in identifier order (User Properties in the
     /// order given).
-    pub(crate) fn for_each(&self, mut f: impl FnMut(PropertyId, Ref<'_>)) {
+    // One instance (`dyn`) for every caller: the walk is not hot, and code size matters in wasm.
+    pub(crate) fn for_each(&self, f: &mut dyn FnMut(PropertyId, Ref<'_>)) {
         use PropertyId::*;
         let b = |x: bool| Value::Byte(u8::from(x));
         if let Some(x) = self.payload_format_indicator {
@@ -561,6 +562,7 @@ impl Properties {
 
     /// Reads a property block (length and properties) when `r` speaks MQTT 5; MQTT 3 packets
     /// have none.
+    #[cfg_attr(wasmqtt_speed, optimize(speed))]
     pub(crate) fn read(r: &mut Reader, ctx: Ctx) -> Result<Properties, DecodeError> {
         let mut props = Properties::default();
         if !r.version.is_v5() {
@@ -624,7 +626,7 @@ impl Properties {
         let mut n = 0usize;
         let mut err = None;
         let mut sub_ids = 0;
-        self.for_each(|p, v| {
+        self.for_each(&mut |p, v| {
             if err.is_none() {
                 match measure_one(p, &v, ctx, &mut sub_ids) {
                     Ok(len) => n += len,
@@ -653,7 +655,7 @@ impl Properties {
         // Already validated by `measure`.
         let n = self.body_len(ctx).unwrap_or(0);
         wire::put_varint(out, n as u32);
-        self.for_each(|p, v| {
+        self.for_each(&mut |p, v| {
             out.put_u8(p as u8);
             match v {
                 Value::Byte(x) => out.put_u8(x),

@@ -37,6 +37,7 @@ impl Publish {
     }
 
     /// Reads the body of a PUBLISH whose fixed-header flags are `flags` (already checked).
+    #[cfg_attr(wasmqtt_speed, optimize(speed))]
     pub(crate) fn read(r: &mut Reader, flags: u8) -> Result<Publish, DecodeError> {
         let v = r.version;
         let qos = QoS::from_u8((flags >> 1) & 0b11).unwrap_or_default();

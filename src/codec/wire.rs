@@ -43,6 +43,7 @@ pub(crate) enum VarInt {
 /// Reads a variable byte integer: at most four bytes [MQTT-1.5.5-1 in 5.0, 2.2.3 in 3.1.1], and
 /// (in 5.0, where it is normative) the shortest encoding.
 #[inline]
+#[cfg_attr(wasmqtt_speed, optimize(speed))]
 pub(crate) fn read_varint(buf: &[u8], v: ProtocolVersion) -> Result<VarInt, DecodeError> {
     let mut value: u32 = 0;
     for (i, &b) in buf.iter().enumerate().take(4) {
@@ -102,6 +103,7 @@ impl Reader {
     }
 
     #[inline]
+    #[cfg_attr(wasmqtt_speed, optimize(speed))]
     pub(crate) fn u8(&mut self, what: &'static str) -> Result<u8, DecodeError> {
         self.need(1, what)?;
         let b = self.buf[self.pos];
@@ -110,6 +112,7 @@ impl Reader {
     }
 
     #[inline]
+    #[cfg_attr(wasmqtt_speed, optimize(speed))]
     pub(crate) fn u16(&mut self, what: &'static str) -> Result<u16, DecodeError> {
         self.need(2, what)?;
         let v = u16::from_be_bytes([self.buf[self.pos], self.buf[self.pos + 1]]);
@@ -126,6 +129,7 @@ impl Reader {
     }
 
     #[inline]
+    #[cfg_attr(wasmqtt_speed, optimize(speed))]
     pub(crate) fn varint(&mut self, what: &'static str) -> Result<u32, DecodeError> {
         match read_varint(&self.buf[self.pos..], self.version)? {
             VarInt::Done(v, n) => {
@@ -138,6 +142,7 @@ impl Reader {
 
     /// The next `n` bytes, zero-copy.
     #[inline]
+    #[cfg_attr(wasmqtt_speed, optimize(speed))]
     pub(crate) fn take(&mut self, n: usize, what: &'static str) -> Result<Bytes, DecodeError> {
         self.need(n, what)?;
         let b = self.buf.slice(self.pos..self.pos + n);
@@ -147,6 +152,7 @@ impl Reader {
 
     /// Everything left in the packet, zero-copy.
     #[inline]
+    #[cfg_attr(wasmqtt_speed, optimize(speed))]
     pub(crate) fn rest(&mut self) -> Bytes {
         let b = self.buf.slice(self.pos..);
         self.pos = self.buf.len();
@@ -161,6 +167,7 @@ impl Reader {
 
     /// Binary Data: a two-byte length and that many bytes.
     #[inline]
+    #[cfg_attr(wasmqtt_speed, optimize(speed))]
     pub(crate) fn binary(&mut self, what: &'static str) -> Result<Bytes, DecodeError> {
         let n = self.u16(what)? as usize;
         self.take(n, what)
@@ -169,6 +176,7 @@ impl Reader {
     /// A UTF-8 Encoded String: well-formed UTF-8 without U+0000
     /// [MQTT-1.5.3-1, -2] / [MQTT-1.5.4-1, -2]. A BOM is kept as U+FEFF [MQTT-1.5.3-3].
     #[inline]
+    #[cfg_attr(wasmqtt_speed, optimize(speed))]
     pub(crate) fn utf8(&mut self, what: &'static str) -> Result<ByteStr, DecodeError> {
         let raw = self.binary(what)?;
         ByteStr::from_utf8_bytes(raw).map_err(|e| match e {

@@ -230,6 +230,8 @@ export class MqttClient extends Emitter {
     this.disconnected = false;
     this.lastError = null;
     this._ops = new Map();
+    // Topic strings by slot, in step with the Rust client's topic cache.
+    this._topics = new Array(64);
     this._waiting = [];
     this._ended = false;
     this._everConnecting = false;
@@ -280,7 +282,7 @@ export class MqttClient extends Emitter {
       i += 3;
       switch (k) {
         case EV.MESSAGE: {
-          const [packet, next] = readPacketAt(i, EV.END);
+          const [packet, next] = readPacketAt(i, EV.END, this._topics);
           i = next;
           while (i < end && word(i) === EV.SUB_ID) i += 3;
           this.emit('message', packet.topic, packet.payload ?? new Uint8Array(0), packet);
@@ -327,7 +329,7 @@ export class MqttClient extends Emitter {
             [err, i] = this._readError(i);
             this._complete(a, err);
           } else {
-            const [packet, next] = readPacketAt(i, EV.END);
+            const [packet, next] = readPacketAt(i, EV.END, this._topics);
             i = next;
             while (i < end && word(i) === EV.SUB_ID) i += 3;
             this._complete(a, null, packet);

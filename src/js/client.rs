@@ -83,9 +83,13 @@ struct EventTape {
     words: Vec<u32>,
     strings: Vec<String>,
     keep: Vec<Notice>,
+    topics: tape::TopicCache,
 }
 
 impl Sink for EventTape {
+    fn topic(&mut self, topic: &crate::codec::ByteStr) {
+        self.topics.write(topic, &mut self.words);
+    }
     fn header(&mut self, first_byte: u8, remaining_length: u32) {
         self.words
             .extend_from_slice(&[key::HEADER, first_byte.into(), remaining_length]);

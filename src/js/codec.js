@@ -13,7 +13,7 @@ export const K = {
   GRANTED: 7, SUB_TOPIC: 8, SUB_OPTIONS: 9, UNSUB_TOPIC: 10, SUB_OPTIONS_V5: 11,
   PROTOCOL_VERSION: 12, CLEAN: 13, KEEPALIVE: 14, CLIENT_ID: 15, USERNAME: 16, PASSWORD: 17,
   WILL_TOPIC: 18, WILL_PAYLOAD: 19, WILL_QOS: 20, WILL_RETAIN: 21, HEADER: 22, CMD: 23, QOS: 24,
-  DUP: 25, RETAIN: 26, PROP: 0x100, WILL_PROP: 0x200, USER_VALUE: 0xfe,
+  DUP: 25, RETAIN: 26, TOPIC_CACHED: 27, TOPIC_STORE: 28, PROP: 0x100, WILL_PROP: 0x200, USER_VALUE: 0xfe,
 };
 
 const CMDS = [undefined, 'connect', 'connack', 'publish', 'puback', 'pubrec', 'pubrel', 'pubcomp',
@@ -56,12 +56,13 @@ let u8 = null;
 let u32 = null;
 
 export function views() {
+  // Reading memory.buffer costs; views over it only go stale when wasm memory grows, and then
+  // the old buffer is detached (length 0).
+  if (u8 !== null && u8.length !== 0) return;
   const b = wasmMemory().buffer;
-  if (b !== memBuffer) {
-    memBuffer = b;
-    u8 = new Uint8Array(b);
-    u32 = new Uint32Array(b);
-  }
+  memBuffer = b;
+  u8 = new Uint8Array(b);
+  u32 = new Uint32Array(b);
 }
 
 function str(p, n) {
@@ -118,6 +119,8 @@ function field(pkt, k, a, b, state) {
       state.sub = null;
       return { cmd: CMDS[a >> 4], retain: (a & 1) === 1, qos: (a >> 1) & 3, dup: (a & 8) === 8, length: b };
     case K.TOPIC: pkt.topic = str(a, b); break;
+    case K.TOPIC_CACHED: pkt.topic = state.topics[a]; break;
+    case K.TOPIC_STORE: state.topics[a] = pkt.topic; break;
     case K.PAYLOAD: pkt.payload = bin(a, b); break;
     case K.MESSAGE_ID: pkt.messageId = a; break;
     case K.REASON_CODE: pkt.reasonCode = a; break;
@@ -150,10 +153,10 @@ function field(pkt, k, a, b, state) {
 }
 
 /** Builds packet objects from `words` u32 words of tape at word index `start`. */
-export function readTape(start, words, out = []) {
+export function readTape(start, words, out = [], topics = []) {
   views();
   const end = start + words;
-  const state = { userName: '', sub: null };
+  const state = { userName: '', sub: null, topics };
   let pkt = null;
   for (let i = start; i < end; i += 3) {
     const k = u32[i];
@@ -164,8 +167,8 @@ export function readTape(start, words, out = []) {
 }
 
 /** Reads one packet starting at word `i` up to the `end` key; returns [packet, next word]. */
-export function readPacketAt(i, endKey) {
-  const state = { userName: '', sub: null };
+export function readPacketAt(i, endKey, topics = []) {
+  const state = { userName: '', sub: null, topics };
   let pkt = null;
   for (;; i += 3) {
     const k = u32[i];
@@ -214,6 +217,8 @@ function rawError(raw) {
 export class Parser {
   constructor(protocolVersion = 4, options = {}) {
     this._raw = new RawParser(level(protocolVersion), options.maxPacketSize ?? 0);
+    // Topic strings by slot, kept in step with the parser's topic cache in Rust.
+    this._topics = new Array(64);
   }
 
   push(bytes) {
@@ -228,7 +233,7 @@ export class Parser {
     inData = data;
     inAt = at;
     try {
-      return readTape(raw.tape_ptr() >>> 2, raw.tape_len());
+      return readTape(raw.tape_ptr() >>> 2, raw.tape_len(), [], this._topics);
     } finally {
       inData = null;
     }

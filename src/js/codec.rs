@@ -11,9 +11,16 @@ fn version(level: u8) -> Result<ProtocolVersion, String> {
 }
 
 /// Writes `(key, a, b)` words; bytes are `(address in wasm memory, length)`.
-struct Words<'a>(&'a mut Vec<u32>);
+struct Words<'a>(&'a mut Vec<u32>, Option<&'a mut tape::TopicCache>);
 
 impl Sink for Words<'_> {
+    fn topic(&mut self, topic: &crate::codec::ByteStr) {
+        match &mut self.1 {
+            Some(cache) => cache.write(topic, self.0),
+            None => self.bytes(tape::key::TOPIC, topic.as_bytes()),
+        }
+    }
+
     #[inline]
     fn header(&mut self, first_byte: u8, remaining_length: u32) {
         self.0
@@ -37,6 +44,7 @@ impl Sink for Words<'_> {
 #[wasm_bindgen]
 pub struct RawParser {
     decoder: Decoder,
+    topics: tape::TopicCache,
     frames: Vec<Frame>,
     tape: Vec<u32>,
     error: Option<DecodeError>,
@@ -53,6 +61,7 @@ impl RawParser {
         }
         Ok(RawParser {
             decoder,
+            topics: tape::TopicCache::default(),
             frames: Vec::new(),
             tape: Vec::new(),
             error: None,
@@ -61,6 +70,7 @@ impl RawParser {
 
     /// Makes room for `n` received bytes in the decoder and returns their address: JavaScript
     /// writes them there and calls `decode` (one copy, no allocation per call).
+    #[cfg_attr(wasmqtt_speed, optimize(speed))]
     pub fn input(&mut self, n: u32) -> u32 {
         // Drop the last call's frames first: while they live, the decoder's buffer is shared
         // and growing it would copy it to a new allocation.
@@ -70,6 +80,7 @@ impl RawParser {
 
     /// Decodes every complete packet in the buffer: the number decoded, or -1 on a corrupt
     /// stream (see `error_message`).
+    #[cfg_attr(wasmqtt_speed, optimize(speed))]
     pub fn decode(&mut self) -> i32 {
         self.frames.clear();
         self.tape.clear();
@@ -89,6 +100,7 @@ impl RawParser {
 
     /// Decodes exactly one whole packet from the `n` bytes JavaScript wrote at the address
     /// `input(n)` returned, after a `reset`: 1, or -1 (see `error_message`).
+    #[cfg_attr(wasmqtt_speed, optimize(speed))]
     pub fn decode_one(&mut self, level: u8) -> i32 {
         self.frames.clear();
         self.tape.clear();
@@ -112,7 +124,7 @@ impl RawParser {
                     remaining_length: (data.len() - header_len) as u32,
                     packet,
                 });
-                let mut words = Words(&mut self.tape);
+                let mut words = Words(&mut self.tape, None);
                 tape::walk(&self.frames[0], v, &mut words);
                 1
             }
@@ -123,9 +135,10 @@ impl RawParser {
         }
     }
 
+    #[cfg_attr(wasmqtt_speed, optimize(speed))]
     fn write_tape(&mut self) {
         let v = self.decoder.version();
-        let mut words = Words(&mut self.tape);
+        let mut words = Words(&mut self.tape, Some(&mut self.topics));
         for f in &self.frames {
             // A CONNECT carries its own version (the decoder switched to it).
             let fv = match &f.packet {

@@ -6,7 +6,7 @@ pub mod tape;
 
 #[cfg(all(target_arch = "wasm32", feature = "js"))]
 mod client;
-#[cfg(all(target_arch = "wasm32", feature = "js"))]
+#[cfg(all(target_arch = "wasm32", feature = "js", not(feature = "no-codec-api")))]
 mod codec;
 
 #[cfg(test)]

@@ -1,40 +1,42 @@
 //! MQTT 5 topic aliases, one table each way, both reset with every connection [MQTT-3.3.2-7].
 
-use std::collections::HashMap;
-
 use crate::codec::{ByteStr, ReasonCode};
 
+/// At most this many aliases are assigned toward a server, whatever it allows: the first topics
+/// published get them, and looking one up stays a short scan.
+pub const MAX_OUT_ALIASES: u16 = 64;
+
 /// Aliases we assign to topics we publish to, within the server's Topic Alias Maximum.
-// Design: first come, first served: the first `max` distinct topics get an alias and keep it for
-// the connection. Dashboards publish to a few command topics, devices to a few telemetry topics;
-// reassigning aliases would save little and cost a full topic resend each time.
+// Design: first come, first served: the first distinct topics get an alias and keep it for the
+// connection. Dashboards publish to a few command topics, devices to a few telemetry topics;
+// reassigning aliases would save little and cost a full topic resend each time. A short vector
+// (alias = index + 1) is smaller and, at this size, as fast as a hash map.
 #[derive(Debug, Clone, Default)]
 pub struct OutAliases {
     max: u16,
-    topics: HashMap<ByteStr, u16>,
+    topics: Vec<ByteStr>,
 }
 
 impl OutAliases {
     /// A table for a server accepting aliases up to `max` (0: none) [MQTT-3.2.2-17, -18].
     pub fn new(max: u16) -> Self {
         OutAliases {
-            max,
-            topics: HashMap::new(),
+            max: max.min(MAX_OUT_ALIASES),
+            topics: Vec::new(),
         }
     }
 
     /// The alias to use for `topic`, and whether the topic must still be sent with it (the first
     /// time); None when no alias is available.
     pub fn assign(&mut self, topic: &ByteStr) -> Option<(u16, bool)> {
-        if let Some(&a) = self.topics.get(topic) {
-            return Some((a, false));
+        if let Some(i) = self.topics.iter().position(|t| t == topic) {
+            return Some((i as u16 + 1, false));
         }
-        let next = self.topics.len() as u16 + 1;
-        if self.max == 0 || next > self.max {
+        if self.topics.len() >= usize::from(self.max) {
             return None;
         }
-        self.topics.insert(topic.clone(), next);
-        Some((next, true))
+        self.topics.push(topic.clone());
+        Some((self.topics.len() as u16, true))
     }
 }
 
@@ -42,7 +44,8 @@ impl OutAliases {
 #[derive(Debug, Clone, Default)]
 pub struct InAliases {
     max: u16,
-    topics: HashMap<u16, ByteStr>,
+    /// Index `alias - 1`; grown on demand, never beyond `max`.
+    topics: Vec<Option<ByteStr>>,
 }
 
 impl InAliases {
@@ -50,17 +53,13 @@ impl InAliases {
     pub fn new(max: u16) -> Self {
         InAliases {
             max,
-            topics: HashMap::new(),
+            topics: Vec::new(),
         }
     }
 
     /// The topic of a received PUBLISH: `topic` itself, recording `alias` for it, or the topic
     /// `alias` stands for when `topic` is empty. Errors are the reason code for the DISCONNECT.
-    pub fn resolve(
-        &mut self,
-        topic: ByteStr,
-        alias: Option<u16>,
-    ) -> Result<ByteStr, (ReasonCode, String)> {
+    pub fn resolve(&mut self, topic: ByteStr, alias: Option<u16>) -> Result<ByteStr, (ReasonCode, String)> {
         let Some(a) = alias else {
             return Ok(topic);
         };
@@ -70,15 +69,19 @@ impl InAliases {
                 format!("topic alias {a} is outside 1..={} that we accept", self.max),
             ));
         }
+        let i = usize::from(a - 1);
         if topic.is_empty() {
-            return self.topics.get(&a).cloned().ok_or_else(|| {
+            return self.topics.get(i).cloned().flatten().ok_or_else(|| {
                 (
                     ReasonCode::ProtocolError,
                     format!("topic alias {a} was used before the server defined it"),
                 )
             });
         }
-        self.topics.insert(a, topic.clone());
+        if self.topics.len() <= i {
+            self.topics.resize(i + 1, None);
+        }
+        self.topics[i] = Some(topic.clone());
         Ok(topic)
     }
 }

@@ -1,6 +1,6 @@
 //! The client: a sans-IO state machine for one MQTT session over successive connections.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -197,7 +197,8 @@ pub struct Client {
     next_op: u64,
     next_sub: u64,
     pending: Vec<Pending>,
-    requests: HashMap<Bytes, Request>,
+    /// Pending requests by correlation data (bounded by `max_pending_requests`).
+    requests: Vec<(Bytes, Request)>,
     response_topic: Option<String>,
     online: bool,
     started: bool,
@@ -228,7 +229,7 @@ impl Client {
             next_op: 1,
             next_sub: 1,
             pending: Vec::new(),
-            requests: HashMap::new(),
+            requests: Vec::new(),
             response_topic: None,
             online: true,
             started: false,
@@ -907,14 +908,14 @@ impl Client {
         let op = self.op();
         self.enqueue(now, publish, None)?;
         let deadline = now + opts.timeout;
-        self.requests.insert(
+        self.requests.push((
             correlation,
             Request {
                 op,
                 deadline,
                 timeout: opts.timeout,
             },
-        );
+        ));
         self.arm_requests();
         Ok(op)
     }
@@ -1712,7 +1713,7 @@ impl Client {
             }
             QoS::ExactlyOnce => {
                 let id = p.packet_id;
-                let duplicate = self.session.received_qos2.contains(&id);
+                let duplicate = self.session.received_qos2.contains(id);
                 let _ = Packet::PubRec(PubResp::new(id)).encode(v, &mut self.tx);
                 if duplicate {
                     // Already delivered: acknowledge again, deliver once [MQTT-4.3.3-10].
@@ -1740,7 +1741,8 @@ impl Client {
             .registry
             .route(&p.topic, &p.properties.subscription_identifiers);
         if let Some(c) = &p.properties.correlation_data {
-            if let Some(req) = self.requests.remove(c) {
+            if let Some(i) = self.requests.iter().position(|(k, _)| k == c) {
+                let (_, req) = self.requests.remove(i);
                 routes.retain(|r| *r != INTERNAL);
                 let message = Message {
                     publish: p.clone(),
@@ -1834,7 +1836,7 @@ impl Client {
 
     fn on_pubrel(&mut self, _now: Instant, r: PubResp) {
         let v = self.cfg.protocol;
-        let known = self.session.received_qos2.remove(&r.packet_id);
+        let known = self.session.received_qos2.remove(r.packet_id);
         let mut comp = PubResp::new(r.packet_id);
         if !known && v.is_v5() {
             comp.reason_code = ReasonCode::PacketIdentifierNotFound;
@@ -1974,25 +1976,23 @@ impl Client {
     // ------------------------------------------------------------------ timers
 
     fn arm_requests(&mut self) {
-        match self.requests.values().map(|r| r.deadline).min() {
+        match self.requests.iter().map(|(_, r)| r.deadline).min() {
             Some(at) => self.timers.set(Timer::Request, at),
             None => self.timers.clear(Timer::Request),
         }
     }
 
     fn expire_requests(&mut self, now: Instant) {
-        let due: Vec<Bytes> = self
-            .requests
-            .iter()
-            .filter(|(_, r)| r.deadline <= now)
-            .map(|(k, _)| k.clone())
-            .collect();
-        for k in due {
-            if let Some(r) = self.requests.remove(&k) {
+        let mut i = 0;
+        while i < self.requests.len() {
+            if self.requests[i].1.deadline <= now {
+                let (_, r) = self.requests.remove(i);
                 self.events.push_back(Event::Response {
                     id: r.op,
                     result: Err(ClientError::RequestTimeout(r.timeout.as_millis() as u64)),
                 });
+            } else {
+                i += 1;
             }
         }
         self.arm_requests();

@@ -1,6 +1,6 @@
 //! Session state: what must survive a reconnect (and, exported as bytes, a page reload).
 
-use std::collections::{BTreeSet, VecDeque};
+use std::collections::VecDeque;
 
 use bytes::Bytes;
 
@@ -192,7 +192,8 @@ pub fn remaining_expiry(p: &Publish, queued_at: Instant, now: Instant) -> Option
     Some(u64::from(secs).saturating_sub(elapsed) as u32)
 }
 
-/// Packet identifiers in use, one bit each.
+/// A set of packet identifiers, one bit each (8 KiB, no allocation per identifier): those in
+/// use by our messages, or those of QoS 2 messages received and awaiting PUBREL.
 #[derive(Clone)]
 pub struct IdSet {
     bits: Box<[u64; 1024]>,
@@ -230,12 +231,26 @@ impl IdSet {
         }
     }
 
-    /// Frees `id`.
-    pub fn remove(&mut self, id: u16) {
-        if self.contains(id) {
-            self.bits[usize::from(id) / 64] &= !(1 << (id % 64));
-            self.used -= 1;
+    /// Frees `id`; whether it was in use.
+    pub fn remove(&mut self, id: u16) -> bool {
+        if !self.contains(id) {
+            return false;
         }
+        self.bits[usize::from(id) / 64] &= !(1 << (id % 64));
+        self.used -= 1;
+        true
+    }
+
+    /// Frees every identifier.
+    pub fn clear(&mut self) {
+        *self = IdSet::default();
+    }
+
+    /// The identifiers in use, ascending.
+    pub fn iter(&self) -> impl Iterator<Item = u16> + '_ {
+        self.bits.iter().enumerate().flat_map(|(w, &bits)| {
+            (0..64u16).filter(move |b| bits & (1 << b) != 0).map(move |b| w as u16 * 64 + b)
+        })
     }
 
     /// A free non-zero identifier, never one in flight [MQTT-2.2.1-3]; None if all 65,535 are.
@@ -281,7 +296,7 @@ pub struct Session {
     /// Messages not yet sent.
     pub outbox: Outbox,
     /// Incoming QoS 2 identifiers received and delivered, awaiting PUBREL (exactly once).
-    pub received_qos2: BTreeSet<u16>,
+    pub received_qos2: IdSet,
     /// Active subscriptions.
     pub registry: Registry,
 }
@@ -330,7 +345,7 @@ impl Session {
             put_publish(&mut w, &q.publish, 1);
         }
         put_u32(&mut w, self.received_qos2.len() as u32);
-        for id in &self.received_qos2 {
+        for id in self.received_qos2.iter() {
             w.extend_from_slice(&id.to_be_bytes());
         }
         put_u32(&mut w, self.registry.len() as u32);
