@@ -255,6 +255,7 @@ impl Packet {
 
     /// Appends the packet's exact wire bytes to `out`, or refuses a packet that would break the
     /// specification. On error nothing is appended.
+    #[cfg_attr(wasmqtt_speed, optimize(speed))]
     pub fn encode(&self, version: ProtocolVersion, out: &mut Vec<u8>) -> Result<(), EncodeError> {
         // A CONNECT carries its own version; everything else follows the connection's.
         let version = match self {
@@ -275,6 +276,7 @@ impl Packet {
     }
 
     /// The full encoded size (fixed header included) of this packet, or why it cannot be encoded.
+    #[cfg_attr(wasmqtt_speed, optimize(speed))]
     pub fn encoded_len(&self, version: ProtocolVersion) -> Result<usize, EncodeError> {
         let version = match self {
             Packet::Connect(c) => c.protocol,
@@ -294,6 +296,7 @@ impl Packet {
         Ok(out)
     }
 
+    #[cfg_attr(wasmqtt_speed, optimize(speed))]
     fn first_byte(&self) -> u8 {
         let t = self.packet_type();
         let flags = match self {
@@ -306,6 +309,7 @@ impl Packet {
     }
 
     /// Checks the packet against the specification and returns its Remaining Length.
+    #[cfg_attr(wasmqtt_speed, optimize(speed))]
     fn validate_and_measure(&self, v: ProtocolVersion) -> Result<usize, EncodeError> {
         match self {
             Packet::Connect(p) => p.measure(),
@@ -325,6 +329,7 @@ impl Packet {
         }
     }
 
+    #[cfg_attr(wasmqtt_speed, optimize(speed))]
     fn write_body(&self, v: ProtocolVersion, out: &mut Vec<u8>) {
         match self {
             Packet::Connect(p) => p.write(out),

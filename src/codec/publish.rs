@@ -73,6 +73,7 @@ impl Publish {
         })
     }
 
+    #[cfg_attr(wasmqtt_speed, optimize(speed))]
     pub(crate) fn measure(&self, v: ProtocolVersion) -> Result<usize, EncodeError> {
         if !(self.topic.is_empty() && self.properties.topic_alias.is_some() && v.is_v5()) {
             validate_topic_name(&self.topic)
@@ -103,6 +104,7 @@ impl Publish {
             + self.payload.len())
     }
 
+    #[cfg_attr(wasmqtt_speed, optimize(speed))]
     pub(crate) fn write(&self, v: ProtocolVersion, out: &mut Vec<u8>) {
         wire::put_str(out, &self.topic);
         if self.qos != QoS::AtMostOnce {

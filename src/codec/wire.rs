@@ -7,6 +7,7 @@ use super::{ByteStr, DecodeError, EncodeError, ProtocolVersion};
 
 /// Number of bytes the shortest variable byte integer encoding of `v` takes [MQTT-1.5.5-1].
 #[inline]
+#[cfg_attr(wasmqtt_speed, optimize(speed))]
 pub(crate) fn varint_len(v: u32) -> usize {
     match v {
         0..=127 => 1,
@@ -18,6 +19,7 @@ pub(crate) fn varint_len(v: u32) -> usize {
 
 /// Writes the shortest variable byte integer encoding of `v` (at most 268,435,455).
 #[inline]
+#[cfg_attr(wasmqtt_speed, optimize(speed))]
 pub(crate) fn put_varint(out: &mut Vec<u8>, mut v: u32) {
     loop {
         let mut byte = (v & 0x7f) as u8;
@@ -208,6 +210,7 @@ impl Reader {
 /// Size of a length-prefixed string or binary field, or an error naming `field` when it exceeds
 /// 65,535 bytes.
 #[inline]
+#[cfg_attr(wasmqtt_speed, optimize(speed))]
 pub(crate) fn field_len(len: usize, field: &'static str) -> Result<usize, EncodeError> {
     if len > u16::MAX as usize {
         Err(EncodeError::FieldTooLong { field, len })
@@ -218,6 +221,7 @@ pub(crate) fn field_len(len: usize, field: &'static str) -> Result<usize, Encode
 
 /// Size of a UTF-8 string field, refusing U+0000 [MQTT-1.5.4-2] and over-long strings.
 #[inline]
+#[cfg_attr(wasmqtt_speed, optimize(speed))]
 pub(crate) fn str_len(s: &str, field: &'static str) -> Result<usize, EncodeError> {
     if s.as_bytes().contains(&0) {
         return Err(EncodeError::NullCharacter { field });
@@ -226,12 +230,14 @@ pub(crate) fn str_len(s: &str, field: &'static str) -> Result<usize, EncodeError
 }
 
 #[inline]
+#[cfg_attr(wasmqtt_speed, optimize(speed))]
 pub(crate) fn put_binary(out: &mut Vec<u8>, b: &[u8]) {
     out.put_u16(b.len() as u16);
     out.put_slice(b);
 }
 
 #[inline]
+#[cfg_attr(wasmqtt_speed, optimize(speed))]
 pub(crate) fn put_str(out: &mut Vec<u8>, s: &str) {
     put_binary(out, s.as_bytes());
 }

@@ -233,6 +233,7 @@ export class MqttClient extends Emitter {
     // Topic strings by slot, in step with the Rust client's topic cache.
     this._topics = new Array(64);
     this._waiting = [];
+    this._waitingHead = 0;
     this._ended = false;
     this._everConnecting = false;
     this._endCallbacks = [];
@@ -480,7 +481,7 @@ export class MqttClient extends Emitter {
       dup: false,
       properties: o.properties,
     };
-    if (this._waiting.length > 0) {
+    if (this._waitingHead < this._waiting.length) {
       this._waiting.push({ packet, callback });
       return this;
     }
@@ -512,14 +513,24 @@ export class MqttClient extends Emitter {
   }
 
   _drainWaiting() {
-    while (this._waiting.length > 0) {
-      const { packet, callback } = this._waiting[0];
-      this._waiting.shift();
+    // A queue with a moving head: shift() on a long array is linear, and a burst of 100,000
+    // publishes can wait here.
+    const w = this._waiting;
+    while (this._waitingHead < w.length) {
+      const { packet, callback } = w[this._waitingHead];
+      const tail = w.length;
       if (!this._publish(packet, callback)) {
-        // Put back at the front (it was appended to the end by _publish).
-        this._waiting.unshift(this._waiting.pop());
-        return;
+        w.length = tail; // _publish appended it again: it stays at the head instead
+        break;
       }
+      w[this._waitingHead++] = undefined;
+    }
+    if (this._waitingHead === w.length) {
+      w.length = 0;
+      this._waitingHead = 0;
+    } else if (this._waitingHead > 1024 && this._waitingHead * 2 > w.length) {
+      w.splice(0, this._waitingHead);
+      this._waitingHead = 0;
     }
   }
 
@@ -662,7 +673,9 @@ export class MqttClient extends Emitter {
     this.disconnected = true;
     this.reconnecting = false;
     this.connected = false;
-    const waiting = this._waiting.splice(0);
+    const waiting = this._waiting.splice(this._waitingHead);
+    this._waiting.length = 0;
+    this._waitingHead = 0;
     const err = new MqttError('CANCELLED', 'the client ended before the message could be sent');
     for (const w of waiting) if (w.callback) w.callback(err);
     this.emit('end');
@@ -728,7 +741,7 @@ export class MqttClient extends Emitter {
       reconnects: m[10],
       nextReconnectIn: opt(m[11]),
       connectedFor: opt(m[12]),
-      waitingPublishes: this._waiting.length,
+      waitingPublishes: this._waiting.length - this._waitingHead,
     };
   }
 

@@ -328,9 +328,23 @@ class TapeWriter {
 
   bytes(key, value, what) {
     if (typeof value === 'string') {
-      this.reserve(6 + value.length * 3);
+      const n = value.length;
+      this.reserve(6 + n * 3);
       const at = this.base + this.pos;
-      const { written } = utf8enc.encodeInto(value, u8.subarray(at + 6, this.base + this.cap));
+      // Short ASCII strings (topics, most payloads) are copied by hand: a call to encodeInto
+      // costs more than the copy.
+      let written = -1;
+      if (n <= 256) {
+        const o = at + 6;
+        let i = 0;
+        for (; i < n; i++) {
+          const c = value.charCodeAt(i);
+          if (c >= 0x80) break;
+          u8[o + i] = c;
+        }
+        if (i === n) written = n;
+      }
+      if (written < 0) written = utf8enc.encodeInto(value, u8.subarray(at + 6, this.base + this.cap)).written;
       this.dv.setUint16(at, key, true);
       this.dv.setUint32(at + 2, written, true);
       this.pos += 6 + written;

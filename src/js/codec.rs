@@ -225,6 +225,7 @@ impl RawEncoder {
 
     /// Makes the tape `n` bytes long, keeping what was written, and returns its address:
     /// JavaScript writes the tape there (growing it through this call when needed).
+    #[cfg_attr(wasmqtt_speed, optimize(speed))]
     pub fn tape(&mut self, n: u32) -> u32 {
         self.tape.resize(n as usize, 0);
         self.tape.as_ptr() as usize as u32
@@ -232,6 +233,7 @@ impl RawEncoder {
 
     /// Encodes the first `len` bytes of the tape: the encoded length (bytes at `out_ptr`), or
     /// -1 (see `error_message`).
+    #[cfg_attr(wasmqtt_speed, optimize(speed))]
     pub fn encode(&mut self, level: u8, len: u32) -> i32 {
         self.out.clear();
         self.tape.truncate(len as usize);

@@ -271,6 +271,7 @@ struct TapeReader {
 }
 
 impl TapeReader {
+    #[cfg_attr(wasmqtt_speed, optimize(speed))]
     fn u16(&mut self) -> Result<u16, TapeError> {
         let b = self
             .tape
@@ -279,6 +280,7 @@ impl TapeReader {
         self.pos += 2;
         Ok(u16::from_le_bytes([b[0], b[1]]))
     }
+    #[cfg_attr(wasmqtt_speed, optimize(speed))]
     fn u32(&mut self) -> Result<u32, TapeError> {
         let b = self
             .tape
@@ -287,6 +289,7 @@ impl TapeReader {
         self.pos += 4;
         Ok(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
     }
+    #[cfg_attr(wasmqtt_speed, optimize(speed))]
     fn next(&mut self) -> Result<Option<(u32, Val)>, TapeError> {
         if self.pos >= self.tape.len() {
             return Ok(None);
@@ -311,12 +314,14 @@ fn truncated() -> TapeError {
     TapeError("truncated packet tape".into())
 }
 
+#[cfg_attr(wasmqtt_speed, optimize(speed))]
 fn string(b: Bytes, field: &str) -> Result<ByteStr, TapeError> {
     // JavaScript strings arrive through TextEncoder, so this only fails on a wrapper bug.
     ByteStr::from_utf8_bytes(b)
         .map_err(|_| TapeError(format!("{field} is not valid UTF-8 without U+0000")))
 }
 
+#[cfg_attr(wasmqtt_speed, optimize(speed))]
 fn qos(v: u32, field: &str) -> Result<QoS, TapeError> {
     u8::try_from(v)
         .ok()
@@ -331,6 +336,7 @@ fn reason(v: u32) -> Result<ReasonCode, TapeError> {
         .ok_or_else(|| TapeError(format!("{v} is not an MQTT reason code")))
 }
 
+#[cfg_attr(wasmqtt_speed, optimize(speed))]
 fn set_property(
     p: &mut Properties,
     id: u32,
@@ -376,6 +382,7 @@ fn set_property(
 }
 
 /// Builds a packet from a byte tape written by the package's JavaScript.
+#[cfg_attr(wasmqtt_speed, optimize(speed))]
 pub fn packet_from_tape(tape: Bytes, v: ProtocolVersion) -> Result<Packet, TapeError> {
     let (packet, extra) = packet_and_extra(tape, v)?;
     match extra.first() {
@@ -394,6 +401,7 @@ pub enum Extra {
 }
 
 /// Like [`packet_from_tape`], also returning the keys at or above `key::EXTRA`, in order.
+#[cfg_attr(wasmqtt_speed, optimize(speed))]
 pub fn packet_and_extra(
     tape: Bytes,
     v: ProtocolVersion,

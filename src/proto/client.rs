@@ -1196,7 +1196,7 @@ impl Client {
         if self.cfg.persistent_session() {
             return;
         }
-        let inflight: Vec<Inflight> = self.session.inflight.drain(..).collect();
+        let inflight: Vec<Inflight> = self.session.inflight.take_all();
         for m in inflight {
             self.session.ids.remove(m.id);
             self.complete_publish(m.op, Err(ClientError::Cancelled));
@@ -1581,7 +1581,7 @@ impl Client {
     /// [MQTT-4.4.0-1], [MQTT-4.6.0-1]. Never with a topic alias [MQTT-3.3.2-7].
     fn resend_inflight(&mut self, now: Instant) {
         let v = self.cfg.protocol;
-        for m in &self.session.inflight {
+        for m in self.session.inflight.iter() {
             let packet = match m.stage {
                 Stage::AwaitAck | Stage::AwaitRec => {
                     let mut p = m.publish.clone();
@@ -1605,7 +1605,7 @@ impl Client {
     fn session_lost(&mut self, now: Instant) {
         let mut again = Vec::new();
         let mut done = Vec::new();
-        for m in self.session.inflight.drain(..) {
+        for m in self.session.inflight.take_all() {
             match m.stage {
                 Stage::AwaitComp => done.push(m.op),
                 _ => again.push(Queued {
@@ -1773,8 +1773,8 @@ impl Client {
         let is_ack = self
             .session
             .inflight
-            .iter()
-            .any(|m| m.id == r.packet_id && m.stage == Stage::AwaitAck);
+            .get(r.packet_id)
+            .is_some_and(|m| m.stage == Stage::AwaitAck);
         if !is_ack {
             return;
         }
@@ -1849,8 +1849,8 @@ impl Client {
         let is_comp = self
             .session
             .inflight
-            .iter()
-            .any(|m| m.id == r.packet_id && m.stage == Stage::AwaitComp);
+            .get(r.packet_id)
+            .is_some_and(|m| m.stage == Stage::AwaitComp);
         if !is_comp {
             return;
         }

@@ -38,6 +38,101 @@ pub struct Inflight {
     pub queued_at: Instant,
 }
 
+/// The in-flight messages in the order they were sent, found by packet identifier in constant
+/// time.
+// Design: acknowledgements usually come in order, but not always (QoS 1 and QoS 2 flows
+// interleave, and a QoS 2 message waits for PUBCOMP behind later QoS 1 messages); with up to
+// 65,535 in flight a linear search per acknowledgement is quadratic. Entries live in a deque
+// indexed by a sequence number; a removed entry leaves a hole that is dropped once it reaches
+// the front, and a paged table maps each identifier to its sequence number (pages are
+// allocated on first use: a few KiB for the usual window of tens).
+#[derive(Debug, Clone, Default)]
+pub struct InflightQueue {
+    /// Sequence number of `entries[0]` (wrapping).
+    base: u32,
+    entries: VecDeque<Option<Inflight>>,
+    /// Sequence number by packet identifier, in 256 pages of 256.
+    index: Vec<Option<Box<[u32; 256]>>>,
+    len: usize,
+}
+
+impl PartialEq for InflightQueue {
+    fn eq(&self, other: &Self) -> bool {
+        self.iter().eq(other.iter())
+    }
+}
+
+impl InflightQueue {
+    /// How many messages are in flight.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// True when nothing is in flight.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Appends a message; its identifier must not be in flight already.
+    pub fn push_back(&mut self, m: Inflight) {
+        if self.index.is_empty() {
+            self.index.resize(256, None);
+        }
+        let seq = self.base.wrapping_add(self.entries.len() as u32);
+        let page = self.index[usize::from(m.id >> 8)].get_or_insert_with(|| Box::new([0; 256]));
+        page[usize::from(m.id & 0xff)] = seq;
+        self.entries.push_back(Some(m));
+        self.len += 1;
+    }
+
+    fn position(&self, id: u16) -> Option<usize> {
+        let page = self.index.get(usize::from(id >> 8))?.as_ref()?;
+        let at = page[usize::from(id & 0xff)].wrapping_sub(self.base) as usize;
+        match self.entries.get(at) {
+            Some(Some(m)) if m.id == id => Some(at),
+            _ => None,
+        }
+    }
+
+    /// The message with this identifier.
+    pub fn get(&self, id: u16) -> Option<&Inflight> {
+        let at = self.position(id)?;
+        self.entries[at].as_ref()
+    }
+
+    /// The message with this identifier, to change its stage.
+    pub fn get_mut(&mut self, id: u16) -> Option<&mut Inflight> {
+        let at = self.position(id)?;
+        self.entries[at].as_mut()
+    }
+
+    /// Removes the message with this identifier.
+    pub fn remove(&mut self, id: u16) -> Option<Inflight> {
+        let at = self.position(id)?;
+        let m = self.entries[at].take();
+        self.len -= 1;
+        while matches!(self.entries.front(), Some(None)) {
+            self.entries.pop_front();
+            self.base = self.base.wrapping_add(1);
+        }
+        m
+    }
+
+    /// The messages in the order they were sent.
+    pub fn iter(&self) -> impl Iterator<Item = &Inflight> {
+        self.entries.iter().flatten()
+    }
+
+    /// Removes every message, in the order they were sent.
+    pub fn take_all(&mut self) -> Vec<Inflight> {
+        let all: Vec<Inflight> = self.entries.drain(..).flatten().collect();
+        self.base = 0;
+        self.len = 0;
+        self.index.clear();
+        all
+    }
+}
+
 /// A message waiting to be sent.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Queued {
@@ -292,7 +387,7 @@ pub struct Session {
     /// Identifiers in use by in-flight messages and pending (un)subscribes.
     pub ids: IdSet,
     /// Outgoing QoS 1/2 messages awaiting acknowledgement, in the order sent [MQTT-4.6.0-1].
-    pub inflight: VecDeque<Inflight>,
+    pub inflight: InflightQueue,
     /// Messages not yet sent.
     pub outbox: Outbox,
     /// Incoming QoS 2 identifiers received and delivered, awaiting PUBREL (exactly once).
@@ -309,13 +404,12 @@ impl Session {
 
     /// Finds an in-flight message by identifier.
     pub fn inflight_mut(&mut self, id: u16) -> Option<&mut Inflight> {
-        self.inflight.iter_mut().find(|m| m.id == id)
+        self.inflight.get_mut(id)
     }
 
     /// Removes an in-flight message, freeing its identifier.
     pub fn take_inflight(&mut self, id: u16) -> Option<Inflight> {
-        let i = self.inflight.iter().position(|m| m.id == id)?;
-        let m = self.inflight.remove(i)?;
+        let m = self.inflight.remove(id)?;
         self.ids.remove(id);
         Some(m)
     }
@@ -330,7 +424,7 @@ impl Session {
             wall_ms.saturating_sub(now.saturating_duration_since(at).as_millis() as u64)
         };
         put_u32(&mut w, self.inflight.len() as u32);
-        for m in &self.inflight {
+        for m in self.inflight.iter() {
             w.push(match m.stage {
                 Stage::AwaitAck => 1,
                 Stage::AwaitRec => 2,
@@ -502,5 +596,72 @@ impl Cursor<'_> {
             Ok(_) => Err("not a PUBLISH".into()),
             Err(e) => Err(format!("bad stored message: {e}")),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn msg(id: u16) -> Inflight {
+        Inflight {
+            id,
+            publish: Publish::new("t", &b"x"[..]),
+            stage: Stage::AwaitAck,
+            op: None,
+            queued_at: Instant::from_micros(0),
+        }
+    }
+
+    fn ids(q: &InflightQueue) -> Vec<u16> {
+        q.iter().map(|m| m.id).collect()
+    }
+
+    #[test]
+    fn in_flight_messages_keep_their_order_and_are_found_by_identifier() {
+        // Resends must follow the original order [MQTT-4.6.0-1].
+        let mut q = InflightQueue::default();
+        for id in [5, 1, 300, 65535, 2] {
+            q.push_back(msg(id));
+        }
+        assert_eq!(ids(&q), [5, 1, 300, 65535, 2]);
+        assert_eq!(q.remove(300).map(|m| m.id), Some(300));
+        assert!(q.get(300).is_none());
+        assert!(q.remove(300).is_none(), "removed twice");
+        q.get_mut(65535).unwrap().stage = Stage::AwaitComp;
+        assert_eq!(q.get(65535).unwrap().stage, Stage::AwaitComp);
+        assert_eq!(q.remove(5).map(|m| m.id), Some(5));
+        assert_eq!(ids(&q), [1, 65535, 2]);
+        assert_eq!(q.len(), 3);
+        // An identifier freed and used again is found at its new place.
+        q.push_back(msg(5));
+        assert_eq!(ids(&q), [1, 65535, 2, 5]);
+        assert!(q.get(7).is_none());
+        assert_eq!(q.take_all().iter().map(|m| m.id).collect::<Vec<_>>(), [1, 65535, 2, 5]);
+        assert!(q.is_empty() && q.get(1).is_none());
+    }
+
+    #[test]
+    fn a_long_run_of_out_of_order_acknowledgements_stays_consistent() {
+        let mut q = InflightQueue::default();
+        let mut model: Vec<u16> = Vec::new();
+        let mut next = 1u16;
+        let mut rng = crate::proto::rng::Rng::new(7);
+        for _ in 0..200_000 {
+            if model.len() < 1000 && (rng.next_u64() % 3 != 0 || model.is_empty()) {
+                while model.contains(&next) {
+                    next = next.wrapping_add(1).max(1);
+                }
+                q.push_back(msg(next));
+                model.push(next);
+                next = next.wrapping_add(1).max(1);
+            } else {
+                let i = (rng.next_u64() % model.len() as u64) as usize;
+                let id = model.remove(i);
+                assert_eq!(q.remove(id).map(|m| m.id), Some(id));
+            }
+            assert_eq!(q.len(), model.len());
+        }
+        assert_eq!(ids(&q), model);
     }
 }

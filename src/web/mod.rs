@@ -241,7 +241,7 @@ impl Driver {
         let timer = timer::Timer::new(
             Rc::new(move || {
                 if let Some(d) = upgrade(&weak) {
-                    d.input(|c, now| c.handle_timeout(now));
+                    d.event(|c, now| c.handle_timeout(now));
                 }
             }),
             options.worker_timer,
@@ -281,14 +281,14 @@ impl Driver {
         };
         let w: web_sys::EventTarget = window.clone().into();
         add(w.clone(), "online", |d| {
-            d.input(|c, now| c.set_network_available(now, true))
+            d.event(|c, now| c.set_network_available(now, true))
         });
         add(w.clone(), "offline", |d| {
-            d.input(|c, now| c.set_network_available(now, false))
+            d.event(|c, now| c.set_network_available(now, false))
         });
         // Back from the background (or the back/forward cache): is the link still alive?
         add(w.clone(), "pageshow", |d| {
-            d.input(|c, now| c.check_liveness(now))
+            d.event(|c, now| c.check_liveness(now))
         });
         add(w, "pagehide", |d| d.persist());
         if let Some(doc) = window.document() {
@@ -297,7 +297,7 @@ impl Driver {
                     .and_then(|w| w.document())
                     .is_some_and(|doc| doc.visibility_state() == web_sys::VisibilityState::Visible);
                 if visible {
-                    d.input(|c, now| c.check_liveness(now));
+                    d.event(|c, now| c.check_liveness(now));
                 } else {
                     d.persist();
                 }
@@ -314,6 +314,18 @@ impl Driver {
         };
         self.schedule();
         r
+    }
+
+    /// Feeds the client an event from the browser (socket, timer, network, page) and drains it
+    /// at once: these arrive as tasks of their own, so there is nothing to batch them with, and
+    /// a microtask per WebSocket message would cost more than decoding it.
+    fn event(&self, f: impl FnOnce(&mut Client, Instant)) {
+        {
+            let mut inner = self.0.inner.borrow_mut();
+            let now = inner.now();
+            f(&mut inner.client, now);
+        }
+        self.pump();
     }
 
     /// Reads the client.
@@ -354,10 +366,9 @@ impl Driver {
                     notices.push(Notice::Event(e));
                 }
                 let due = inner.client.poll_timeout();
-                let delay =
-                    due.map(|at| at.as_micros().saturating_sub(now.as_micros()) as f64 / 1000.0);
                 if let Some(t) = inner.timer.as_mut() {
-                    t.arm(delay);
+                    let ms = |i: Instant| i.as_micros() as f64 / 1000.0;
+                    t.arm(ms(now), due.map(ms));
                 }
                 (actions, notices)
             };
@@ -494,7 +505,7 @@ impl Driver {
         let weak = Rc::downgrade(&self.0);
         let on_open = Closure::<dyn FnMut()>::new(move || {
             if let Some(d) = upgrade_current(&weak, generation) {
-                d.input(|c, now| c.handle_open(now));
+                d.event(|c, now| c.handle_open(now));
             }
         });
         let weak = Rc::downgrade(&self.0);
@@ -508,7 +519,7 @@ impl Driver {
                 Some(buffer) => {
                     let view = js_sys::Uint8Array::new(buffer);
                     let n = view.length() as usize;
-                    d.input(|c, now| c.handle_bytes_with(now, n, |dst| view.copy_to(dst)));
+                    d.event(|c, now| c.handle_bytes_with(now, n, |dst| view.copy_to(dst)));
                 }
                 None => d.fail_socket(
                     1003,
@@ -527,7 +538,7 @@ impl Driver {
                         inner.socket = None;
                         inner.generation += 1;
                     }
-                    d.input(|c, now| c.handle_close(now, Some(detail)));
+                    d.event(|c, now| c.handle_close(now, Some(detail)));
                 }
             });
         ws.set_onopen(Some(on_open.as_ref().unchecked_ref()));

@@ -14,17 +14,32 @@ const WORKER_SOURCE: &str =
     "let t;onmessage=e=>{clearTimeout(t);if(e.data>=0)t=setTimeout(()=>postMessage(0),e.data)};";
 
 /// A single re-armable timer.
-// Design: one timer for the earliest deadline (the core keeps the rest as data); re-arming
-// replaces it. The callback is shared by both implementations so the driver sees one source.
+// Design: one timer for the earliest deadline (the core keeps the rest as data). The driver asks
+// for its deadline after every burst of work, thousands of times a second under load, and a
+// postMessage to the Worker costs more than decoding a packet; so the timer only re-arms when
+// the new deadline is earlier than the armed one. A timer armed too early just fires, the driver
+// finds nothing due and arms the real deadline: at most one spare wake-up per deadline. The
+// callback is shared by both implementations so the driver sees one source.
 pub struct Timer {
     callback: std::rc::Rc<dyn Fn()>,
     worker: Option<(web_sys::Worker, Closure<dyn FnMut(web_sys::MessageEvent)>)>,
     fallback: Option<gloo_timers::callback::Timeout>,
+    /// When the armed timer fires (ms on the driver's clock); None when nothing is armed.
+    /// Shared with the firing callbacks, which clear it.
+    armed: std::rc::Rc<std::cell::Cell<Option<f64>>>,
 }
 
 impl Timer {
     /// A timer calling `callback` when due; `use_worker` asks for the unthrottled kind.
     pub fn new(callback: std::rc::Rc<dyn Fn()>, use_worker: bool) -> Timer {
+        let armed = std::rc::Rc::new(std::cell::Cell::new(None));
+        let callback: std::rc::Rc<dyn Fn()> = {
+            let armed = armed.clone();
+            std::rc::Rc::new(move || {
+                armed.set(None);
+                callback()
+            })
+        };
         let worker = if use_worker {
             make_worker(callback.clone()).ok()
         } else {
@@ -34,6 +49,7 @@ impl Timer {
             callback,
             worker,
             fallback: None,
+            armed,
         }
     }
 
@@ -42,8 +58,18 @@ impl Timer {
         self.worker.is_some()
     }
 
-    /// Fires once after `delay_ms` (replacing any earlier arming); None disarms.
-    pub fn arm(&mut self, delay_ms: Option<f64>) {
+    /// Makes sure the timer fires by `due_ms` (on the clock `now_ms` reads); None disarms.
+    pub fn arm(&mut self, now_ms: f64, due_ms: Option<f64>) {
+        match (self.armed.get(), due_ms) {
+            (None, None) => return,
+            (Some(armed), Some(due)) if armed <= due => return,
+            _ => {}
+        }
+        self.armed.set(due_ms);
+        self.post(due_ms.map(|due| (due - now_ms).max(0.0)));
+    }
+
+    fn post(&mut self, delay_ms: Option<f64>) {
         if let Some((w, _)) = &self.worker {
             if w.post_message(&JsValue::from_f64(delay_ms.unwrap_or(-1.0)))
                 .is_ok()

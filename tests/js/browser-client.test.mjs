@@ -78,6 +78,36 @@ describe('wasmqtt in headless Chromium', { skip: SKIP }, () => {
 
   const expected = [0, 1, 2].map((qos) => ({ topic: 'rt/' + qos, text: 'payload ' + qos, qos }));
 
+  it('the example page (the package without a framework) connects, subscribes, publishes, shows text literally', async () => {
+    const page = await browser.newPage();
+    const errors = [];
+    page.on('pageerror', (e) => errors.push(String(e)));
+    page.on('dialog', (d) => { errors.push('dialog: ' + d.message()); d.dismiss(); });
+    try {
+      await page.goto(`${server.url}/examples/plain/index.html?broker=${encodeURIComponent(mosq.ws)}`);
+      await page.waitForFunction(() => window.exampleReady === true);
+      await page.click('#connect button');
+      await page.waitForSelector('#state[data-state=connected]', { timeout: 10000 });
+      await page.fill('#subscribe input[name=topic]', 'example/#');
+      await page.click('#subscribe button');
+      await page.waitForFunction(() => document.getElementById('error').textContent.startsWith('subscribed'));
+      const xss = '<img src=x onerror=alert(1)>';
+      await page.fill('#publish input[name=topic]', 'example/xss');
+      await page.fill('#publish input[name=payload]', xss);
+      await page.click('#publish button');
+      await page.waitForFunction(() => document.querySelectorAll('#messages li').length === 1);
+      const item = await page.evaluate(() => {
+        const li = document.querySelector('#messages li');
+        return { text: li.textContent, images: li.querySelectorAll('img').length };
+      });
+      assert.equal(item.text, `example/xss ${xss}`);
+      assert.equal(item.images, 0);
+      assert.deepEqual(errors, []);
+    } finally {
+      await page.close();
+    }
+  });
+
   it('QoS 0, 1, 2 round trips with mosquitto over MQTT 3.1.1', async () => {
     const r = await roundTrip(mosq.ws, 4);
     assert.deepEqual(r.granted, [{ topic: 'rt/#', qos: 2 }]);

@@ -18,12 +18,15 @@ export const CHROMIUM_FLAGS = [
 
 const TYPES = { '.html': 'text/html', '.js': 'text/javascript', '.mjs': 'text/javascript', '.wasm': 'application/wasm', '.css': 'text/css', '.json': 'application/json' };
 
-/** Serves `root` (default: the repository) on 127.0.0.1; `pages` maps extra paths to HTML. */
-export async function serveStatic(pages = {}, root = repoRoot) {
+/**
+ * Serves `root` (default: the repository) on 127.0.0.1; `pages` maps extra paths to HTML;
+ * `headers` go on every response.
+ */
+export async function serveStatic(pages = {}, root = repoRoot, headers = {}) {
   const server = createServer(async (req, res) => {
     const path = decodeURIComponent(new URL(req.url, 'http://x').pathname);
     if (pages[path] !== undefined) {
-      res.writeHead(200, { 'content-type': 'text/html' });
+      res.writeHead(200, { ...headers, 'content-type': 'text/html' });
       res.end(pages[path]);
       return;
     }
@@ -31,7 +34,7 @@ export async function serveStatic(pages = {}, root = repoRoot) {
     if (!file.startsWith(root)) { res.writeHead(403); res.end(); return; }
     try {
       const body = await readFile(file);
-      res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream' });
+      res.writeHead(200, { ...headers, 'content-type': TYPES[extname(file)] ?? 'application/octet-stream' });
       res.end(body);
     } catch {
       res.writeHead(404);

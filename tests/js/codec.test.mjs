@@ -160,4 +160,11 @@ test('non-ASCII strings survive both ways', () => {
   assert.equal(p.topic, topic);
   assert.equal(p.properties.userProperties['ключ'], 'значение');
   assert.equal(new TextDecoder().decode(p.payload), 'ü');
+  // Short ASCII strings take a hand-written copy; a non-ASCII character anywhere, or a long
+  // string, goes through TextEncoder. Both paths, and their edges:
+  for (const s of ['', 'a', 'a'.repeat(255) + 'é', 'é' + 'a'.repeat(200), 'a'.repeat(256), 'a'.repeat(257), 'b'.repeat(300) + '€', '\u007f\u0080']) {
+    const q = decodePacket(encodePacket({ cmd: 'publish', topic: 't/' + s, payload: s }, 4), 4);
+    assert.equal(q.topic, 't/' + s);
+    assert.equal(new TextDecoder().decode(q.payload), s);
+  }
 });

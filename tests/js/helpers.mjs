@@ -3,8 +3,11 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-export const pkgDir = fileURLToPath(new URL('../../pkg/', import.meta.url));
-const wasmqtt = await import(new URL('../../pkg/wasmqtt.js', import.meta.url));
+// WASMQTT_PKG points at another build of the package (to compare builds in benchmarks).
+export const pkgDir = process.env.WASMQTT_PKG
+  ? process.env.WASMQTT_PKG.replace(/\/?$/, '/')
+  : fileURLToPath(new URL('../../pkg/', import.meta.url));
+const wasmqtt = await import(pkgDir + 'wasmqtt.js');
 wasmqtt.initSync({ module: readFileSync(pkgDir + 'wasmqtt_core_bg.wasm') });
 export default wasmqtt;
 

@@ -2,7 +2,7 @@
 //!
 //! - `dev`   build the dashboard and serve it with trunk (the main job)
 //! - `test`  every test: native, fuzz (briefly), Node tests of the package, browser tests
-//! - `pkg`   build the npm package into `pkg/`
+//! - `pkg`   build the npm package into `pkg/` (`--names`: with function names, for profiling)
 //! - `bench` benchmarks; figures go to BENCHMARKS.md by hand
 //! - `setup` install the tools the other tasks need (they call it themselves)
 //!
@@ -23,7 +23,7 @@ fn main() -> ExitCode {
     let result = match task {
         "dev" => tasks::dev(rest),
         "test" => tasks::test(rest),
-        "pkg" => tasks::pkg().map(|_| ()),
+        "pkg" => tasks::pkg_task(rest),
         "bench" => tasks::bench(rest),
         "browser-tests" => tasks::browser_only(),
         "setup" => tools::setup(tools::Need::all()),

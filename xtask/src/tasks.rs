@@ -28,16 +28,42 @@ fn size_line(path: &Path) -> String {
     format!("{}: {raw} bytes, {} gzip", path.display(), gz.trim())
 }
 
-/// Builds the npm package into pkg/ and returns its path.
+/// How the package's wasm is built: nightly's build-std so the standard library is optimised
+/// with the rest, panics that abort without formatting, opt-level "z" for size, and
+/// `--cfg wasmqtt_speed`, which optimises the codec's and client's hot paths for speed
+/// (`#[optimize(speed)]`). BENCHMARKS.md compares this with opt-level 3.
+const PKG_RUSTFLAGS: &str = "-Zunstable-options -Cpanic=immediate-abort --cfg wasmqtt_speed";
+const PKG_TARGET_DIR: &str = "target/pkg-build";
+const WASM_FEATURES: &[&str] = &[
+    "--enable-bulk-memory",
+    "--enable-nontrapping-float-to-int",
+    "--enable-sign-ext",
+    "--enable-mutable-globals",
+    "--enable-reference-types",
+    "--enable-multivalue",
+];
+
+/// Builds the npm package into pkg/ and returns its path: `wasmqtt.js` (one minified ES module:
+/// our JS and wasm-bindgen's glue), `wasmqtt_core_bg.wasm`, `wasmqtt.d.ts`, `package.json`.
 pub fn pkg() -> Result<PathBuf> {
+    pkg_with(false)
+}
+
+/// `cargo xtask pkg [--names]`: `--names` keeps function names and unminified JS, for profiles.
+pub fn pkg_task(args: &[String]) -> Result {
+    pkg_with(args.iter().any(|a| a == "--names")).map(|_| ())
+}
+
+fn pkg_with(names: bool) -> Result<PathBuf> {
     tools::setup(Need {
         wasm: true,
         ..Need::default()
     })?;
     let root = root();
-    run(&mut cmd(
+    run(cmd(
         "cargo",
         &[
+            "+nightly",
             "build",
             "--profile",
             "pkg",
@@ -46,57 +72,53 @@ pub fn pkg() -> Result<PathBuf> {
             "--lib",
             "--features",
             "js",
+            "-Z",
+            "build-std=std,panic_abort",
+            "--target-dir",
+            PKG_TARGET_DIR,
         ],
-    ))?;
-    let wasm = root.join("target/wasm32-unknown-unknown/pkg/wasmqtt.wasm");
+    )
+    .env("RUSTFLAGS", PKG_RUSTFLAGS)
+    .env("CARGO_PROFILE_PKG_OPT_LEVEL", "z"))?;
+    let wasm = root.join(PKG_TARGET_DIR).join("wasm32-unknown-unknown/pkg/wasmqtt.wasm");
     let out = root.join("pkg");
     let _ = std::fs::remove_dir_all(&out);
+    let glue = root.join(PKG_TARGET_DIR).join("glue");
+    let _ = std::fs::remove_dir_all(&glue);
     std::fs::create_dir_all(&out).map_err(|e| e.to_string())?;
-    run(cmd(
-        "wasm-bindgen",
-        &[
-            "--target",
-            "web",
-            "--out-dir",
-            "pkg",
-            "--out-name",
-            "wasmqtt_core",
-        ],
-    )
-    .arg(&wasm))?;
+    let mut bindgen = cmd("wasm-bindgen", &["--target", "web", "--out-name", "wasmqtt_core"]);
+    if names {
+        bindgen.arg("--keep-debug");
+    }
+    run(bindgen.arg("--out-dir").arg(&glue).arg(&wasm))?;
     let core = out.join("wasmqtt_core_bg.wasm");
-    run(cmd(
-        tools_bin().join("wasm-opt").to_str().unwrap_or("wasm-opt"),
-        &[
-            "-O3",
-            "--enable-bulk-memory",
-            "--enable-nontrapping-float-to-int",
-            "--enable-sign-ext",
-            "--enable-mutable-globals",
-            "--enable-reference-types",
-            "--enable-multivalue",
-        ],
-    )
-    .arg(&core)
-    .arg("-o")
-    .arg(&core))?;
-    let mut files = vec![
-        "wasmqtt_core.js".to_string(),
-        "wasmqtt_core_bg.wasm".to_string(),
-    ];
+    let opt_args: &[&str] = if names { &["-Oz", "-g"] } else { &["-Oz"] };
+    run(cmd(tools_bin().join("wasm-opt").to_str().unwrap_or("wasm-opt"), opt_args)
+        .args(WASM_FEATURES)
+        .arg(glue.join("wasmqtt_core_bg.wasm"))
+        .arg("-o")
+        .arg(&core))?;
+    // Our modules import the glue as './wasmqtt_core.js': bundle them together from a copy.
     for entry in std::fs::read_dir(root.join("src/js")).map_err(|e| e.to_string())? {
         let path = entry.map_err(|e| e.to_string())?.path();
-        let name = path
-            .file_name()
-            .and_then(|n| n.to_str())
-            .unwrap_or_default()
-            .to_string();
-        if name.ends_with(".js") || name.ends_with(".d.ts") {
-            copy(&path, &out.join(&name))?;
-            files.push(name);
+        if path.extension().is_some_and(|x| x == "js") {
+            copy(&path, &glue.join(path.file_name().unwrap_or_default()))?;
         }
     }
-    files.sort();
+    run(cmd(
+        tools_bin().join("esbuild").to_str().unwrap_or("esbuild"),
+        &[
+            "--bundle",
+            if names { "--log-level=warning" } else { "--minify" },
+            "--format=esm",
+            "--target=es2020",
+            "--legal-comments=none",
+        ],
+    )
+    .arg(glue.join("wasmqtt.js"))
+    .arg(format!("--outfile={}", out.join("wasmqtt.js").display())))?;
+    copy(&root.join("src/js/wasmqtt.d.ts"), &out.join("wasmqtt.d.ts"))?;
+    let files = ["wasmqtt.d.ts", "wasmqtt.js", "wasmqtt_core_bg.wasm"];
     let version = env!("CARGO_PKG_VERSION");
     let package = format!(
         r#"{{
@@ -124,6 +146,7 @@ pub fn pkg() -> Result<PathBuf> {
     );
     std::fs::write(out.join("package.json"), package).map_err(|e| e.to_string())?;
     println!("{}", size_line(&core));
+    println!("{}", size_line(&out.join("wasmqtt.js")));
     Ok(out)
 }
 
@@ -319,6 +342,8 @@ pub fn bench(args: &[String]) -> Result {
     tools::setup(Need {
         wasm: true,
         node_deps: true,
+        browsers: true,
+        brokers: true,
         ..Need::default()
     })?;
     println!("\n== native codec");
@@ -328,7 +353,9 @@ pub fn bench(args: &[String]) -> Result {
     ))?;
     println!("\n== JS API in Node, against mqtt-packet");
     pkg()?;
-    run(&mut cmd("node", &["tests/js/bench/codec.bench.mjs"]))
+    run(&mut cmd("node", &["tests/js/bench/codec.bench.mjs"]))?;
+    println!("\n== the client in headless Chromium, against MQTT.js (a few minutes)");
+    run(&mut cmd("node", &["tests/js/bench/browser.bench.mjs"]))
 }
 
 pub fn dev(args: &[String]) -> Result {

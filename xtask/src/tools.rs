@@ -10,6 +10,7 @@ pub const BINARYEN: &str = "132.0.0";
 pub const WASM_OPT_VERSION: &str = "version 132";
 pub const CARGO_FUZZ: &str = "0.13.2";
 pub const GECKODRIVER: &str = "0.37.1";
+pub const ESBUILD: &str = "0.28.2";
 
 /// What a task needs.
 #[derive(Default, Clone, Copy)]
@@ -41,7 +42,11 @@ pub fn setup(need: Need) -> Result {
     if need.wasm || need.trunk {
         wasm_target()?;
         cargo_tool("wasm-bindgen", WASM_BINDGEN, "wasm-bindgen-cli", false)?;
-        wasm_opt()?;
+        npm_tools()?;
+    }
+    if need.wasm {
+        // The package is built with nightly's build-std (see tasks::pkg).
+        nightly()?;
     }
     if need.trunk {
         cargo_tool("trunk", TRUNK, "trunk", true)?;
@@ -90,13 +95,29 @@ fn wasm_target() -> Result {
     ))
 }
 
+/// Nightly with rust-src and the wasm target: cargo-fuzz needs it, and the package is built
+/// with `-Z build-std` so the standard library is optimised for size with the rest.
 fn nightly() -> Result {
-    if output("rustup", &["run", "nightly", "rustc", "--version"]).is_some() {
+    let components =
+        output("rustup", &["component", "list", "--toolchain", "nightly", "--installed"])
+            .unwrap_or_default();
+    let have = |c: &str| components.lines().any(|l| l.trim().starts_with(c));
+    if have("rust-src") && have("rust-std-wasm32-unknown-unknown") {
         return Ok(());
     }
     run(&mut cmd(
         "rustup",
-        &["toolchain", "install", "nightly", "--profile", "minimal"],
+        &[
+            "toolchain",
+            "install",
+            "nightly",
+            "--profile",
+            "minimal",
+            "--component",
+            "rust-src",
+            "--target",
+            "wasm32-unknown-unknown",
+        ],
     ))
 }
 
@@ -117,21 +138,23 @@ fn cargo_tool(bin: &str, version: &str, krate: &str, locked: bool) -> Result {
     run(&mut cmd("cargo", &args))
 }
 
-/// Directory holding npm-installed tools (wasm-opt from binaryen).
+/// Directory holding npm-installed tools (wasm-opt from binaryen, esbuild).
 pub fn tools_bin() -> PathBuf {
     root().join("target/tools/node_modules/.bin")
 }
 
-/// wasm-opt 132 from npm's binaryen. Never Debian's 108: it corrupts wasm-bindgen output.
-fn wasm_opt() -> Result {
-    let bin = tools_bin().join("wasm-opt");
-    let have = output(bin.to_str().unwrap_or_default(), &["--version"]).unwrap_or_default();
-    if have.contains(WASM_OPT_VERSION) {
+/// wasm-opt 132 from npm's binaryen (never Debian's 108: it corrupts wasm-bindgen output), and
+/// esbuild, which bundles and minifies the package's JavaScript.
+fn npm_tools() -> Result {
+    let version = |bin: &str| {
+        output(tools_bin().join(bin).to_str().unwrap_or_default(), &["--version"])
+            .unwrap_or_default()
+    };
+    if version("wasm-opt").contains(WASM_OPT_VERSION) && version("esbuild").trim() == ESBUILD {
         return Ok(());
     }
     let dir = root().join("target/tools");
     std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
-    let spec = format!("binaryen@{BINARYEN}");
     run(cmd(
         "npm",
         &[
@@ -143,7 +166,8 @@ fn wasm_opt() -> Result {
         ],
     )
     .arg(&dir)
-    .arg(&spec))
+    .arg(format!("binaryen@{BINARYEN}"))
+    .arg(format!("esbuild@{ESBUILD}")))
 }
 
 /// Debian packages, installed through apt when running as root.
