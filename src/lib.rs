@@ -20,5 +20,4 @@ pub mod web;
 #[cfg(any(feature = "js", test))]
 pub mod js;
 
-#[cfg(all(target_arch = "wasm32", feature = "ui"))]
 pub mod ui;

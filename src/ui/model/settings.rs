@@ -1,0 +1,265 @@
+//! Connection settings and saved profiles. Profiles are JSON in localStorage; a password is only
+//! saved when the user asks for it.
+
+use super::json::{self, Json};
+use crate::codec::{ProtocolVersion, QoS, Will};
+use crate::proto::Config;
+
+/// The broker the dashboard connects to when nothing else is said: the dev tool's embedded
+/// broker (`cargo xtask dev`).
+pub const DEFAULT_BROKER: &str = "ws://127.0.0.1:9001/mqtt";
+
+/// What the connection form holds.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Settings {
+    /// Profile name.
+    pub name: String,
+    /// `ws://` or `wss://` URL.
+    pub url: String,
+    /// 4 (3.1.1) or 5.
+    pub protocol: u8,
+    /// Client id; empty: a random one.
+    pub client_id: String,
+    /// User name.
+    pub username: String,
+    /// Password (kept in memory; saved only with `save_password`).
+    pub password: String,
+    /// Save the password with the profile.
+    pub save_password: bool,
+    /// Keep-alive, seconds.
+    pub keep_alive: u16,
+    /// Clean start / clean session.
+    pub clean: bool,
+    /// MQTT 5 session expiry, seconds.
+    pub session_expiry: u32,
+    /// Will topic; empty: no will.
+    pub will_topic: String,
+    /// Will payload.
+    pub will_payload: String,
+    /// Will QoS.
+    pub will_qos: u8,
+    /// Will retained.
+    pub will_retain: bool,
+    /// Filters subscribed on connecting (QoS 0..2 each).
+    pub subscriptions: Vec<(String, u8)>,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            name: "Local fleet".into(),
+            url: DEFAULT_BROKER.into(),
+            protocol: 5,
+            client_id: String::new(),
+            username: String::new(),
+            password: String::new(),
+            save_password: false,
+            keep_alive: 20,
+            clean: true,
+            session_expiry: 0,
+            will_topic: String::new(),
+            will_payload: String::new(),
+            will_qos: 0,
+            will_retain: false,
+            subscriptions: vec![("devices/#".into(), 0)],
+        }
+    }
+}
+
+impl Settings {
+    /// The client configuration, or what is wrong with the form.
+    pub fn config(&self, random_id: &str, seed: u64) -> Result<Config, String> {
+        let url = self.url.trim();
+        if !(url.starts_with("ws://") || url.starts_with("wss://")) {
+            return Err(format!(
+                "the broker URL must start with ws:// or wss:// (browsers speak MQTT over WebSocket), not {url:?}"
+            ));
+        }
+        let mut cfg = Config::new(url);
+        cfg.protocol = match self.protocol {
+            5 => ProtocolVersion::V5,
+            4 => ProtocolVersion::V3_1_1,
+            3 => ProtocolVersion::V3_1,
+            p => return Err(format!("unknown protocol version {p}")),
+        };
+        cfg.client_id = if self.client_id.trim().is_empty() {
+            random_id.to_string()
+        } else {
+            self.client_id.trim().to_string()
+        };
+        cfg.keep_alive = self.keep_alive;
+        cfg.clean_start = self.clean;
+        if !self.username.is_empty() {
+            cfg.username = Some(self.username.clone());
+        }
+        if !self.password.is_empty() {
+            cfg.password = Some(self.password.clone().into_bytes().into());
+        }
+        if cfg.protocol.is_v5() && self.session_expiry > 0 {
+            cfg.session_expiry_interval = Some(self.session_expiry);
+        }
+        if !self.will_topic.trim().is_empty() {
+            cfg.will = Some(Will {
+                topic: self.will_topic.trim().into(),
+                payload: self.will_payload.clone().into_bytes().into(),
+                qos: QoS::from_u8(self.will_qos).ok_or("the will QoS must be 0, 1 or 2")?,
+                retain: self.will_retain,
+                properties: Default::default(),
+            });
+        }
+        cfg.seed = seed;
+        Ok(cfg)
+    }
+
+    /// The profile as JSON (the password only if `save_password`).
+    pub fn to_json(&self) -> String {
+        let s = |v: &str| Json::Str(v.to_string());
+        let n = |v: f64| Json::Num(v);
+        let mut m = vec![
+            ("name".to_string(), s(&self.name)),
+            ("url".into(), s(&self.url)),
+            ("protocol".into(), n(f64::from(self.protocol))),
+            ("clientId".into(), s(&self.client_id)),
+            ("username".into(), s(&self.username)),
+            ("savePassword".into(), Json::Bool(self.save_password)),
+            ("keepAlive".into(), n(f64::from(self.keep_alive))),
+            ("clean".into(), Json::Bool(self.clean)),
+            ("sessionExpiry".into(), n(f64::from(self.session_expiry))),
+            ("willTopic".into(), s(&self.will_topic)),
+            ("willPayload".into(), s(&self.will_payload)),
+            ("willQos".into(), n(f64::from(self.will_qos))),
+            ("willRetain".into(), Json::Bool(self.will_retain)),
+            (
+                "subscriptions".into(),
+                Json::Arr(
+                    self.subscriptions
+                        .iter()
+                        .map(|(f, q)| Json::Arr(vec![s(f), n(f64::from(*q))]))
+                        .collect(),
+                ),
+            ),
+        ];
+        if self.save_password {
+            m.push(("password".into(), s(&self.password)));
+        }
+        Json::Obj(m).compact()
+    }
+
+    /// A profile from JSON; missing fields take their defaults.
+    pub fn from_json(text: &str) -> Option<Settings> {
+        let v = json::parse(text)?;
+        let d = Settings::default();
+        let s = |k: &str, d: &str| match v.path(k) {
+            Some(Json::Str(s)) => s.clone(),
+            _ => d.to_string(),
+        };
+        let n = |k: &str, d: f64| v.path(k).and_then(Json::as_f64).unwrap_or(d);
+        let b = |k: &str, d: bool| match v.path(k) {
+            Some(Json::Bool(b)) => *b,
+            _ => d,
+        };
+        let subscriptions = match v.path("subscriptions") {
+            Some(Json::Arr(items)) => items
+                .iter()
+                .filter_map(|it| match it {
+                    Json::Arr(pair) => match (pair.first(), pair.get(1).and_then(Json::as_f64)) {
+                        (Some(Json::Str(f)), Some(q)) => Some((f.clone(), q.clamp(0.0, 2.0) as u8)),
+                        _ => None,
+                    },
+                    _ => None,
+                })
+                .collect(),
+            _ => d.subscriptions.clone(),
+        };
+        Some(Settings {
+            name: s("name", &d.name),
+            url: s("url", &d.url),
+            protocol: n("protocol", 5.0) as u8,
+            client_id: s("clientId", ""),
+            username: s("username", ""),
+            password: s("password", ""),
+            save_password: b("savePassword", false),
+            keep_alive: n("keepAlive", f64::from(d.keep_alive)).clamp(0.0, 65535.0) as u16,
+            clean: b("clean", true),
+            session_expiry: n("sessionExpiry", 0.0).clamp(0.0, f64::from(u32::MAX)) as u32,
+            will_topic: s("willTopic", ""),
+            will_payload: s("willPayload", ""),
+            will_qos: n("willQos", 0.0).clamp(0.0, 2.0) as u8,
+            will_retain: b("willRetain", false),
+            subscriptions,
+        })
+    }
+}
+
+/// Saved profiles as one JSON array.
+pub fn profiles_to_json(profiles: &[Settings]) -> String {
+    format!(
+        "[{}]",
+        profiles.iter().map(Settings::to_json).collect::<Vec<_>>().join(",")
+    )
+}
+
+/// Saved profiles from their JSON (unreadable entries are skipped).
+pub fn profiles_from_json(text: &str) -> Vec<Settings> {
+    match json::parse(text) {
+        Some(Json::Arr(items)) => items
+            .iter()
+            .filter_map(|it| Settings::from_json(&it.compact()))
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_are_saved_only_when_asked() {
+        let mut s = Settings {
+            password: "hunter2".into(),
+            username: "op".into(),
+            ..Default::default()
+        };
+        assert!(!s.to_json().contains("hunter2"));
+        let back = Settings::from_json(&s.to_json()).unwrap();
+        assert_eq!(back.password, "");
+        assert_eq!(back.username, "op");
+        s.save_password = true;
+        assert_eq!(Settings::from_json(&s.to_json()).unwrap(), s);
+    }
+
+    #[test]
+    fn profiles_round_trip() {
+        let a = Settings::default();
+        let b = Settings {
+            name: "Prod \"eu\"".into(),
+            url: "wss://broker.example/mqtt".into(),
+            protocol: 4,
+            subscriptions: vec![("a/#".into(), 1), ("b/+".into(), 2)],
+            will_topic: "panels/x".into(),
+            will_qos: 1,
+            ..Default::default()
+        };
+        let text = profiles_to_json(&[a.clone(), b.clone()]);
+        assert_eq!(profiles_from_json(&text), [a, b]);
+        assert!(profiles_from_json("garbage").is_empty());
+    }
+
+    #[test]
+    fn the_form_becomes_a_config_or_says_what_is_wrong() {
+        let s = Settings {
+            will_topic: "panels/p/status".into(),
+            will_payload: "offline".into(),
+            will_qos: 1,
+            session_expiry: 60,
+            ..Default::default()
+        };
+        let cfg = s.config("dash-1", 7).unwrap();
+        assert_eq!(cfg.client_id, "dash-1");
+        assert_eq!(cfg.session_expiry_interval, Some(60));
+        assert_eq!(cfg.will.unwrap().qos, QoS::AtLeastOnce);
+        let bad = Settings { url: "mqtt://x:1883".into(), ..Default::default() };
+        assert!(bad.config("x", 0).unwrap_err().contains("ws://"));
+    }
+}
