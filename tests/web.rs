@@ -35,6 +35,7 @@ fn codec_runs_in_the_browser() {
     assert_eq!(got, vec![packet]);
 }
 
+#[allow(clippy::option_env_unwrap)] // a clear message when run outside `cargo xtask test`
 fn broker() -> &'static str {
     option_env!("WASMQTT_TEST_WS")
         .expect("WASMQTT_TEST_WS: run through `cargo xtask test`, which starts mosquitto")

@@ -243,11 +243,11 @@ impl Decoder {
     #[cfg_attr(wasmqtt_speed, optimize(speed))]
     pub fn decode_frame(&mut self) -> Result<Option<Frame>, DecodeError> {
         if let Some(e) = &self.failed {
-            return Err(e.clone());
+            return Err(*e);
         }
         let result = self.decode_inner();
         if let Err(e) = &result {
-            self.failed = Some(e.clone());
+            self.failed = Some(*e);
             self.buf = BytesMut::new();
         }
         result

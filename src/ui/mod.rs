@@ -1,11 +1,42 @@
 //! The Leptos dashboard and its embeddable components.
 //!
 //! `model` is the dashboard's state as a pure reducer over the client's events: no DOM, no clock,
-//! built and tested natively. The components (browser only, feature `ui`) draw it.
+//! built and tested natively. The components (browser only, feature `ui`) draw it:
+//!
+//! ```ignore
+//! use wasmqtt::ui::*;
+//! view! {
+//!     <MqttProvider settings=Settings { url: "wss://broker.example/mqtt".into(), ..Default::default() }>
+//!         <ConnectionStatus/>
+//!         <DeviceGrid/>
+//!         <MessageLog/>
+//!     </MqttProvider>
+//! }
+//! ```
 
 pub mod model;
 
 #[cfg(all(target_arch = "wasm32", feature = "ui"))]
-mod placeholder;
+mod provider;
 #[cfg(all(target_arch = "wasm32", feature = "ui"))]
-pub use placeholder::*;
+mod view;
+
+#[cfg(all(target_arch = "wasm32", feature = "ui"))]
+pub use {
+    model::{Limits, PresenceConfig, Settings},
+    provider::{use_mqtt, Mqtt, MqttProvider},
+    view::connection::{ConnectionForm, ConnectionStatus},
+    view::dashboard::Dashboard,
+    view::devices::DeviceGrid,
+    view::health::{HealthPanel, Notices},
+    view::messages::{MessageLog, PublishForm},
+    view::subscriptions::SubscriptionList,
+    view::tree::TopicTree,
+};
+
+/// Entry point of the dashboard page (`trunk serve`, feature `dashboard`).
+#[cfg(all(target_arch = "wasm32", feature = "dashboard"))]
+#[wasm_bindgen::prelude::wasm_bindgen(start)]
+pub fn start() {
+    leptos::mount::mount_to_body(Dashboard);
+}

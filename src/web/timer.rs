@@ -13,6 +13,9 @@ use wasm_bindgen::JsCast;
 const WORKER_SOURCE: &str =
     "let t;onmessage=e=>{clearTimeout(t);if(e.data>=0)t=setTimeout(()=>postMessage(0),e.data)};";
 
+/// The Worker and its message handler (kept alive with it).
+type WorkerTimer = (web_sys::Worker, Closure<dyn FnMut(web_sys::MessageEvent)>);
+
 /// A single re-armable timer.
 // Design: one timer for the earliest deadline (the core keeps the rest as data). The driver asks
 // for its deadline after every burst of work, thousands of times a second under load, and a
@@ -22,7 +25,7 @@ const WORKER_SOURCE: &str =
 // callback is shared by both implementations so the driver sees one source.
 pub struct Timer {
     callback: std::rc::Rc<dyn Fn()>,
-    worker: Option<(web_sys::Worker, Closure<dyn FnMut(web_sys::MessageEvent)>)>,
+    worker: Option<WorkerTimer>,
     fallback: Option<gloo_timers::callback::Timeout>,
     /// When the armed timer fires (ms on the driver's clock); None when nothing is armed.
     /// Shared with the firing callbacks, which clear it.
@@ -95,7 +98,7 @@ impl Drop for Timer {
 
 fn make_worker(
     callback: std::rc::Rc<dyn Fn()>,
-) -> Result<(web_sys::Worker, Closure<dyn FnMut(web_sys::MessageEvent)>), JsValue> {
+) -> Result<WorkerTimer, JsValue> {
     let parts = js_sys::Array::of1(&JsValue::from_str(WORKER_SOURCE));
     let opts = web_sys::BlobPropertyBag::new();
     opts.set_type("text/javascript");

@@ -188,3 +188,28 @@ export function sleep(ms) {
 export function readText(path) {
   return readFileSync(path, 'utf8');
 }
+
+/** The fleet binary with `devices` devices that never crash on their own. */
+export async function startFleet({ devices = 20, intervalMs = 1000, crashEveryS = 1_000_000 } = {}) {
+  const bin = process.env.WASMQTT_FLEET;
+  if (!bin) throw new Error('WASMQTT_FLEET is not set: run through `cargo xtask test`, which builds xtask/fleet');
+  const ws = await freePort();
+  const tcp = await freePort();
+  const proc = spawn(bin, ['--ws-port', ws, '--tcp-port', tcp, '--devices', devices, '--interval-ms', intervalMs, '--crash-every-s', crashEveryS].map(String), { stdio: ['ignore', 'pipe', 'inherit'] });
+  await new Promise((resolve, reject) => {
+    let out = '';
+    proc.stdout.on('data', (d) => { out += d; if (out.includes('ready')) resolve(); });
+    proc.once('exit', (code) => reject(new Error(`the fleet exited (${code})`)));
+  });
+  return {
+    ws: `ws://127.0.0.1:${ws}/mqtt`,
+    tcp,
+    close: async () => {
+      if (proc.exitCode !== null) return;
+      const exited = new Promise((r) => proc.once('exit', r));
+      proc.kill('SIGKILL');
+      await exited;
+    },
+  };
+}
+

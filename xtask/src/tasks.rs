@@ -150,8 +150,17 @@ fn pkg_with(names: bool) -> Result<PathBuf> {
     Ok(out)
 }
 
-/// The Node tests of the package (node --test).
-fn node_tests(quick: bool) -> Result {
+/// Builds the dashboard with trunk (release) into dist/.
+pub fn dashboard_dist() -> Result<PathBuf> {
+    // Trunk builds offline (Trunk.toml): fetch the crates first on a fresh machine.
+    run(&mut cmd("cargo", &["fetch"]))?;
+    run(cmd("trunk", &["build", "--release"]).env("PATH", tool_path()))?;
+    Ok(root().join("dist"))
+}
+
+/// The Node tests of the package (node --test); with `dashboard`, the dashboard's end-to-end
+/// test gets the built page and the fleet binary.
+fn node_tests(quick: bool, dashboard: Option<(PathBuf, PathBuf)>) -> Result {
     let dir = root().join("tests/js");
     let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
         .map_err(|e| e.to_string())?
@@ -163,6 +172,9 @@ fn node_tests(quick: bool) -> Result {
     c.args(&files);
     if quick {
         c.env("WASMQTT_SKIP_BROWSER", "1");
+    }
+    if let Some((dist, fleet)) = dashboard {
+        c.env("WASMQTT_DIST", dist).env("WASMQTT_FLEET", fleet);
     }
     run(&mut c)
 }
@@ -218,8 +230,12 @@ fn browser_tests() -> Result {
             "test",
             "--target",
             "wasm32-unknown-unknown",
+            "--features",
+            "ui",
             "--test",
             "web",
+            "--test",
+            "web_ui",
         ],
     )
     .env(
@@ -265,8 +281,12 @@ fn browser_tests() -> Result {
             "test",
             "--target",
             "wasm32-unknown-unknown",
+            "--features",
+            "ui",
             "--test",
             "web",
+            "--test",
+            "web_ui",
         ],
     )
     .env(
@@ -304,10 +324,14 @@ pub fn test(args: &[String]) -> Result {
         brokers: true,
         node_deps: true,
         fuzz: !quick,
-        ..Need::default()
     })?;
-    println!("\n== native tests (codec, client core, fake and real brokers)");
+    println!("\n== native tests (codec, client core, dashboard model, fake and real brokers)");
     run(&mut cmd("cargo", &["test", "-p", "wasmqtt"]))?;
+    // The fleet's own tests, in the profile its binary is built with (no second rmqtt build).
+    run(&mut cmd(
+        "cargo",
+        &["test", "--profile", "tool", "-p", "wasmqtt-fleet"],
+    ))?;
     if !quick {
         println!("\n== fuzzing the decoder (20 s)");
         run(&mut cmd(
@@ -326,7 +350,13 @@ pub fn test(args: &[String]) -> Result {
     }
     println!("\n== npm package and its Node tests");
     pkg()?;
-    node_tests(quick)?;
+    let dashboard = if quick {
+        None
+    } else {
+        println!("\n== the dashboard (trunk) and the dev tool's broker and fleet, for the end-to-end test");
+        Some((dashboard_dist()?, fleet_binary()?))
+    };
+    node_tests(quick, dashboard)?;
     if !quick {
         println!(
             "\n== browser tests of the wasm build and the driver (headless Chromium, Firefox)"
@@ -358,8 +388,65 @@ pub fn bench(args: &[String]) -> Result {
     run(&mut cmd("node", &["tests/js/bench/browser.bench.mjs"]))
 }
 
+/// Ports the embedded broker prefers (the dashboard's default broker is ws://127.0.0.1:9001).
+const FLEET_WS_PORT: u16 = 9001;
+const FLEET_TCP_PORT: u16 = 1883;
+
+fn port_free(port: u16) -> bool {
+    std::net::TcpListener::bind(("127.0.0.1", port)).is_ok()
+}
+
+/// Builds the dev tool's broker and device fleet (xtask/fleet) and returns the binary.
+pub fn fleet_binary() -> Result<PathBuf> {
+    run(&mut cmd(
+        "cargo",
+        &["build", "--profile", "tool", "-p", "wasmqtt-fleet"],
+    ))?;
+    Ok(root().join("target/tool/wasmqtt-fleet"))
+}
+
+/// Starts the embedded broker and `devices` simulated devices; returns it and its ws:// URL.
+pub fn start_fleet(devices: usize, prefer_default_ports: bool) -> Result<(Service, String)> {
+    let bin = fleet_binary()?;
+    let pick = |preferred: u16| {
+        if prefer_default_ports && port_free(preferred) {
+            preferred
+        } else {
+            free_port()
+        }
+    };
+    let (ws, tcp) = (pick(FLEET_WS_PORT), pick(FLEET_TCP_PORT));
+    let mut fleet = Service::start(
+        "wasmqtt-fleet",
+        cmd(
+            bin.to_str().unwrap_or("wasmqtt-fleet"),
+            &[
+                "--ws-port",
+                &ws.to_string(),
+                "--tcp-port",
+                &tcp.to_string(),
+                "--devices",
+                &devices.to_string(),
+            ],
+        )
+        .stdout(std::process::Stdio::null()),
+    )?;
+    wait_for_port(ws, Duration::from_secs(30))?;
+    fleet.check_alive()?;
+    Ok((fleet, format!("ws://127.0.0.1:{ws}/mqtt")))
+}
+
+/// The main job: the embedded broker with simulated devices, and the dashboard served by trunk.
+/// `--devices N` (default 50, at most 10,000).
 pub fn dev(args: &[String]) -> Result {
-    let _ = args;
+    let devices = match args.iter().position(|a| a == "--devices") {
+        Some(i) => args
+            .get(i + 1)
+            .and_then(|n| n.parse::<usize>().ok())
+            .filter(|n| *n <= 10_000)
+            .ok_or("--devices wants a number up to 10000")?,
+        None => 50,
+    };
     tools::setup(Need {
         wasm: true,
         trunk: true,
@@ -367,5 +454,14 @@ pub fn dev(args: &[String]) -> Result {
     })?;
     // Trunk builds offline (Trunk.toml): fetch the crates first on a fresh machine.
     run(&mut cmd("cargo", &["fetch"]))?;
-    run(cmd("trunk", &["serve"]).env("PATH", tool_path()))
+    let (_fleet, ws) = start_fleet(devices, true)?;
+    let page = if ws == format!("ws://127.0.0.1:{FLEET_WS_PORT}/mqtt") {
+        "http://127.0.0.1:8080/".to_string()
+    } else {
+        format!("http://127.0.0.1:8080/?broker={ws}")
+    };
+    println!(
+        "\n  embedded broker: {ws} ({devices} simulated devices)\n  dashboard:       {page}\n  (the first build takes a few minutes; Ctrl-C stops everything)\n"
+    );
+    run(cmd("trunk", &["serve", "--release"]).env("PATH", tool_path()))
 }

@@ -81,7 +81,7 @@ pub enum Presence {
 }
 
 /// What the board shows: presence, with staleness applied.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Shown {
     /// Online and reporting.
     Online,

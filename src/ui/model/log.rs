@@ -88,6 +88,7 @@ pub struct MessageLog {
     bytes: usize,
     next_seq: u64,
     filter: TopicFilter,
+    filter_text: String,
     matching: VecDeque<u64>,
     paused_at: Option<u64>,
     evicted: u64,
@@ -103,6 +104,7 @@ impl MessageLog {
             bytes: 0,
             next_seq: 0,
             filter: TopicFilter::All,
+            filter_text: String::new(),
             matching: VecDeque::new(),
             paused_at: None,
             evicted: 0,
@@ -144,6 +146,17 @@ impl MessageLog {
         self.filter = filter;
     }
 
+    /// Filters by what the user typed (see [`TopicFilter::parse`]), remembering the text.
+    pub fn set_filter_text(&mut self, text: &str) {
+        self.filter_text = text.to_string();
+        self.set_filter(TopicFilter::parse(text));
+    }
+
+    /// The text the filter was made from.
+    pub fn filter_text(&self) -> &str {
+        &self.filter_text
+    }
+
     /// The filter in force.
     pub fn filter(&self) -> &TopicFilter {
         &self.filter
@@ -151,7 +164,7 @@ impl MessageLog {
 
     /// Freezes (true) or resumes (false) what is shown.
     pub fn set_paused(&mut self, paused: bool) {
-        self.paused_at = paused.then(|| self.next_seq);
+        self.paused_at = paused.then_some(self.next_seq);
     }
 
     /// Whether the display is frozen.

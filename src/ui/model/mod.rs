@@ -392,6 +392,18 @@ impl Dashboard {
         self.limits
     }
 
+    /// Finds devices with other patterns: the board is rebuilt from the last value of every
+    /// topic the tree remembers (so nothing has to be received again).
+    pub fn set_presence(&mut self, config: PresenceConfig) -> Changed {
+        self.devices = Devices::new(config);
+        let mut values = self.tree.values();
+        values.sort_by(|a, b| a.2.total_cmp(&b.2));
+        for (topic, payload, at) in values {
+            self.devices.record(&topic, &payload, at);
+        }
+        Changed(Changed::DEVICES)
+    }
+
     /// Whether another subscription may be added.
     pub fn can_subscribe(&self) -> bool {
         self.subs.len() < self.limits.subscriptions

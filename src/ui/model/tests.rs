@@ -203,3 +203,19 @@ fn a_flood_stays_within_every_bound() {
     assert_eq!(d.devices.all().len(), 100);
     assert!(d.tree.overflow() > 0 && d.devices.refused() > 0);
 }
+
+#[test]
+fn other_presence_patterns_rebuild_the_board_from_what_was_seen() {
+    let mut d = dashboard();
+    msg(&mut d, 1.0, "site/north/pump-1/state", "online", &[]);
+    msg(&mut d, 2.0, "site/north/pump-1/metrics", "{\"pressure\": 2.5}", &[]);
+    assert!(d.devices.all().is_empty());
+    d.set_presence(PresenceConfig {
+        status: "site/+/{id}/state".into(),
+        telemetry: "site/+/{id}/metrics".into(),
+        spark_field: "pressure".into(),
+        ..PresenceConfig::default()
+    });
+    let dev = d.devices.get("pump-1").unwrap();
+    assert_eq!((dev.presence, dev.spark.as_slice()), (devices::Presence::Online, &[2.5f32][..]));
+}

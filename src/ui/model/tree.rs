@@ -189,6 +189,23 @@ impl TopicTree {
             .join("/")
     }
 
+    /// Every topic with a last value: `(topic, start of the last payload, when)`.
+    pub fn values(&self) -> Vec<(String, Bytes, f64)> {
+        let mut out = Vec::new();
+        let mut stack: Vec<(usize, String)> = vec![(0, String::new())];
+        while let Some((n, path)) = stack.pop() {
+            let node = &self.nodes[n];
+            if let Some(last) = &node.last {
+                out.push((path.clone(), last.clone(), node.last_at));
+            }
+            for (name, &c) in &node.children {
+                let p = if n == 0 { name.clone() } else { format!("{path}/{name}") };
+                stack.push((c, p));
+            }
+        }
+        out
+    }
+
     /// The visible rows (node ids, in display order), flattened again if the shape changed.
     pub fn rows(&mut self) -> &[usize] {
         if self.rows_dirty || (self.rows.is_empty() && self.nodes.len() > 1) {
@@ -245,6 +262,9 @@ mod tests {
         // An empty retained message clears the retained flag [MQTT-3.3.1-6].
         t.record("devices/b/status", &p(""), true, 5.0);
         assert!(!t.node(status).unwrap().retained);
+        let mut values = t.values();
+        values.sort_by(|a, b| a.0.cmp(&b.0));
+        assert_eq!(values.iter().map(|v| v.0.as_str()).collect::<Vec<_>>(), ["/leading/slash", "devices/a/telemetry", "devices/b/status"]);
         t.set_expanded(devices, false);
         assert_eq!(names(&mut t), ["", "  leading", "    slash", "devices"]);
         assert_eq!(t.total(), 5);

@@ -1,0 +1,332 @@
+//! `<MqttProvider>` and `use_mqtt()`: one client per provider, its state as a [`Dashboard`]
+//! model, and one version signal per part of the page, bumped at most once per animation frame.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use leptos::prelude::*;
+
+use super::model::{
+    build_publish, Changed, Dashboard, Limits, PresenceConfig, Settings, UiEvent,
+};
+use crate::codec::{QoS, RetainHandling, SubscriptionOptions};
+use crate::proto::{DisconnectOptions, Instant};
+use crate::web::{Driver, Notice, Options};
+
+/// The client, its state, and what the components watch.
+// Design: the model is plain data behind a non-reactive `StoredValue`; the client's events
+// update it as they come (thousands a second), while the DOM only hears about it through a few
+// counters bumped once per animation frame, one per part of the page, so a message does not
+// redraw the health panel and a tick does not redraw the log. The driver is not `Send`, so it is
+// kept in local storage; everything here is `Copy` and can be moved into closures.
+#[derive(Clone, Copy)]
+pub struct Mqtt {
+    model: StoredValue<Dashboard>,
+    driver: StoredValue<Option<Driver>, LocalStorage>,
+    frame: StoredValue<Rc<RefCell<Frame>>, LocalStorage>,
+    /// The connection settings in use (the form edits a copy).
+    pub settings: RwSignal<Settings>,
+    /// Bumped when the connection state changes.
+    pub conn_v: RwSignal<u64>,
+    /// Bumped when the message log changes.
+    pub log_v: RwSignal<u64>,
+    /// Bumped when the topic tree changes.
+    pub tree_v: RwSignal<u64>,
+    /// Bumped when the device board changes.
+    pub devices_v: RwSignal<u64>,
+    /// Bumped when the subscription list changes.
+    pub subs_v: RwSignal<u64>,
+    /// Bumped when the health figures change.
+    pub health_v: RwSignal<u64>,
+    /// Bumped when a notice is added.
+    pub notices_v: RwSignal<u64>,
+}
+
+#[derive(Default)]
+struct Frame {
+    dirty: Changed,
+    scheduled: bool,
+}
+
+fn wall_now() -> f64 {
+    js_sys::Date::now()
+}
+
+/// The client's clock (the driver reads `performance.now()` too).
+fn client_now() -> Instant {
+    let ms = web_sys::window()
+        .and_then(|w| w.performance())
+        .map_or_else(js_sys::Date::now, |p| p.now());
+    Instant::from_micros((ms * 1000.0) as u64)
+}
+
+fn random_id() -> String {
+    format!("wasmqtt-dash-{:08x}", (js_sys::Math::random() * 4_294_967_295.0) as u32)
+}
+
+impl Mqtt {
+    /// A client-less state (the provider makes one; tests can too).
+    pub fn new(settings: Settings, limits: Limits, presence: PresenceConfig) -> Mqtt {
+        Mqtt {
+            model: StoredValue::new(Dashboard::new(limits, presence)),
+            driver: StoredValue::new_local(None),
+            frame: StoredValue::new_local(Rc::new(RefCell::new(Frame::default()))),
+            settings: RwSignal::new(settings),
+            conn_v: RwSignal::new(0),
+            log_v: RwSignal::new(0),
+            tree_v: RwSignal::new(0),
+            devices_v: RwSignal::new(0),
+            subs_v: RwSignal::new(0),
+            health_v: RwSignal::new(0),
+            notices_v: RwSignal::new(0),
+        }
+    }
+
+    /// Reads the state (not tracked: track the version signal of the part you read).
+    pub fn with<R>(&self, f: impl FnOnce(&Dashboard) -> R) -> Option<R> {
+        self.model.try_with_value(f)
+    }
+
+    /// Changes the state from the page (filters, pause, expand) and redraws what `f` says changed.
+    pub fn update(&self, f: impl FnOnce(&mut Dashboard) -> Changed) {
+        if let Some(c) = self.model.try_update_value(f) {
+            self.changed(c);
+        }
+    }
+
+    /// Feeds one event to the model.
+    pub fn apply(&self, ev: UiEvent) {
+        self.update(|m| m.apply(ev));
+    }
+
+    fn changed(&self, c: Changed) {
+        if c == Changed::default() {
+            return;
+        }
+        let Some(frame) = self.frame.try_get_value() else {
+            return;
+        };
+        let mut f = frame.borrow_mut();
+        f.dirty |= c;
+        if f.scheduled {
+            return;
+        }
+        f.scheduled = true;
+        drop(f);
+        let this = *self;
+        let flush = move || {
+            let dirty = {
+                let mut f = frame.borrow_mut();
+                f.scheduled = false;
+                std::mem::take(&mut f.dirty)
+            };
+            this.bump(dirty);
+        };
+        // Once per frame; a hidden page gets no frames, so fall back to a timer there.
+        let hidden = web_sys::window()
+            .and_then(|w| w.document())
+            .is_some_and(|d| d.hidden());
+        if hidden {
+            set_timeout(flush, std::time::Duration::from_millis(250));
+        } else {
+            request_animation_frame(flush);
+        }
+    }
+
+    fn bump(&self, c: Changed) {
+        let pairs = [
+            (Changed::CONN, self.conn_v),
+            (Changed::LOG, self.log_v),
+            (Changed::TREE, self.tree_v),
+            (Changed::DEVICES, self.devices_v),
+            (Changed::SUBS, self.subs_v),
+            (Changed::HEALTH, self.health_v),
+            (Changed::NOTICES, self.notices_v),
+        ];
+        for (bit, signal) in pairs {
+            if c.has(bit) {
+                signal.try_update(|v| *v += 1);
+            }
+        }
+    }
+
+    fn notice(&self, error: bool, text: impl Into<String>) {
+        self.apply(UiEvent::Notice { at_ms: wall_now(), error, text: text.into() });
+    }
+
+    /// Connects with `settings` (replacing any current connection) and subscribes to its
+    /// filters. A form error is a notice and nothing else happens.
+    pub fn connect(&self, settings: Settings) {
+        let seed = (js_sys::Math::random() * 9.007_199_254_740_991e15) as u64;
+        let cfg = match settings.config(&random_id(), seed) {
+            Ok(c) => c,
+            Err(e) => return self.notice(true, e),
+        };
+        self.disconnect();
+        self.settings.set(settings.clone());
+        let this = *self;
+        let driver = Driver::new(Options::new(cfg), move |_d, notices| {
+            let at = wall_now();
+            let now = client_now();
+            let to_wall = |i: Instant| at + (i.as_micros() as f64 - now.as_micros() as f64) / 1000.0;
+            for n in notices {
+                match n {
+                    Notice::Event(e) => {
+                        if let Some(ev) = UiEvent::from_event(e, at, to_wall) {
+                            this.apply(ev);
+                        }
+                    }
+                    Notice::Persistence(text) => this.notice(true, text),
+                }
+            }
+        });
+        self.driver.set_value(Some(driver.clone()));
+        for (filter, qos) in &settings.subscriptions {
+            self.subscribe(filter, *qos, false, false, 0);
+        }
+        driver.start();
+    }
+
+    /// Ends the connection cleanly (DISCONNECT: no will) and forgets the client.
+    pub fn disconnect(&self) {
+        if let Some(d) = self.driver.try_update_value(Option::take).flatten() {
+            d.disconnect(DisconnectOptions::default());
+            // The driver lives until its DISCONNECT is written and the socket closed.
+            let keep = d.clone();
+            set_timeout(move || drop(keep), std::time::Duration::from_secs(5));
+            self.update(|m| {
+                m.apply(UiEvent::Disconnected { at_ms: wall_now(), error: None, retry_at_ms: None })
+            });
+        }
+    }
+
+    /// Skips the wait before the next attempt (or restarts a stopped client).
+    pub fn reconnect_now(&self) {
+        match self.driver.try_get_value().flatten() {
+            Some(d) => d.reconnect(),
+            None => self.connect(self.settings.get_untracked()),
+        }
+    }
+
+    /// Whether a client exists (connected or trying).
+    pub fn has_client(&self) -> bool {
+        self.driver.try_with_value(Option::is_some).unwrap_or(false)
+    }
+
+    /// Publishes from the page; the message shows in the log as outgoing. Errors are notices.
+    pub fn publish(&self, topic: &str, payload: &str, qos: u8, retain: bool, content_type: &str, user_properties: &str) -> Result<(), String> {
+        let p = build_publish(topic, payload, qos, retain, content_type, user_properties)?;
+        let d = self.driver.try_get_value().flatten().ok_or("not connected: connect first")?;
+        let op = d.publish(p.clone()).map_err(|e| e.to_string())?;
+        self.apply(UiEvent::Sent { at_ms: wall_now(), publish: p, op });
+        Ok(())
+    }
+
+    /// Subscribes (queued until connected). Errors are notices too.
+    pub fn subscribe(&self, filter: &str, qos: u8, no_local: bool, retain_as_published: bool, retain_handling: u8) {
+        let filter = filter.trim().to_string();
+        let result = (|| {
+            if !self.with(Dashboard::can_subscribe).unwrap_or(false) {
+                return Err(format!("at most {} subscriptions", self.with(|m| m.limits().subscriptions).unwrap_or(0)));
+            }
+            let d = self.driver.try_get_value().flatten().ok_or("not connected: connect first")?;
+            let qos = QoS::from_u8(qos).ok_or("QoS must be 0, 1 or 2")?;
+            let options = SubscriptionOptions {
+                qos,
+                no_local,
+                retain_as_published,
+                retain_handling: match retain_handling {
+                    1 => RetainHandling::SendIfNew,
+                    2 => RetainHandling::DoNotSend,
+                    _ => RetainHandling::SendAtSubscribe,
+                },
+            };
+            let (op, ids) = d
+                .subscribe(vec![(filter.clone().into(), options)], None, Vec::new())
+                .map_err(|e| e.to_string())?;
+            Ok((op, ids, qos))
+        })();
+        match result {
+            Ok((op, ids, qos)) => {
+                if let Some(&id) = ids.first() {
+                    self.apply(UiEvent::Subscribe { filter, qos, no_local, retain_as_published, retain_handling, id, op });
+                }
+            }
+            Err(e) => self.notice(true, format!("cannot subscribe to {filter:?}: {e}")),
+        }
+    }
+
+    /// Unsubscribes.
+    pub fn unsubscribe(&self, filter: &str) {
+        if let Some(d) = self.driver.try_get_value().flatten() {
+            if let Err(e) = d.unsubscribe(vec![filter.into()]) {
+                return self.notice(true, format!("cannot unsubscribe from {filter:?}: {e}"));
+            }
+        }
+        self.apply(UiEvent::Unsubscribed { filter: filter.to_string() });
+    }
+
+    /// Once a second: the client's counters into the model.
+    fn tick(&self) {
+        let Some(d) = self.driver.try_get_value().flatten() else {
+            return self.apply(UiEvent::Tick {
+                at_ms: wall_now(),
+                metrics: Default::default(),
+                connected_for_ms: None,
+                next_attempt_in_ms: None,
+            });
+        };
+        let metrics = d.metrics();
+        let now = client_now();
+        let ms = |a: Instant, b: Instant| a.as_micros().saturating_sub(b.as_micros()) as f64 / 1000.0;
+        let connected_for_ms = metrics.connected_since.map(|s| ms(now, s));
+        let next_attempt_in_ms = metrics.next_attempt.map(|a| ms(a, now));
+        self.apply(UiEvent::Tick { at_ms: wall_now(), metrics, connected_for_ms, next_attempt_in_ms });
+    }
+}
+
+/// The `Mqtt` of the nearest `<MqttProvider>`.
+pub fn use_mqtt() -> Mqtt {
+    use_context::<Mqtt>().expect("use_mqtt() needs an <MqttProvider> around the component")
+}
+
+/// Provides a client and its state to the components inside it.
+///
+/// ```ignore
+/// view! {
+///     <MqttProvider settings=Settings { url: "wss://broker.example/mqtt".into(), ..Default::default() }>
+///         <DeviceGrid/>
+///         <MessageLog/>
+///     </MqttProvider>
+/// }
+/// ```
+#[component]
+pub fn MqttProvider(
+    /// Connection settings (default: the dev tool's local broker, subscribed to `devices/#`).
+    #[prop(optional)]
+    settings: Option<Settings>,
+    /// Connect at once. Default true.
+    #[prop(optional)]
+    manual: bool,
+    /// Bounds of the log, tree and lists.
+    #[prop(optional)]
+    limits: Option<Limits>,
+    /// Where devices are found.
+    #[prop(optional)]
+    presence: Option<PresenceConfig>,
+    children: Children,
+) -> impl IntoView {
+    let mqtt = Mqtt::new(settings.unwrap_or_default(), limits.unwrap_or_default(), presence.unwrap_or_default());
+    provide_context(mqtt);
+    if !manual {
+        mqtt.connect(mqtt.settings.get_untracked());
+    }
+    let interval = set_interval_with_handle(move || mqtt.tick(), std::time::Duration::from_secs(1)).ok();
+    on_cleanup(move || {
+        if let Some(h) = interval {
+            h.clear();
+        }
+        mqtt.disconnect();
+    });
+    children()
+}

@@ -1,0 +1,92 @@
+//! Pieces the components share: the virtual-list window and small formatting helpers.
+
+use leptos::prelude::*;
+
+/// Rows drawn beyond the visible ones, above and below (smooth scrolling).
+const OVERSCAN: usize = 8;
+
+/// The rows to draw: `(first, count)` for a list of `len` rows of `row_h` px scrolled to
+/// `scroll_top` in a viewport `viewport_h` px high.
+pub fn visible_range(scroll_top: f64, viewport_h: f64, row_h: f64, len: usize) -> (usize, usize) {
+    let first = ((scroll_top / row_h).floor().max(0.0) as usize).saturating_sub(OVERSCAN);
+    let visible = (viewport_h / row_h).ceil() as usize + 2 * OVERSCAN;
+    let first = first.min(len);
+    (first, visible.min(len - first))
+}
+
+/// Scroll position and height of a virtual list's viewport, kept up to date.
+#[derive(Clone, Copy)]
+pub struct Viewport {
+    /// Scroll offset, px.
+    pub scroll: RwSignal<f64>,
+    /// Height, px.
+    pub height: RwSignal<f64>,
+    /// The scrolling element.
+    pub node: NodeRef<leptos::html::Div>,
+}
+
+impl Viewport {
+    /// A viewport with a guess of its height until it is measured.
+    pub fn new(height_guess: f64) -> Viewport {
+        let v = Viewport {
+            scroll: RwSignal::new(0.0),
+            height: RwSignal::new(height_guess),
+            node: NodeRef::new(),
+        };
+        // Measure once mounted, and again when the window resizes.
+        Effect::new(move |_| {
+            if let Some(el) = v.node.get() {
+                let h = f64::from(el.client_height());
+                if h > 0.0 {
+                    v.height.set(h);
+                }
+            }
+        });
+        let handle = window_event_listener(leptos::ev::resize, move |_| {
+            if let Some(el) = v.node.get_untracked() {
+                v.height.set(f64::from(el.client_height()).max(100.0));
+            }
+        });
+        on_cleanup(move || handle.remove());
+        v
+    }
+
+    /// Records a scroll event.
+    pub fn on_scroll(&self, ev: &leptos::ev::Event) {
+        let el: web_sys::Element = event_target(ev);
+        self.scroll.set(f64::from(el.scroll_top()));
+    }
+
+    /// Scrolls back to the top.
+    pub fn scroll_to_top(&self) {
+        if let Some(el) = self.node.get_untracked() {
+            el.set_scroll_top(0);
+        }
+        self.scroll.set(0.0);
+    }
+}
+
+/// A time of day, `HH:MM:SS.mmm`, local time.
+pub fn clock(ms: f64) -> String {
+    let d = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(ms));
+    format!(
+        "{:02}:{:02}:{:02}.{:03}",
+        d.get_hours(),
+        d.get_minutes(),
+        d.get_seconds(),
+        d.get_milliseconds()
+    )
+}
+
+/// A rate for people: 0.4/s, 12/s, 3.2k/s.
+pub fn rate(x: f64) -> String {
+    if x >= 10_000.0 {
+        format!("{:.0}k/s", x / 1000.0)
+    } else if x >= 1000.0 {
+        format!("{:.1}k/s", x / 1000.0)
+    } else if x >= 10.0 || x == 0.0 {
+        format!("{x:.0}/s")
+    } else {
+        format!("{x:.1}/s")
+    }
+}

@@ -1,0 +1,138 @@
+//! The dashboard page: the components in one layout, with tabs, a theme switch, and the broker
+//! taken from `?broker=` (else the last profile used, else the dev tool's local broker).
+
+use leptos::prelude::*;
+
+use super::super::model::Settings;
+use super::super::provider::MqttProvider;
+use super::connection::{load_profiles, ConnectionForm, ConnectionStatus};
+use super::devices::DeviceGrid;
+use super::health::{HealthPanel, Notices};
+use super::messages::{MessageLog, PublishForm};
+use super::subscriptions::SubscriptionList;
+use super::tree::TopicTree;
+
+const THEME_KEY: &str = "wasmqtt.theme";
+const TABS: [(&str, &str); 4] = [("devices", "Devices"), ("messages", "Messages"), ("topics", "Topics"), ("health", "Health")];
+
+fn query(name: &str) -> Option<String> {
+    let search = web_sys::window()?.location().search().ok()?;
+    web_sys::UrlSearchParams::new_with_str(&search).ok()?.get(name)
+}
+
+/// Settings for the first connection: `?broker=` wins, then the first saved profile, then the
+/// default (the dev tool's broker).
+pub fn initial_settings() -> Settings {
+    let mut s = load_profiles().into_iter().next().unwrap_or_default();
+    if let Some(url) = query("broker").filter(|u| !u.trim().is_empty()) {
+        s = Settings { url: url.trim().to_string(), name: "from the address bar".into(), ..Settings::default() };
+    }
+    if let Some(v) = query("protocol").and_then(|p| p.parse().ok()) {
+        s.protocol = v;
+    }
+    s
+}
+
+fn set_theme(theme: &str) {
+    if let Some(doc) = web_sys::window().and_then(|w| w.document()) {
+        if let Some(root) = doc.document_element() {
+            let _ = root.set_attribute("data-theme", theme);
+        }
+    }
+    if let Some(s) = web_sys::window().and_then(|w| w.local_storage().ok().flatten()) {
+        let _ = s.set_item(THEME_KEY, theme);
+    }
+}
+
+fn initial_tab() -> usize {
+    let hash = web_sys::window().and_then(|w| w.location().hash().ok()).unwrap_or_default();
+    TABS.iter().position(|(id, _)| hash.trim_start_matches('#') == *id).unwrap_or(0)
+}
+
+/// The whole dashboard.
+#[component]
+pub fn Dashboard() -> impl IntoView {
+    view! {
+        <MqttProvider settings=initial_settings()>
+            <DashboardLayout/>
+        </MqttProvider>
+    }
+}
+
+#[component]
+fn DashboardLayout() -> impl IntoView {
+    let tab = RwSignal::new(initial_tab());
+    let theme = RwSignal::new(
+        web_sys::window()
+            .and_then(|w| w.local_storage().ok().flatten())
+            .and_then(|s| s.get_item(THEME_KEY).ok().flatten())
+            .unwrap_or_else(|| "auto".into()),
+    );
+    Effect::new(move |_| set_theme(&theme.get()));
+    let select = move |i: usize| {
+        tab.set(i);
+        if let Some(w) = web_sys::window() {
+            let _ = w.location().set_hash(TABS[i].0);
+        }
+    };
+    let on_key = move |ev: leptos::ev::KeyboardEvent| {
+        let n = TABS.len();
+        match ev.key().as_str() {
+            "ArrowRight" => select((tab.get_untracked() + 1) % n),
+            "ArrowLeft" => select((tab.get_untracked() + n - 1) % n),
+            _ => return,
+        }
+        ev.prevent_default();
+        // Keep the focus on the selected tab, as a tablist should.
+        if let Some(doc) = web_sys::window().and_then(|w| w.document()) {
+            if let Ok(Some(el)) = doc.query_selector(&format!("#tab-{}", TABS[tab.get_untracked()].0)) {
+                use wasm_bindgen::JsCast;
+                if let Some(el) = el.dyn_ref::<web_sys::HtmlElement>() {
+                    let _ = el.focus();
+                }
+            }
+        }
+    };
+    view! {
+        <div class="app">
+            <header class="topbar">
+                <div class="brand"><span class="logo" aria-hidden="true">"◆"</span>" wasmqtt"</div>
+                <ConnectionStatus/>
+                <button class="btn icon theme" title="theme: auto, light, dark" aria-label=move || format!("theme: {}", theme.get())
+                    on:click=move |_| theme.update(|t| *t = match t.as_str() { "auto" => "light".into(), "light" => "dark".into(), _ => "auto".into() })>
+                    {move || match theme.get().as_str() { "light" => "☀", "dark" => "☾", _ => "◐" }}
+                </button>
+            </header>
+            <Notices/>
+            <div class="layout">
+                <aside class="sidebar">
+                    <SubscriptionList/>
+                    <PublishForm/>
+                    <details class="panel connection">
+                        <summary><h2>"Connection"</h2></summary>
+                        <ConnectionForm/>
+                    </details>
+                </aside>
+                <main class="main">
+                    <div class="tabs" role="tablist" aria-label="views" on:keydown=on_key>
+                        {TABS.iter().enumerate().map(|(i, (id, label))| view! {
+                            <button role="tab" id=format!("tab-{id}") data-testid=format!("tab-{id}")
+                                aria-selected=move || (tab.get() == i).to_string()
+                                tabindex=move || if tab.get() == i { "0" } else { "-1" }
+                                class:active=move || tab.get() == i
+                                on:click=move |_| select(i)>{*label}</button>
+                        }).collect_view()}
+                    </div>
+                    <div class="tabpanel" role="tabpanel" aria-labelledby=move || format!("tab-{}", TABS[tab.get()].0)>
+                        {move || match tab.get() {
+                            0 => view! { <DeviceGrid/> }.into_any(),
+                            1 => view! { <MessageLog/> }.into_any(),
+                            2 => view! { <TopicTree/> }.into_any(),
+                            _ => view! { <HealthPanel/> }.into_any(),
+                        }}
+                    </div>
+                </main>
+            </div>
+        </div>
+    }
+}

@@ -1,0 +1,93 @@
+//! Health: round trip, message and byte rates in and out, in-flight, outbox, reconnects; and the
+//! notices (errors in words).
+
+use leptos::prelude::*;
+
+use super::super::model::{format, HISTORY};
+use super::super::provider::use_mqtt;
+use super::common::{clock, rate};
+
+/// An SVG path for a rate history, `w` x `h`, scaled to `max`.
+fn chart(values: &[f32], max: f32, w: f32, h: f32) -> String {
+    if values.is_empty() {
+        return String::new();
+    }
+    let step = w / (HISTORY - 1) as f32;
+    let x0 = w - step * (values.len() - 1) as f32;
+    let mut d = String::new();
+    for (i, v) in values.iter().enumerate() {
+        let x = x0 + step * i as f32;
+        let y = h - (v / max.max(1.0)) * (h - 2.0) - 1.0;
+        d.push_str(&format!("{}{x:.1},{y:.1}", if i == 0 { "M" } else { " L" }));
+    }
+    d
+}
+
+/// The figures, as cards, with a chart of the rates.
+#[component]
+pub fn HealthPanel() -> impl IntoView {
+    let mqtt = use_mqtt();
+    let h = move || {
+        mqtt.health_v.track();
+        mqtt.with(|m| (m.health.clone(), m.connections)).unwrap_or_default()
+    };
+    let card = |label: &'static str, testid: &'static str, value: Box<dyn Fn() -> String + Send + Sync>| {
+        view! {
+            <div class="card" data-testid=testid>
+                <div class="card-label">{label}</div>
+                <div class="card-value">{value}</div>
+            </div>
+        }
+    };
+    let ms = |x: Option<f64>| x.map_or("—".to_string(), |v| format!("{v:.1} ms"));
+    view! {
+        <section class="panel health" aria-label="health">
+            <div class="cards">
+                {card("round trip", "health-rtt", Box::new(move || ms(h().0.rtt_ms)))}
+                {card("smoothed RTT", "health-rtt-smoothed", Box::new(move || ms(h().0.rtt_smoothed_ms)))}
+                {card("messages in", "health-in", Box::new(move || rate(h().0.rate_in)))}
+                {card("messages out", "health-out", Box::new(move || rate(h().0.rate_out)))}
+                {card("bytes in", "health-bytes-in", Box::new(move || format!("{}/s", format::bytes(h().0.bytes_rate_in as u64))))}
+                {card("bytes out", "health-bytes-out", Box::new(move || format!("{}/s", format::bytes(h().0.bytes_rate_out as u64))))}
+                {card("in flight", "health-inflight", Box::new(move || { let m = h().0.metrics; format!("{} out · {} in", m.inflight_out, m.inflight_in) }))}
+                {card("outbox", "health-outbox", Box::new(move || { let m = h().0.metrics; format!("{} · {}", m.outbox_messages, format::bytes(m.outbox_bytes as u64)) }))}
+                {card("reconnects", "health-reconnects", Box::new(move || h().0.metrics.reconnects.to_string()))}
+                {card("connected for", "health-uptime", Box::new(move || h().0.connected_for_ms.map_or("—".into(), format::ago)))}
+                {card("totals", "health-totals", Box::new(move || { let m = h().0.metrics; format!("{} in · {} out", m.messages_in, m.messages_out) }))}
+                {card("next attempt", "health-next", Box::new(move || h().0.next_attempt_in_ms.map_or("—".into(), |t| format!("in {}", format::ago(t)))))}
+            </div>
+            <div class="chart" aria-label="messages per second, last two minutes">
+                {move || {
+                    let (hh, _) = h();
+                    let max = hh.history_in.iter().chain(&hh.history_out).fold(1.0f32, |a, &b| a.max(b));
+                    view! {
+                        <div class="chart-legend"><span class="in">"● in"</span>" "<span class="out">"● out"</span><span class="muted">{format!(" · peak {}", rate(f64::from(max)))}</span></div>
+                        <svg viewBox="0 0 600 120" preserveAspectRatio="none" aria-hidden="true">
+                            <path class="in" d=chart(&hh.history_in, max, 600.0, 120.0) fill="none" stroke-width="2" />
+                            <path class="out" d=chart(&hh.history_out, max, 600.0, 120.0) fill="none" stroke-width="2" />
+                        </svg>
+                    }
+                }}
+            </div>
+        </section>
+    }
+}
+
+/// The newest notices (errors and information), most recent first.
+#[component]
+pub fn Notices() -> impl IntoView {
+    let mqtt = use_mqtt();
+    let list = move || {
+        mqtt.notices_v.track();
+        mqtt.with(|m| m.notices.iter().rev().take(6).cloned().enumerate().collect::<Vec<_>>()).unwrap_or_default()
+    };
+    view! {
+        <ul class="notices" aria-live="polite" data-testid="notices">
+            <For each=list key=|(_, n)| (n.at_ms.to_bits(), n.text.clone()) let:item>
+                <li class:error=item.1.error>
+                    <span class="muted">{clock(item.1.at_ms)}</span>" "{item.1.text.clone()}
+                </li>
+            </For>
+        </ul>
+    }
+}

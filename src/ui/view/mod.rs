@@ -1,0 +1,11 @@
+//! The components. Each reads the model of the nearest `<MqttProvider>` and tracks only the
+//! version signal of the part it shows.
+
+mod common;
+pub mod connection;
+pub mod dashboard;
+pub mod devices;
+pub mod health;
+pub mod messages;
+pub mod subscriptions;
+pub mod tree;

@@ -1,0 +1,82 @@
+// End to end: the dashboard as built by trunk (dist/), in headless Chromium, against the dev
+// tool's embedded broker and simulated devices (xtask/fleet). `cargo xtask test` builds both and
+// passes their paths in WASMQTT_DIST and WASMQTT_FLEET.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import mqtt from 'mqtt';
+import { serveStatic, launchBrowser, startFleet, sleep } from './env.mjs';
+
+const SKIP = process.env.WASMQTT_SKIP_BROWSER === '1' && 'browsers skipped (--quick)';
+
+async function until(what, fn, ms = 20_000) {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await sleep(100);
+  }
+}
+
+test('the dashboard shows a live fleet: devices, a crash, subscriptions, publishing, and text that stays text', { skip: SKIP, timeout: 180_000 }, async () => {
+  const dist = process.env.WASMQTT_DIST;
+  assert.ok(dist, 'WASMQTT_DIST is not set: run through `cargo xtask test`, which builds the dashboard with trunk');
+  const fleet = await startFleet({ devices: 20 });
+  const server = await serveStatic({}, dist.endsWith('/') ? dist : dist + '/');
+  const browser = await launchBrowser();
+  const observer = await mqtt.connectAsync(`mqtt://127.0.0.1:${fleet.tcp}`, { protocolVersion: 5, clientId: 'e2e-observer' });
+  const seen = [];
+  observer.on('message', (t, p) => seen.push({ topic: t, payload: p.toString() }));
+  await observer.subscribeAsync('e2e/#', { qos: 1 });
+  const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+  const problems = [];
+  page.on('pageerror', (e) => problems.push(`page error: ${e}`));
+  page.on('dialog', (d) => { problems.push(`dialog: ${d.message()}`); d.dismiss(); });
+  try {
+    await page.goto(`${server.url}/index.html?broker=${encodeURIComponent(fleet.ws)}#devices`);
+    await page.waitForSelector('[data-testid=conn-state]:text("connected")', { timeout: 30_000 });
+
+    // Devices appear, from their retained births.
+    await until('20 devices online', () => page.textContent('[data-testid=census-online]').then((t) => t === '20'));
+    assert.match(await page.textContent('[data-testid=census]'), /20\s*devices/);
+
+    // A device crashes: its will arrives and the board shows it offline.
+    await observer.publishAsync('devices/dev-0003/cmd', 'crash', { qos: 1 });
+    await until('dev-0003 offline', () => page.getAttribute('[data-device=dev-0003]', 'data-state').then((s) => s === 'offline'));
+    assert.equal(await page.textContent('[data-testid=census-offline]'), '1');
+
+    // A subscription made in the page receives.
+    await page.fill('[data-testid=sub-filter]', 'e2e/#');
+    await page.click('[data-testid=sub-add]');
+    const row = page.locator('[data-testid=sub-row]', { hasText: 'e2e/#' });
+    await until('e2e/# granted', () => row.textContent().then((t) => t.includes('active')));
+    await observer.publishAsync('e2e/hello', 'hi from the observer', { qos: 1 });
+    await until('e2e/# counted a message', () => row.textContent().then((t) => t.includes('1 msgs')));
+
+    // Publishing from the page reaches the observer.
+    await page.fill('[data-testid=pub-topic]', 'e2e/from-dashboard');
+    await page.fill('[data-testid=pub-payload]', 'ping');
+    await page.click('[data-testid=pub-send]');
+    await until('the observer got the publish', () => seen.some((m) => m.topic === 'e2e/from-dashboard' && m.payload === 'ping'));
+
+    // Markup in a payload and a topic is shown literally, never interpreted.
+    const xss = '<img src=x onerror=alert(1)>';
+    await observer.publishAsync('e2e/<b>x</b>', xss, { qos: 1 });
+    await page.click('[data-testid=tab-messages]');
+    await page.fill('[data-testid=log-filter]', 'e2e/');
+    const xssRow = page.locator('[data-testid=log-row]', { hasText: 'e2e/<b>x</b>' });
+    await until('the markup message in the log', () => xssRow.count().then((n) => n > 0));
+    assert.equal(await xssRow.locator('[data-testid=log-payload]').textContent(), xss);
+    await xssRow.click();
+    assert.equal(await page.textContent('[data-testid=log-detail-payload]'), xss);
+    assert.equal(await page.locator('.app img, .app b').count(), 0, 'markup from MQTT was interpreted');
+    assert.deepEqual(problems, []);
+  } finally {
+    await page.close();
+    await observer.endAsync();
+    await browser.close();
+    await server.close();
+    await fleet.close();
+  }
+});

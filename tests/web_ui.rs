@@ -1,0 +1,235 @@
+//! DOM tests of the dashboard's components in real headless browsers. Most feed the model
+//! synthetic events (deterministic); the last connects a provider to the mosquitto started by
+//! `cargo xtask test` (`WASMQTT_TEST_WS`).
+#![cfg(all(target_arch = "wasm32", feature = "ui"))]
+
+use std::cell::RefCell;
+use std::time::Duration;
+
+use bytes::Bytes;
+use leptos::prelude::*;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_test::*;
+use wasmqtt::codec::{Publish, QoS};
+use wasmqtt::proto::{OpId, SubscriptionId};
+use wasmqtt::ui::model::UiEvent;
+use wasmqtt::ui::*;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+thread_local! {
+    static HANDLE: RefCell<Option<Mqtt>> = const { RefCell::new(None) };
+}
+
+/// Captures the provider's handle for the test.
+#[component]
+fn Grab() -> impl IntoView {
+    let m = use_mqtt();
+    HANDLE.with(|h| *h.borrow_mut() = Some(m));
+}
+
+fn document() -> web_sys::Document {
+    web_sys::window().unwrap().document().unwrap()
+}
+
+/// A fresh container with a fixed size, so virtual lists have a viewport.
+fn container() -> web_sys::HtmlElement {
+    let el: web_sys::HtmlElement = document().create_element("div").unwrap().unchecked_into();
+    el.set_attribute("style", "width: 1200px; height: 700px; display: flex; flex-direction: column;").unwrap();
+    document().body().unwrap().append_child(&el).unwrap();
+    el
+}
+
+async fn frames() {
+    // Two animation frames' worth: the provider redraws once per frame.
+    gloo_timers::future::sleep(Duration::from_millis(60)).await;
+}
+
+fn all(root: &web_sys::Element, selector: &str) -> Vec<web_sys::Element> {
+    let list = root.query_selector_all(selector).unwrap();
+    (0..list.length()).map(|i| list.item(i).unwrap().unchecked_into()).collect()
+}
+
+fn text(root: &web_sys::Element, selector: &str) -> String {
+    root.query_selector(selector).unwrap().map(|e| e.text_content().unwrap_or_default()).unwrap_or_default()
+}
+
+fn message(topic: &str, payload: &[u8], sub: Option<u64>) -> UiEvent {
+    let mut p = Publish::new(topic, Bytes::copy_from_slice(payload));
+    p.qos = QoS::AtLeastOnce;
+    UiEvent::Message { at_ms: js_sys::Date::now(), publish: p, subscriptions: sub.map(SubscriptionId).into_iter().collect() }
+}
+
+/// Mounts `view` inside a manual (unconnected) provider; returns the container and the handle.
+fn mount(view: fn() -> AnyView) -> (web_sys::HtmlElement, Mqtt, impl Drop) {
+    let el = container();
+    let handle = leptos::mount::mount_to(el.clone(), move || {
+        view! {
+            <MqttProvider manual=true>
+                <Grab/>
+                {view()}
+            </MqttProvider>
+        }
+    });
+    let mqtt = HANDLE.with(|h| h.borrow_mut().take()).expect("the provider ran");
+    (el, mqtt, handle)
+}
+
+#[wasm_bindgen_test]
+async fn the_log_draws_only_what_is_in_view_even_with_100000_messages() {
+    let (el, mqtt, _h) = mount(|| view! { <MessageLog/> }.into_any());
+    for i in 0..100_000u32 {
+        mqtt.apply(message(&format!("devices/d{}/telemetry", i % 500), format!("{{\"n\":{i}}}").as_bytes(), None));
+    }
+    frames().await;
+    let rows = all(&el, "[data-testid=log-row]");
+    assert!(!rows.is_empty() && rows.len() < 80, "{} rows in the DOM", rows.len());
+    // Newest first.
+    assert_eq!(text(&el, "[data-testid=log-row] [data-testid=log-payload]"), "{\"n\":99999}");
+    assert!(el.text_content().unwrap().contains("100000 kept"));
+    // Filtering by an MQTT filter.
+    let input: web_sys::HtmlInputElement = el.query_selector("[data-testid=log-filter]").unwrap().unwrap().unchecked_into();
+    input.set_value("devices/d7/+");
+    input.dispatch_event(&web_sys::Event::new("input").unwrap()).unwrap();
+    frames().await;
+    let topics: Vec<String> = all(&el, "[data-testid=log-topic]").iter().map(|e| e.text_content().unwrap()).collect();
+    assert!(!topics.is_empty() && topics.iter().all(|t| t == "devices/d7/telemetry"), "{topics:?}");
+}
+
+#[wasm_bindgen_test]
+async fn payloads_and_topics_are_text_never_html() {
+    let (el, mqtt, _h) = mount(|| view! { <MessageLog/> <TopicTree/> }.into_any());
+    let xss = "<img src=x onerror=alert(1)>";
+    mqtt.apply(message("<b>bold</b>/x", xss.as_bytes(), None));
+    frames().await;
+    assert_eq!(text(&el, "[data-testid=log-payload]"), xss);
+    assert_eq!(text(&el, "[data-testid=log-topic]"), "<b>bold</b>/x");
+    // Open the detail pane, where the payload is shown in full.
+    let row: web_sys::HtmlElement = el.query_selector("[data-testid=log-row]").unwrap().unwrap().unchecked_into();
+    row.click();
+    frames().await;
+    assert_eq!(text(&el, "[data-testid=log-detail-payload]"), xss);
+    assert!(all(&el, "img").is_empty(), "markup from a payload was interpreted");
+    assert!(all(&el, "b").is_empty(), "markup from a topic was interpreted");
+}
+
+#[wasm_bindgen_test]
+async fn the_device_board_shows_births_wills_and_counts() {
+    let (el, mqtt, _h) = mount(|| view! { <DeviceGrid/> }.into_any());
+    for id in ["dev-1", "dev-2", "dev-3"] {
+        mqtt.apply(message(&format!("devices/{id}/status"), b"online", None));
+        mqtt.apply(message(&format!("devices/{id}/telemetry"), b"{\"temp\": 21.5, \"rssi\": -60}", None));
+    }
+    mqtt.apply(message("devices/dev-2/status", b"offline", None));
+    frames().await;
+    let state = |id: &str| {
+        el.query_selector(&format!("[data-device='{id}']")).unwrap().map(|e| e.get_attribute("data-state").unwrap_or_default())
+    };
+    assert_eq!(state("dev-1").as_deref(), Some("online"));
+    assert_eq!(state("dev-2").as_deref(), Some("offline"));
+    assert_eq!(text(&el, "[data-testid=census-online]"), "2");
+    assert_eq!(text(&el, "[data-testid=census-offline]"), "1");
+    assert!(text(&el, "[data-device='dev-1']").contains("temp 21.5"));
+    // Search.
+    let input: web_sys::HtmlInputElement = el.query_selector("[data-testid=device-search]").unwrap().unwrap().unchecked_into();
+    input.set_value("dev-3");
+    input.dispatch_event(&web_sys::Event::new("input").unwrap()).unwrap();
+    frames().await;
+    assert_eq!(all(&el, "[data-testid=device-row]").len(), 1);
+}
+
+#[wasm_bindgen_test]
+async fn ten_thousand_devices_keep_the_dom_small() {
+    let (el, mqtt, _h) = mount(|| view! { <DeviceGrid/> }.into_any());
+    for i in 0..10_000 {
+        mqtt.apply(message(&format!("devices/d{i:05}/status"), b"online", None));
+    }
+    frames().await;
+    let rows = all(&el, "[data-testid=device-row]");
+    assert!(!rows.is_empty() && rows.len() < 60, "{} rows", rows.len());
+    assert!(text(&el, "[data-testid=census]").contains("10000"));
+}
+
+#[wasm_bindgen_test]
+async fn subscriptions_show_their_state_and_counts() {
+    let (el, mqtt, _h) = mount(|| view! { <SubscriptionList/> }.into_any());
+    mqtt.apply(UiEvent::Subscribe {
+        filter: "devices/#".into(),
+        qos: QoS::AtLeastOnce,
+        no_local: false,
+        retain_as_published: false,
+        retain_handling: 0,
+        id: SubscriptionId(1),
+        op: OpId(1),
+    });
+    mqtt.apply(UiEvent::Subscribed { op: OpId(1), result: Ok(vec![Ok(QoS::AtLeastOnce)]) });
+    for _ in 0..3 {
+        mqtt.apply(message("devices/a/status", b"online", Some(1)));
+    }
+    frames().await;
+    let row = el.query_selector("[data-testid=sub-row]").unwrap().unwrap();
+    let t = row.text_content().unwrap();
+    assert!(t.contains("devices/#") && t.contains("active") && t.contains("3 msgs"), "{t}");
+}
+
+#[wasm_bindgen_test]
+async fn the_topic_tree_expands_and_collapses() {
+    let (el, mqtt, _h) = mount(|| view! { <TopicTree/> }.into_any());
+    mqtt.apply(message("devices/a/status", b"online", None));
+    mqtt.apply(message("devices/b/status", b"online", None));
+    frames().await;
+    assert_eq!(all(&el, "[data-testid=tree-row]").len(), 1);
+    let twisty: web_sys::HtmlElement = el.query_selector("[data-testid=tree-row] .twisty").unwrap().unwrap().unchecked_into();
+    twisty.click();
+    frames().await;
+    let names: Vec<String> = all(&el, "[data-testid=tree-row] .tree-name").iter().map(|e| e.text_content().unwrap()).collect();
+    assert_eq!(names, ["devices", "a", "b"]);
+}
+
+#[wasm_bindgen_test]
+async fn the_status_says_when_it_will_retry_and_why() {
+    let (el, mqtt, _h) = mount(|| view! { <ConnectionStatus/> }.into_any());
+    mqtt.apply(UiEvent::Disconnected {
+        at_ms: js_sys::Date::now(),
+        error: Some("the server did not answer PINGREQ within 15 s (keep-alive)".into()),
+        retry_at_ms: Some(js_sys::Date::now() + 4000.0),
+    });
+    frames().await;
+    assert!(text(&el, "[data-testid=conn-state]").starts_with("reconnecting in"));
+    assert!(text(&el, "[data-testid=conn-error]").contains("PINGREQ"));
+}
+
+#[wasm_bindgen_test]
+#[allow(clippy::option_env_unwrap)] // a clear message when run outside `cargo xtask test`
+async fn a_provider_connects_subscribes_and_publishes_through_a_real_broker() {
+    let url = option_env!("WASMQTT_TEST_WS").expect("WASMQTT_TEST_WS: run through `cargo xtask test`");
+    let el = container();
+    let topic = format!("ui-test/{}", (js_sys::Math::random() * 1e9) as u64);
+    let settings = Settings { url: url.into(), subscriptions: vec![(format!("{topic}/#"), 1)], ..Settings::default() };
+    let _h = leptos::mount::mount_to(el.clone(), move || {
+        view! { <MqttProvider settings=settings.clone()><Grab/><ConnectionStatus/><MessageLog/></MqttProvider> }
+    });
+    let mqtt = HANDLE.with(|h| h.borrow_mut().take()).unwrap();
+    for _ in 0..200 {
+        if text(&el, "[data-testid=conn-state]") == "connected"
+            && mqtt.with(|m| m.subs.iter().all(|s| matches!(s.state, wasmqtt::ui::model::SubState::Active(_)))).unwrap_or(false)
+        {
+            break;
+        }
+        gloo_timers::future::sleep(Duration::from_millis(25)).await;
+    }
+    assert_eq!(text(&el, "[data-testid=conn-state]"), "connected");
+    mqtt.publish(&format!("{topic}/hello"), "<i>hi</i>", 1, false, "", "").unwrap();
+    for _ in 0..200 {
+        if mqtt.with(|m| m.log.len()).unwrap_or(0) >= 2 {
+            break;
+        }
+        gloo_timers::future::sleep(Duration::from_millis(25)).await;
+    }
+    frames().await;
+    // One row for what was sent, one for what came back through the subscription.
+    let payloads: Vec<String> = all(&el, "[data-testid=log-payload]").iter().map(|e| e.text_content().unwrap()).collect();
+    assert_eq!(payloads, ["<i>hi</i>", "<i>hi</i>"]);
+    assert!(all(&el, "i").is_empty());
+    mqtt.disconnect();
+}
