@@ -1,7 +1,6 @@
 //! Codec tests: annotated wire bytes per packet (each citing the rule it checks), and property
 //! tests over arbitrary valid packets.
 
-#[cfg(not(target_arch = "wasm32"))]
 pub(crate) mod arbitrary;
 mod fixed_header;
 mod packets;
