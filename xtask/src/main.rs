@@ -4,6 +4,7 @@
 //! - `test`  every test: native, fuzz (briefly), Node tests of the package, browser tests
 //! - `pkg`   build the npm package into `pkg/` (`--names`: with function names, for profiling)
 //! - `bench` benchmarks; figures go to BENCHMARKS.md by hand
+//! - `screenshots` the dashboard's main views into docs/ (for README)
 //! - `setup` install the tools the other tasks need (they call it themselves)
 //!
 //! Every task first installs what is missing, and is fast when everything is present.
@@ -26,6 +27,7 @@ fn main() -> ExitCode {
         "pkg" => tasks::pkg_task(rest),
         "bench" => tasks::bench(rest),
         "browser-tests" => tasks::browser_only(),
+        "screenshots" => tasks::screenshots(),
         "setup" => tools::setup(tools::Need::all()),
         _ => {
             eprintln!(

@@ -371,6 +371,7 @@ pub fn bench(args: &[String]) -> Result {
     let _ = args;
     tools::setup(Need {
         wasm: true,
+        trunk: true,
         node_deps: true,
         browsers: true,
         brokers: true,
@@ -385,7 +386,12 @@ pub fn bench(args: &[String]) -> Result {
     pkg()?;
     run(&mut cmd("node", &["tests/js/bench/codec.bench.mjs"]))?;
     println!("\n== the client in headless Chromium, against MQTT.js (a few minutes)");
-    run(&mut cmd("node", &["tests/js/bench/browser.bench.mjs"]))
+    run(&mut cmd("node", &["tests/js/bench/browser.bench.mjs"]))?;
+    println!("\n== the dashboard with 10,000 simulated devices (a few minutes)");
+    let (dist, fleet) = (dashboard_dist()?, fleet_binary()?);
+    run(cmd("node", &["tests/js/bench/dashboard.bench.mjs"])
+        .env("WASMQTT_DIST", dist)
+        .env("WASMQTT_FLEET", fleet))
 }
 
 /// Ports the embedded broker prefers (the dashboard's default broker is ws://127.0.0.1:9001).
@@ -464,4 +470,19 @@ pub fn dev(args: &[String]) -> Result {
         "\n  embedded broker: {ws} ({devices} simulated devices)\n  dashboard:       {page}\n  (the first build takes a few minutes; Ctrl-C stops everything)\n"
     );
     run(cmd("trunk", &["serve", "--release"]).env("PATH", tool_path()))
+}
+
+/// Screenshots of the dashboard's main views into docs/.
+pub fn screenshots() -> Result {
+    tools::setup(Need {
+        wasm: true,
+        trunk: true,
+        node_deps: true,
+        browsers: true,
+        ..Need::default()
+    })?;
+    let (dist, fleet) = (dashboard_dist()?, fleet_binary()?);
+    run(cmd("node", &["tests/js/screenshots.mjs", "docs"])
+        .env("WASMQTT_DIST", dist)
+        .env("WASMQTT_FLEET", fleet))
 }

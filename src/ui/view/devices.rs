@@ -12,7 +12,7 @@ const ROW_H: f64 = 48.0;
 const SPARK_W: f32 = 120.0;
 const SPARK_H: f32 = 28.0;
 
-#[derive(Clone, PartialEq, Eq, Hash)]
+#[derive(Clone, PartialEq)]
 struct Row {
     index: usize,
     id: String,
@@ -121,30 +121,35 @@ pub fn DeviceGrid() -> impl IntoView {
             <div class="vlist dev-list" node_ref=vp.node on:scroll=move |ev| vp.on_scroll(&ev) role="list" aria-label="devices">
                 <div class="vlist-spacer" style:height=move || format!("{}px", selection.get().len() as f64 * ROW_H)>
                   <div class="vlist-rows" style:top=move || format!("{}px", win.with(|w| w.0) as f64 * ROW_H)>
-                    <For each=move || win.get().1 key=|r| r.clone() let:r>
+                    // Keyed by device: rows keep their elements while the figures in them
+                    // change every frame.
+                    <For each=move || win.with(|w| w.1.iter().map(|r| r.index).collect::<Vec<_>>()) key=|i| *i let:index>
                         {
+                            let row = Memo::new(move |_| win.with(|w| w.1.iter().find(|r| r.index == index).cloned()));
+                            let get = move |f: fn(&Row) -> String| move || row.with(|r| r.as_ref().map(f).unwrap_or_default());
+                            let state = move || row.with(|r| r.as_ref().map_or("unknown", |r| r.shown.label()));
                             view! {
-                                <div class=format!("dev-row {}", r.shown.label()) role="listitem" data-testid="device-row"
-                                    data-device=r.id.clone() data-state=r.shown.label() data-index=r.index.to_string()>
+                                <div class=move || format!("dev-row {}", state()) role="listitem" data-testid="device-row"
+                                    data-device=get(|r| r.id.clone()) data-state=state data-index=index.to_string()>
                                     <div class="dev-id">
-                                        <i class=format!("dot {}", r.shown.label()) aria-hidden="true"></i>
+                                        <i class=move || format!("dot {}", state()) aria-hidden="true"></i>
                                         <div>
-                                            <div class="name">{r.id.clone()}</div>
-                                            <div class="muted small">{r.meta}</div>
+                                            <div class="name">{get(|r| r.id.clone())}</div>
+                                            <div class="muted small">{get(|r| r.meta.clone())}</div>
                                         </div>
                                     </div>
                                     <div class="dev-state">
-                                        <span class=format!("badge {}", r.shown.label()) data-testid="device-state">{r.shown.label()}</span>
-                                        <div class="muted small">{format!("for {} · seen {} ago", r.since, r.last_seen)}</div>
+                                        <span class=move || format!("badge {}", state()) data-testid="device-state">{state}</span>
+                                        <div class="muted small">{get(|r| format!("for {} · seen {} ago", r.since, r.last_seen))}</div>
                                     </div>
-                                    <div class="dev-fields small">{r.fields}</div>
+                                    <div class="dev-fields small">{get(|r| r.fields.clone())}</div>
                                     <div class="dev-spark">
                                         <svg viewBox=format!("0 0 {SPARK_W} {SPARK_H}") width=SPARK_W height=SPARK_H aria-hidden="true">
-                                            <polyline points=r.spark fill="none" stroke="currentColor" stroke-width="1.5" />
+                                            <polyline points=get(|r| r.spark.clone()) fill="none" stroke="currentColor" stroke-width="1.5" />
                                         </svg>
-                                        <span class="small">{r.spark_last}</span>
+                                        <span class="small">{get(|r| r.spark_last.clone())}</span>
                                     </div>
-                                    <div class="dev-drops">{r.drops}</div>
+                                    <div class="dev-drops">{get(|r| r.drops.to_string())}</div>
                                 </div>
                             }
                         }

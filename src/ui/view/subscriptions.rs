@@ -29,7 +29,7 @@ pub fn SubscriptionList() -> impl IntoView {
     let rap = RwSignal::new(false);
     let rh = RwSignal::new(0u8);
     let v5 = move || mqtt.settings.get().protocol == 5;
-    let rows = move || {
+    let rows = Memo::new(move |_| {
         mqtt.subs_v.track();
         mqtt.with(|m| {
             m.subs
@@ -63,7 +63,7 @@ pub fn SubscriptionList() -> impl IntoView {
                 .collect::<Vec<_>>()
         })
         .unwrap_or_default()
-    };
+    });
     let add = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let f = filter.get_untracked();
@@ -97,28 +97,43 @@ pub fn SubscriptionList() -> impl IntoView {
                 </Show>
             </form>
             <ul class="sub-list">
-                <For each=rows key=|r| (r.filter.clone(), r.count, r.state.clone(), r.rate.to_bits(), r.last.clone()) let:r>
-                    <li class="sub" data-testid="sub-row">
-                        <span class=format!("swatch c{}", r.color) aria-hidden="true"></span>
-                        <div class="sub-main">
-                            <div class="sub-head">
-                                <code class="sub-filter">{r.filter.clone()}</code>
-                                <span class=format!("badge {}", r.state.0) title=r.state.1.clone()>{r.state.0.clone()}</span>
-                                <span class="muted">{format!("QoS {}", r.qos)}</span>
-                            </div>
-                            <div class="sub-stats">
-                                <span data-testid="sub-count">{format!("{} msgs", r.count)}</span>
-                                <span>{rate(r.rate)}</span>
-                                {(!r.options.is_empty()).then(|| view! { <span class="muted">{r.options.clone()}</span> })}
-                            </div>
-                            {matches!(r.state.0.as_str(), "failed").then(|| view! { <div class="sub-error">{r.state.1.clone()}</div> })}
-                            {r.last.clone().map(|(t, p, ago)| { let title = t.clone(); view! {
-                                <div class="sub-last" title=title><code>{t}</code>" "<span>{p}</span>" "<span class="muted">{ago}</span></div>
-                            }})}
-                        </div>
-                        <button class="btn icon" title="unsubscribe" aria-label=format!("unsubscribe from {}", r.filter)
-                            on:click={ let f = r.filter.clone(); move |_| mqtt.unsubscribe(&f) }>"✕"</button>
-                    </li>
+                // Keyed by filter, so the unsubscribe button stays put while counts change.
+                <For each=move || rows.with(|rs| rs.iter().map(|r| r.filter.clone()).collect::<Vec<_>>()) key=|f| f.clone() let:filter>
+                    {
+                        let f = filter.clone();
+                        let row = Memo::new(move |_| rows.with(|rs| rs.iter().find(|r| r.filter == f).cloned()));
+                        let get = move |g: fn(&Row) -> String| move || row.with(|r| r.as_ref().map(g).unwrap_or_default());
+                        let unsubscribe = filter.clone();
+                        view! {
+                            <li class="sub" data-testid="sub-row">
+                                <span class=move || format!("swatch c{}", row.with(|r| r.as_ref().map_or(0, |r| r.color))) aria-hidden="true"></span>
+                                <div class="sub-main">
+                                    <div class="sub-head">
+                                        <code class="sub-filter">{filter.clone()}</code>
+                                        <span class=get(|r| format!("badge {}", r.state.0)) title=get(|r| r.state.1.clone())>{get(|r| r.state.0.clone())}</span>
+                                        <span class="muted">{get(|r| format!("QoS {}", r.qos))}</span>
+                                    </div>
+                                    <div class="sub-stats">
+                                        <span data-testid="sub-count">{get(|r| format!("{} msgs", r.count))}</span>
+                                        <span>{get(|r| rate(r.rate))}</span>
+                                        <span class="muted">{get(|r| r.options.clone())}</span>
+                                    </div>
+                                    <Show when=move || row.with(|r| r.as_ref().is_some_and(|r| r.state.0 == "failed"))>
+                                        <div class="sub-error">{get(|r| r.state.1.clone())}</div>
+                                    </Show>
+                                    <Show when=move || row.with(|r| r.as_ref().is_some_and(|r| r.last.is_some()))>
+                                        <div class="sub-last" title=get(|r| r.last.as_ref().map(|l| l.0.clone()).unwrap_or_default())>
+                                            <code>{get(|r| r.last.as_ref().map(|l| l.0.clone()).unwrap_or_default())}</code>" "
+                                            <span>{get(|r| r.last.as_ref().map(|l| l.1.clone()).unwrap_or_default())}</span>" "
+                                            <span class="muted">{get(|r| r.last.as_ref().map(|l| l.2.clone()).unwrap_or_default())}</span>
+                                        </div>
+                                    </Show>
+                                </div>
+                                <button class="btn icon" title="unsubscribe" aria-label=format!("unsubscribe from {filter}")
+                                    on:click=move |_| mqtt.unsubscribe(&unsubscribe)>"✕"</button>
+                            </li>
+                        }
+                    }
                 </For>
             </ul>
         </section>

@@ -9,7 +9,7 @@ use super::common::{visible_range, Viewport};
 
 const ROW_H: f64 = 28.0;
 
-#[derive(Clone, PartialEq, Eq, Hash)]
+#[derive(Clone, PartialEq)]
 struct Row {
     id: usize,
     depth: u16,
@@ -111,27 +111,30 @@ pub fn TopicTree() -> impl IntoView {
                 <div class="vlist tree-list" node_ref=vp.node on:scroll=move |ev| vp.on_scroll(&ev) role="tree" aria-label="topics">
                     <div class="vlist-spacer" style:height=move || format!("{}px", len() as f64 * ROW_H)>
                       <div class="vlist-rows" style:top=move || format!("{}px", win.with(|w| w.0) as f64 * ROW_H)>
-                        <For each=move || win.get().1 key=|r| r.clone() let:r>
+                        // Keyed by node: a row stays the same element while its figures change
+                        // (so a click is never lost to a redraw), its figures are read per frame.
+                        <For each=move || win.with(|w| w.1.iter().map(|r| r.id).collect::<Vec<_>>()) key=|id| *id let:id>
                             {
-                                let id = r.id;
-                                let expanded = r.expanded;
+                                let row = Memo::new(move |_| win.with(|w| w.1.iter().find(|r| r.id == id).cloned()));
+                                let get = move |f: fn(&Row) -> String| move || row.with(|r| r.as_ref().map(f).unwrap_or_default());
+                                let expanded = move || row.with(|r| r.as_ref().is_some_and(|r| r.expanded));
+                                let has_children = move || row.with(|r| r.as_ref().is_some_and(|r| r.has_children));
                                 view! {
                                     <div class="tree-row" role="treeitem" data-testid="tree-row"
-                                        aria-expanded=r.has_children.then(|| expanded.to_string())
+                                        aria-expanded=move || has_children().then(|| expanded().to_string())
                                         class:selected=move || selected.get() == Some(id)
-                                        style:padding-left=format!("{}px", 8 + r.depth as usize * 18)>
-                                        {if r.has_children {
-                                            view! {
-                                                <button class="twisty" aria-label=if expanded { "collapse" } else { "expand" }
-                                                    on:click=move |_| toggle(id, !expanded)>{if expanded { "▾" } else { "▸" }}</button>
-                                            }.into_any()
-                                        } else {
-                                            view! { <span class="twisty"></span> }.into_any()
-                                        }}
-                                        <button class="tree-name" on:click=move |_| selected.set(Some(id))>{r.name}</button>
-                                        <span class="count" title="messages here / below">{format!("{} / {}", r.messages, r.total)}</span>
-                                        {r.retained.then(|| view! { <span class="flag" title="retained">"R"</span> })}
-                                        <span class="tree-last">{r.last.unwrap_or_default()}</span>
+                                        style:padding-left=move || format!("{}px", 8 + row.with(|r| r.as_ref().map_or(0, |r| r.depth)) as usize * 18)>
+                                        <button class="twisty" class:leaf=move || !has_children() disabled=move || !has_children()
+                                            aria-label=move || if expanded() { "collapse" } else { "expand" }
+                                            on:click=move |_| toggle(id, !expanded())>
+                                            {move || if !has_children() { "" } else if expanded() { "▾" } else { "▸" }}
+                                        </button>
+                                        <button class="tree-name" on:click=move |_| selected.set(Some(id))>{get(|r| r.name.clone())}</button>
+                                        <span class="count" title="messages here / below">{get(|r| format!("{} / {}", r.messages, r.total))}</span>
+                                        <Show when=move || row.with(|r| r.as_ref().is_some_and(|r| r.retained))>
+                                            <span class="flag" title="retained">"R"</span>
+                                        </Show>
+                                        <span class="tree-last">{get(|r| r.last.clone().unwrap_or_default())}</span>
                                     </div>
                                 }
                             }

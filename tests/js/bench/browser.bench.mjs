@@ -6,15 +6,14 @@
 // would turn on DevTools network tracking, which halves WebSocket throughput in that page. Each
 // library runs in a fresh tab, one at a time; every workload is repeated and the median kept.
 
-import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { connect as netConnect } from 'node:net';
-import { tmpdir, cpus } from 'node:os';
+import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import WebSocket from 'ws';
 import mqttPacket from 'mqtt-packet';
-import { startMosquitto, serveStatic, freePort, sleep } from '../env.mjs';
+import { startMosquitto, serveStatic, sleep } from '../env.mjs';
+import { startChromium } from './cdp.mjs';
 import { repoRoot } from '../browser.mjs';
 import { pkgDir } from '../helpers.mjs';
 
@@ -25,110 +24,6 @@ const N_QOS2 = 10_000;
 const N_RTT = 2_000;
 const PAYLOAD = 'x'.repeat(64);
 const wallNow = () => performance.timeOrigin + performance.now();
-
-// ---- Chromium over raw CDP ---------------------------------------------------------------------
-
-async function startChromium() {
-  const port = await freePort();
-  const profile = mkdtempSync(join(tmpdir(), 'wasmqtt-bench-'));
-  const proc = spawn('/usr/lib/chromium/chromium', [
-    '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync',
-    '--disable-background-timer-throttling', '--disable-renderer-backgrounding',
-    '--disable-backgrounding-occluded-windows', '--disable-dev-shm-usage',
-    '--remote-debugging-address=127.0.0.1', `--remote-debugging-port=${port}`,
-    `--user-data-dir=${profile}`, 'about:blank',
-  ], { stdio: 'ignore' });
-  let version = null;
-  for (let i = 0; i < 100 && !version; i++) {
-    try {
-      const r = await fetch(`http://127.0.0.1:${port}/json/version`);
-      if (r.ok) version = await r.json();
-    } catch {}
-    if (!version) await sleep(100);
-  }
-  if (!version) throw new Error('chromium did not open its DevTools port');
-  return {
-    version: version.Browser,
-    async tab(url) {
-      const r = await fetch(`http://127.0.0.1:${port}/json/new?${encodeURIComponent(url)}`, { method: 'PUT' });
-      const target = await r.json();
-      const cdp = await Cdp.open(target.webSocketDebuggerUrl);
-      const tab = {
-        cdp,
-        async eval(expression) {
-          const res = await cdp.send('Runtime.evaluate', { expression, awaitPromise: true, returnByValue: true });
-          if (res.exceptionDetails) {
-            throw new Error(`page: ${res.exceptionDetails.exception?.description ?? res.exceptionDetails.text}`);
-          }
-          return res.result.value;
-        },
-        async metrics() {
-          const { metrics } = await cdp.send('Performance.getMetrics');
-          return Object.fromEntries(metrics.map((m) => [m.name, m.value]));
-        },
-        /** JS heap in use after a full garbage collection. */
-        async heap() {
-          await cdp.send('HeapProfiler.collectGarbage');
-          const { usedSize } = await cdp.send('Runtime.getHeapUsage');
-          return usedSize;
-        },
-        async close() {
-          cdp.close();
-          await fetch(`http://127.0.0.1:${port}/json/close/${target.id}`);
-        },
-      };
-      await cdp.send('Performance.enable');
-      for (let i = 0; i < 200; i++) {
-        if (await tab.eval('window.benchReady === true').catch(() => false)) return tab;
-        await sleep(50);
-      }
-      throw new Error(`the bench page did not load: ${url}`);
-    },
-    async close() {
-      if (proc.exitCode === null) {
-        const exited = new Promise((r) => proc.once('exit', r));
-        proc.kill('SIGKILL');
-        await exited;
-      }
-      rmSync(profile, { recursive: true, force: true, maxRetries: 5 });
-    },
-  };
-}
-
-class Cdp {
-  static async open(url) {
-    const ws = new WebSocket(url, { perMessageDeflate: false, maxPayload: 256 << 20 });
-    await new Promise((ok, fail) => { ws.once('open', ok); ws.once('error', fail); });
-    return new Cdp(ws);
-  }
-
-  constructor(ws) {
-    this.ws = ws;
-    this.next = 1;
-    this.waiting = new Map();
-    ws.on('message', (data) => {
-      const msg = JSON.parse(data);
-      const w = msg.id && this.waiting.get(msg.id);
-      if (!w) return;
-      this.waiting.delete(msg.id);
-      if (msg.error) w.fail(new Error(`${w.method}: ${msg.error.message}`));
-      else w.ok(msg.result);
-    });
-  }
-
-  send(method, params = {}) {
-    const id = this.next++;
-    return new Promise((ok, fail) => {
-      this.waiting.set(id, { ok, fail, method });
-      this.ws.send(JSON.stringify({ id, method, params }));
-    });
-  }
-
-  close() {
-    this.ws.close();
-  }
-}
 
 // ---- TCP clients in Node: a flooding publisher and a counting subscriber -------------------------
 
