@@ -35,7 +35,11 @@ fn document() -> web_sys::Document {
 /// A fresh container with a fixed size, so virtual lists have a viewport.
 fn container() -> web_sys::HtmlElement {
     let el: web_sys::HtmlElement = document().create_element("div").unwrap().unchecked_into();
-    el.set_attribute("style", "width: 1200px; height: 700px; display: flex; flex-direction: column;").unwrap();
+    el.set_attribute(
+        "style",
+        "width: 1200px; height: 700px; display: flex; flex-direction: column;",
+    )
+    .unwrap();
     document().body().unwrap().append_child(&el).unwrap();
     el
 }
@@ -47,17 +51,26 @@ async fn frames() {
 
 fn all(root: &web_sys::Element, selector: &str) -> Vec<web_sys::Element> {
     let list = root.query_selector_all(selector).unwrap();
-    (0..list.length()).map(|i| list.item(i).unwrap().unchecked_into()).collect()
+    (0..list.length())
+        .map(|i| list.item(i).unwrap().unchecked_into())
+        .collect()
 }
 
 fn text(root: &web_sys::Element, selector: &str) -> String {
-    root.query_selector(selector).unwrap().map(|e| e.text_content().unwrap_or_default()).unwrap_or_default()
+    root.query_selector(selector)
+        .unwrap()
+        .map(|e| e.text_content().unwrap_or_default())
+        .unwrap_or_default()
 }
 
 fn message(topic: &str, payload: &[u8], sub: Option<u64>) -> UiEvent {
     let mut p = Publish::new(topic, Bytes::copy_from_slice(payload));
     p.qos = QoS::AtLeastOnce;
-    UiEvent::Message { at_ms: js_sys::Date::now(), publish: p, subscriptions: sub.map(SubscriptionId).into_iter().collect() }
+    UiEvent::Message {
+        at_ms: js_sys::Date::now(),
+        publish: p,
+        subscriptions: sub.map(SubscriptionId).into_iter().collect(),
+    }
 }
 
 /// Mounts `view` inside a manual (unconnected) provider; returns the container and the handle.
@@ -71,7 +84,9 @@ fn mount(view: fn() -> AnyView) -> (web_sys::HtmlElement, Mqtt, impl Drop) {
             </MqttProvider>
         }
     });
-    let mqtt = HANDLE.with(|h| h.borrow_mut().take()).expect("the provider ran");
+    let mqtt = HANDLE
+        .with(|h| h.borrow_mut().take())
+        .expect("the provider ran");
     (el, mqtt, handle)
 }
 
@@ -79,21 +94,44 @@ fn mount(view: fn() -> AnyView) -> (web_sys::HtmlElement, Mqtt, impl Drop) {
 async fn the_log_draws_only_what_is_in_view_even_with_100000_messages() {
     let (el, mqtt, _h) = mount(|| view! { <MessageLog/> }.into_any());
     for i in 0..100_000u32 {
-        mqtt.apply(message(&format!("devices/d{}/telemetry", i % 500), format!("{{\"n\":{i}}}").as_bytes(), None));
+        mqtt.apply(message(
+            &format!("devices/d{}/telemetry", i % 500),
+            format!("{{\"n\":{i}}}").as_bytes(),
+            None,
+        ));
     }
     frames().await;
     let rows = all(&el, "[data-testid=log-row]");
-    assert!(!rows.is_empty() && rows.len() < 80, "{} rows in the DOM", rows.len());
+    assert!(
+        !rows.is_empty() && rows.len() < 80,
+        "{} rows in the DOM",
+        rows.len()
+    );
     // Newest first.
-    assert_eq!(text(&el, "[data-testid=log-row] [data-testid=log-payload]"), "{\"n\":99999}");
+    assert_eq!(
+        text(&el, "[data-testid=log-row] [data-testid=log-payload]"),
+        "{\"n\":99999}"
+    );
     assert!(el.text_content().unwrap().contains("100000 kept"));
     // Filtering by an MQTT filter.
-    let input: web_sys::HtmlInputElement = el.query_selector("[data-testid=log-filter]").unwrap().unwrap().unchecked_into();
+    let input: web_sys::HtmlInputElement = el
+        .query_selector("[data-testid=log-filter]")
+        .unwrap()
+        .unwrap()
+        .unchecked_into();
     input.set_value("devices/d7/+");
-    input.dispatch_event(&web_sys::Event::new("input").unwrap()).unwrap();
+    input
+        .dispatch_event(&web_sys::Event::new("input").unwrap())
+        .unwrap();
     frames().await;
-    let topics: Vec<String> = all(&el, "[data-testid=log-topic]").iter().map(|e| e.text_content().unwrap()).collect();
-    assert!(!topics.is_empty() && topics.iter().all(|t| t == "devices/d7/telemetry"), "{topics:?}");
+    let topics: Vec<String> = all(&el, "[data-testid=log-topic]")
+        .iter()
+        .map(|e| e.text_content().unwrap())
+        .collect();
+    assert!(
+        !topics.is_empty() && topics.iter().all(|t| t == "devices/d7/telemetry"),
+        "{topics:?}"
+    );
 }
 
 #[wasm_bindgen_test]
@@ -105,12 +143,22 @@ async fn payloads_and_topics_are_text_never_html() {
     assert_eq!(text(&el, "[data-testid=log-payload]"), xss);
     assert_eq!(text(&el, "[data-testid=log-topic]"), "<b>bold</b>/x");
     // Open the detail pane, where the payload is shown in full.
-    let row: web_sys::HtmlElement = el.query_selector("[data-testid=log-row]").unwrap().unwrap().unchecked_into();
+    let row: web_sys::HtmlElement = el
+        .query_selector("[data-testid=log-row]")
+        .unwrap()
+        .unwrap()
+        .unchecked_into();
     row.click();
     frames().await;
     assert_eq!(text(&el, "[data-testid=log-detail-payload]"), xss);
-    assert!(all(&el, "img").is_empty(), "markup from a payload was interpreted");
-    assert!(all(&el, "b").is_empty(), "markup from a topic was interpreted");
+    assert!(
+        all(&el, "img").is_empty(),
+        "markup from a payload was interpreted"
+    );
+    assert!(
+        all(&el, "b").is_empty(),
+        "markup from a topic was interpreted"
+    );
 }
 
 #[wasm_bindgen_test]
@@ -118,12 +166,18 @@ async fn the_device_board_shows_births_wills_and_counts() {
     let (el, mqtt, _h) = mount(|| view! { <DeviceGrid/> }.into_any());
     for id in ["dev-1", "dev-2", "dev-3"] {
         mqtt.apply(message(&format!("devices/{id}/status"), b"online", None));
-        mqtt.apply(message(&format!("devices/{id}/telemetry"), b"{\"temp\": 21.5, \"rssi\": -60}", None));
+        mqtt.apply(message(
+            &format!("devices/{id}/telemetry"),
+            b"{\"temp\": 21.5, \"rssi\": -60}",
+            None,
+        ));
     }
     mqtt.apply(message("devices/dev-2/status", b"offline", None));
     frames().await;
     let state = |id: &str| {
-        el.query_selector(&format!("[data-device='{id}']")).unwrap().map(|e| e.get_attribute("data-state").unwrap_or_default())
+        el.query_selector(&format!("[data-device='{id}']"))
+            .unwrap()
+            .map(|e| e.get_attribute("data-state").unwrap_or_default())
     };
     assert_eq!(state("dev-1").as_deref(), Some("online"));
     assert_eq!(state("dev-2").as_deref(), Some("offline"));
@@ -131,9 +185,15 @@ async fn the_device_board_shows_births_wills_and_counts() {
     assert_eq!(text(&el, "[data-testid=census-offline]"), "1");
     assert!(text(&el, "[data-device='dev-1']").contains("temp 21.5"));
     // Search.
-    let input: web_sys::HtmlInputElement = el.query_selector("[data-testid=device-search]").unwrap().unwrap().unchecked_into();
+    let input: web_sys::HtmlInputElement = el
+        .query_selector("[data-testid=device-search]")
+        .unwrap()
+        .unwrap()
+        .unchecked_into();
     input.set_value("dev-3");
-    input.dispatch_event(&web_sys::Event::new("input").unwrap()).unwrap();
+    input
+        .dispatch_event(&web_sys::Event::new("input").unwrap())
+        .unwrap();
     frames().await;
     assert_eq!(all(&el, "[data-testid=device-row]").len(), 1);
 }
@@ -162,14 +222,20 @@ async fn subscriptions_show_their_state_and_counts() {
         id: SubscriptionId(1),
         op: OpId(1),
     });
-    mqtt.apply(UiEvent::Subscribed { op: OpId(1), result: Ok(vec![Ok(QoS::AtLeastOnce)]) });
+    mqtt.apply(UiEvent::Subscribed {
+        op: OpId(1),
+        result: Ok(vec![Ok(QoS::AtLeastOnce)]),
+    });
     for _ in 0..3 {
         mqtt.apply(message("devices/a/status", b"online", Some(1)));
     }
     frames().await;
     let row = el.query_selector("[data-testid=sub-row]").unwrap().unwrap();
     let t = row.text_content().unwrap();
-    assert!(t.contains("devices/#") && t.contains("active") && t.contains("3 msgs"), "{t}");
+    assert!(
+        t.contains("devices/#") && t.contains("active") && t.contains("3 msgs"),
+        "{t}"
+    );
 }
 
 #[wasm_bindgen_test]
@@ -179,10 +245,17 @@ async fn the_topic_tree_expands_and_collapses() {
     mqtt.apply(message("devices/b/status", b"online", None));
     frames().await;
     assert_eq!(all(&el, "[data-testid=tree-row]").len(), 1);
-    let twisty: web_sys::HtmlElement = el.query_selector("[data-testid=tree-row] .twisty").unwrap().unwrap().unchecked_into();
+    let twisty: web_sys::HtmlElement = el
+        .query_selector("[data-testid=tree-row] .twisty")
+        .unwrap()
+        .unwrap()
+        .unchecked_into();
     twisty.click();
     frames().await;
-    let names: Vec<String> = all(&el, "[data-testid=tree-row] .tree-name").iter().map(|e| e.text_content().unwrap()).collect();
+    let names: Vec<String> = all(&el, "[data-testid=tree-row] .tree-name")
+        .iter()
+        .map(|e| e.text_content().unwrap())
+        .collect();
     assert_eq!(names, ["devices", "a", "b"]);
 }
 
@@ -202,24 +275,36 @@ async fn the_status_says_when_it_will_retry_and_why() {
 #[wasm_bindgen_test]
 #[allow(clippy::option_env_unwrap)] // a clear message when run outside `cargo xtask test`
 async fn a_provider_connects_subscribes_and_publishes_through_a_real_broker() {
-    let url = option_env!("WASMQTT_TEST_WS").expect("WASMQTT_TEST_WS: run through `cargo xtask test`");
+    let url =
+        option_env!("WASMQTT_TEST_WS").expect("WASMQTT_TEST_WS: run through `cargo xtask test`");
     let el = container();
     let topic = format!("ui-test/{}", (js_sys::Math::random() * 1e9) as u64);
-    let settings = Settings { url: url.into(), subscriptions: vec![(format!("{topic}/#"), 1)], ..Settings::default() };
+    let settings = Settings {
+        url: url.into(),
+        subscriptions: vec![(format!("{topic}/#"), 1)],
+        ..Settings::default()
+    };
     let _h = leptos::mount::mount_to(el.clone(), move || {
         view! { <MqttProvider settings=settings.clone()><Grab/><ConnectionStatus/><MessageLog/></MqttProvider> }
     });
     let mqtt = HANDLE.with(|h| h.borrow_mut().take()).unwrap();
     for _ in 0..200 {
         if text(&el, "[data-testid=conn-state]") == "connected"
-            && mqtt.with(|m| m.subs.iter().all(|s| matches!(s.state, wasmqtt::ui::model::SubState::Active(_)))).unwrap_or(false)
+            && mqtt
+                .with(|m| {
+                    m.subs
+                        .iter()
+                        .all(|s| matches!(s.state, wasmqtt::ui::model::SubState::Active(_)))
+                })
+                .unwrap_or(false)
         {
             break;
         }
         gloo_timers::future::sleep(Duration::from_millis(25)).await;
     }
     assert_eq!(text(&el, "[data-testid=conn-state]"), "connected");
-    mqtt.publish(&format!("{topic}/hello"), "<i>hi</i>", 1, false, "", "").unwrap();
+    mqtt.publish(&format!("{topic}/hello"), "<i>hi</i>", 1, false, "", "")
+        .unwrap();
     for _ in 0..200 {
         if mqtt.with(|m| m.log.len()).unwrap_or(0) >= 2 {
             break;
@@ -228,7 +313,10 @@ async fn a_provider_connects_subscribes_and_publishes_through_a_real_broker() {
     }
     frames().await;
     // One row for what was sent, one for what came back through the subscription.
-    let payloads: Vec<String> = all(&el, "[data-testid=log-payload]").iter().map(|e| e.text_content().unwrap()).collect();
+    let payloads: Vec<String> = all(&el, "[data-testid=log-payload]")
+        .iter()
+        .map(|e| e.text_content().unwrap())
+        .collect();
     assert_eq!(payloads, ["<i>hi</i>", "<i>hi</i>"]);
     assert!(all(&el, "i").is_empty());
     mqtt.disconnect();

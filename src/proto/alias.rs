@@ -59,7 +59,11 @@ impl InAliases {
 
     /// The topic of a received PUBLISH: `topic` itself, recording `alias` for it, or the topic
     /// `alias` stands for when `topic` is empty. Errors are the reason code for the DISCONNECT.
-    pub fn resolve(&mut self, topic: ByteStr, alias: Option<u16>) -> Result<ByteStr, (ReasonCode, String)> {
+    pub fn resolve(
+        &mut self,
+        topic: ByteStr,
+        alias: Option<u16>,
+    ) -> Result<ByteStr, (ReasonCode, String)> {
         let Some(a) = alias else {
             return Ok(topic);
         };

@@ -344,7 +344,9 @@ impl IdSet {
     /// The identifiers in use, ascending.
     pub fn iter(&self) -> impl Iterator<Item = u16> + '_ {
         self.bits.iter().enumerate().flat_map(|(w, &bits)| {
-            (0..64u16).filter(move |b| bits & (1 << b) != 0).map(move |b| w as u16 * 64 + b)
+            (0..64u16)
+                .filter(move |b| bits & (1 << b) != 0)
+                .map(move |b| w as u16 * 64 + b)
         })
     }
 
@@ -637,7 +639,10 @@ mod tests {
         q.push_back(msg(5));
         assert_eq!(ids(&q), [1, 65535, 2, 5]);
         assert!(q.get(7).is_none());
-        assert_eq!(q.take_all().iter().map(|m| m.id).collect::<Vec<_>>(), [1, 65535, 2, 5]);
+        assert_eq!(
+            q.take_all().iter().map(|m| m.id).collect::<Vec<_>>(),
+            [1, 65535, 2, 5]
+        );
         assert!(q.is_empty() && q.get(1).is_none());
     }
 

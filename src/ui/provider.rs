@@ -6,9 +6,7 @@ use std::rc::Rc;
 
 use leptos::prelude::*;
 
-use super::model::{
-    build_publish, Changed, Dashboard, Limits, PresenceConfig, Settings, UiEvent,
-};
+use super::model::{build_publish, Changed, Dashboard, Limits, PresenceConfig, Settings, UiEvent};
 use crate::codec::{QoS, RetainHandling, SubscriptionOptions};
 use crate::proto::{DisconnectOptions, Instant};
 use crate::web::{Driver, Notice, Options};
@@ -61,7 +59,10 @@ fn client_now() -> Instant {
 }
 
 fn random_id() -> String {
-    format!("wasmqtt-dash-{:08x}", (js_sys::Math::random() * 4_294_967_295.0) as u32)
+    format!(
+        "wasmqtt-dash-{:08x}",
+        (js_sys::Math::random() * 4_294_967_295.0) as u32
+    )
 }
 
 impl Mqtt {
@@ -151,7 +152,11 @@ impl Mqtt {
     }
 
     fn notice(&self, error: bool, text: impl Into<String>) {
-        self.apply(UiEvent::Notice { at_ms: wall_now(), error, text: text.into() });
+        self.apply(UiEvent::Notice {
+            at_ms: wall_now(),
+            error,
+            text: text.into(),
+        });
     }
 
     /// Connects with `settings` (replacing any current connection) and subscribes to its
@@ -168,7 +173,8 @@ impl Mqtt {
         let driver = Driver::new(Options::new(cfg), move |_d, notices| {
             let at = wall_now();
             let now = client_now();
-            let to_wall = |i: Instant| at + (i.as_micros() as f64 - now.as_micros() as f64) / 1000.0;
+            let to_wall =
+                |i: Instant| at + (i.as_micros() as f64 - now.as_micros() as f64) / 1000.0;
             for n in notices {
                 match n {
                     Notice::Event(e) => {
@@ -195,7 +201,11 @@ impl Mqtt {
             let keep = d.clone();
             set_timeout(move || drop(keep), std::time::Duration::from_secs(5));
             self.update(|m| {
-                m.apply(UiEvent::Disconnected { at_ms: wall_now(), error: None, retry_at_ms: None })
+                m.apply(UiEvent::Disconnected {
+                    at_ms: wall_now(),
+                    error: None,
+                    retry_at_ms: None,
+                })
             });
         }
     }
@@ -214,22 +224,52 @@ impl Mqtt {
     }
 
     /// Publishes from the page; the message shows in the log as outgoing. Errors are notices.
-    pub fn publish(&self, topic: &str, payload: &str, qos: u8, retain: bool, content_type: &str, user_properties: &str) -> Result<(), String> {
+    pub fn publish(
+        &self,
+        topic: &str,
+        payload: &str,
+        qos: u8,
+        retain: bool,
+        content_type: &str,
+        user_properties: &str,
+    ) -> Result<(), String> {
         let p = build_publish(topic, payload, qos, retain, content_type, user_properties)?;
-        let d = self.driver.try_get_value().flatten().ok_or("not connected: connect first")?;
+        let d = self
+            .driver
+            .try_get_value()
+            .flatten()
+            .ok_or("not connected: connect first")?;
         let op = d.publish(p.clone()).map_err(|e| e.to_string())?;
-        self.apply(UiEvent::Sent { at_ms: wall_now(), publish: p, op });
+        self.apply(UiEvent::Sent {
+            at_ms: wall_now(),
+            publish: p,
+            op,
+        });
         Ok(())
     }
 
     /// Subscribes (queued until connected). Errors are notices too.
-    pub fn subscribe(&self, filter: &str, qos: u8, no_local: bool, retain_as_published: bool, retain_handling: u8) {
+    pub fn subscribe(
+        &self,
+        filter: &str,
+        qos: u8,
+        no_local: bool,
+        retain_as_published: bool,
+        retain_handling: u8,
+    ) {
         let filter = filter.trim().to_string();
         let result = (|| {
             if !self.with(Dashboard::can_subscribe).unwrap_or(false) {
-                return Err(format!("at most {} subscriptions", self.with(|m| m.limits().subscriptions).unwrap_or(0)));
+                return Err(format!(
+                    "at most {} subscriptions",
+                    self.with(|m| m.limits().subscriptions).unwrap_or(0)
+                ));
             }
-            let d = self.driver.try_get_value().flatten().ok_or("not connected: connect first")?;
+            let d = self
+                .driver
+                .try_get_value()
+                .flatten()
+                .ok_or("not connected: connect first")?;
             let qos = QoS::from_u8(qos).ok_or("QoS must be 0, 1 or 2")?;
             let options = SubscriptionOptions {
                 qos,
@@ -249,7 +289,15 @@ impl Mqtt {
         match result {
             Ok((op, ids, qos)) => {
                 if let Some(&id) = ids.first() {
-                    self.apply(UiEvent::Subscribe { filter, qos, no_local, retain_as_published, retain_handling, id, op });
+                    self.apply(UiEvent::Subscribe {
+                        filter,
+                        qos,
+                        no_local,
+                        retain_as_published,
+                        retain_handling,
+                        id,
+                        op,
+                    });
                 }
             }
             Err(e) => self.notice(true, format!("cannot subscribe to {filter:?}: {e}")),
@@ -263,7 +311,9 @@ impl Mqtt {
                 return self.notice(true, format!("cannot unsubscribe from {filter:?}: {e}"));
             }
         }
-        self.apply(UiEvent::Unsubscribed { filter: filter.to_string() });
+        self.apply(UiEvent::Unsubscribed {
+            filter: filter.to_string(),
+        });
     }
 
     /// Once a second: the client's counters into the model.
@@ -278,10 +328,16 @@ impl Mqtt {
         };
         let metrics = d.metrics();
         let now = client_now();
-        let ms = |a: Instant, b: Instant| a.as_micros().saturating_sub(b.as_micros()) as f64 / 1000.0;
+        let ms =
+            |a: Instant, b: Instant| a.as_micros().saturating_sub(b.as_micros()) as f64 / 1000.0;
         let connected_for_ms = metrics.connected_since.map(|s| ms(now, s));
         let next_attempt_in_ms = metrics.next_attempt.map(|a| ms(a, now));
-        self.apply(UiEvent::Tick { at_ms: wall_now(), metrics, connected_for_ms, next_attempt_in_ms });
+        self.apply(UiEvent::Tick {
+            at_ms: wall_now(),
+            metrics,
+            connected_for_ms,
+            next_attempt_in_ms,
+        });
     }
 }
 
@@ -316,12 +372,17 @@ pub fn MqttProvider(
     presence: Option<PresenceConfig>,
     children: Children,
 ) -> impl IntoView {
-    let mqtt = Mqtt::new(settings.unwrap_or_default(), limits.unwrap_or_default(), presence.unwrap_or_default());
+    let mqtt = Mqtt::new(
+        settings.unwrap_or_default(),
+        limits.unwrap_or_default(),
+        presence.unwrap_or_default(),
+    );
     provide_context(mqtt);
     if !manual {
         mqtt.connect(mqtt.settings.get_untracked());
     }
-    let interval = set_interval_with_handle(move || mqtt.tick(), std::time::Duration::from_secs(1)).ok();
+    let interval =
+        set_interval_with_handle(move || mqtt.tick(), std::time::Duration::from_secs(1)).ok();
     on_cleanup(move || {
         if let Some(h) = interval {
             h.clear();

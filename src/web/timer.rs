@@ -96,9 +96,7 @@ impl Drop for Timer {
     }
 }
 
-fn make_worker(
-    callback: std::rc::Rc<dyn Fn()>,
-) -> Result<WorkerTimer, JsValue> {
+fn make_worker(callback: std::rc::Rc<dyn Fn()>) -> Result<WorkerTimer, JsValue> {
     let parts = js_sys::Array::of1(&JsValue::from_str(WORKER_SOURCE));
     let opts = web_sys::BlobPropertyBag::new();
     opts.set_type("text/javascript");

@@ -80,24 +80,32 @@ fn pkg_with(names: bool) -> Result<PathBuf> {
     )
     .env("RUSTFLAGS", PKG_RUSTFLAGS)
     .env("CARGO_PROFILE_PKG_OPT_LEVEL", "z"))?;
-    let wasm = root.join(PKG_TARGET_DIR).join("wasm32-unknown-unknown/pkg/wasmqtt.wasm");
+    let wasm = root
+        .join(PKG_TARGET_DIR)
+        .join("wasm32-unknown-unknown/pkg/wasmqtt.wasm");
     let out = root.join("pkg");
     let _ = std::fs::remove_dir_all(&out);
     let glue = root.join(PKG_TARGET_DIR).join("glue");
     let _ = std::fs::remove_dir_all(&glue);
     std::fs::create_dir_all(&out).map_err(|e| e.to_string())?;
-    let mut bindgen = cmd("wasm-bindgen", &["--target", "web", "--out-name", "wasmqtt_core"]);
+    let mut bindgen = cmd(
+        "wasm-bindgen",
+        &["--target", "web", "--out-name", "wasmqtt_core"],
+    );
     if names {
         bindgen.arg("--keep-debug");
     }
     run(bindgen.arg("--out-dir").arg(&glue).arg(&wasm))?;
     let core = out.join("wasmqtt_core_bg.wasm");
     let opt_args: &[&str] = if names { &["-Oz", "-g"] } else { &["-Oz"] };
-    run(cmd(tools_bin().join("wasm-opt").to_str().unwrap_or("wasm-opt"), opt_args)
-        .args(WASM_FEATURES)
-        .arg(glue.join("wasmqtt_core_bg.wasm"))
-        .arg("-o")
-        .arg(&core))?;
+    run(cmd(
+        tools_bin().join("wasm-opt").to_str().unwrap_or("wasm-opt"),
+        opt_args,
+    )
+    .args(WASM_FEATURES)
+    .arg(glue.join("wasmqtt_core_bg.wasm"))
+    .arg("-o")
+    .arg(&core))?;
     // Our modules import the glue as './wasmqtt_core.js': bundle them together from a copy.
     for entry in std::fs::read_dir(root.join("src/js")).map_err(|e| e.to_string())? {
         let path = entry.map_err(|e| e.to_string())?.path();
@@ -109,7 +117,11 @@ fn pkg_with(names: bool) -> Result<PathBuf> {
         tools_bin().join("esbuild").to_str().unwrap_or("esbuild"),
         &[
             "--bundle",
-            if names { "--log-level=warning" } else { "--minify" },
+            if names {
+                "--log-level=warning"
+            } else {
+                "--minify"
+            },
             "--format=esm",
             "--target=es2020",
             "--legal-comments=none",

@@ -98,9 +98,11 @@ fn wasm_target() -> Result {
 /// Nightly with rust-src and the wasm target: cargo-fuzz needs it, and the package is built
 /// with `-Z build-std` so the standard library is optimised for size with the rest.
 fn nightly() -> Result {
-    let components =
-        output("rustup", &["component", "list", "--toolchain", "nightly", "--installed"])
-            .unwrap_or_default();
+    let components = output(
+        "rustup",
+        &["component", "list", "--toolchain", "nightly", "--installed"],
+    )
+    .unwrap_or_default();
     let have = |c: &str| components.lines().any(|l| l.trim().starts_with(c));
     if have("rust-src") && have("rust-std-wasm32-unknown-unknown") {
         return Ok(());
@@ -147,8 +149,11 @@ pub fn tools_bin() -> PathBuf {
 /// esbuild, which bundles and minifies the package's JavaScript.
 fn npm_tools() -> Result {
     let version = |bin: &str| {
-        output(tools_bin().join(bin).to_str().unwrap_or_default(), &["--version"])
-            .unwrap_or_default()
+        output(
+            tools_bin().join(bin).to_str().unwrap_or_default(),
+            &["--version"],
+        )
+        .unwrap_or_default()
     };
     if version("wasm-opt").contains(WASM_OPT_VERSION) && version("esbuild").trim() == ESBUILD {
         return Ok(());

@@ -43,8 +43,19 @@ impl Default for PresenceConfig {
             status: "devices/{id}/status".into(),
             telemetry: "devices/{id}/telemetry".into(),
             meta: Some("devices/{id}/meta".into()),
-            online: vec!["online".into(), "1".into(), "true".into(), "connected".into()],
-            offline: vec!["offline".into(), "0".into(), "false".into(), "disconnected".into(), "lost".into()],
+            online: vec![
+                "online".into(),
+                "1".into(),
+                "true".into(),
+                "connected".into(),
+            ],
+            offline: vec![
+                "offline".into(),
+                "0".into(),
+                "false".into(),
+                "disconnected".into(),
+                "lost".into(),
+            ],
             stale_factor: 3.0,
             stale_min_ms: 5_000.0,
             spark_field: "temp".into(),
@@ -153,9 +164,9 @@ impl Device {
         match self.presence {
             Presence::Offline => Shown::Offline,
             Presence::Online | Presence::Unknown => {
-                let allowed = self
-                    .interval_ms
-                    .map_or(f64::INFINITY, |i| (i * cfg.stale_factor).max(cfg.stale_min_ms));
+                let allowed = self.interval_ms.map_or(f64::INFINITY, |i| {
+                    (i * cfg.stale_factor).max(cfg.stale_min_ms)
+                });
                 if now - self.last_seen_ms > allowed {
                     Shown::Stale
                 } else if self.presence == Presence::Online {
@@ -220,9 +231,18 @@ impl Devices {
                     .unwrap_or(word),
                 _ => word,
             };
-            let presence = if self.config.online.iter().any(|o| o.eq_ignore_ascii_case(&word)) {
+            let presence = if self
+                .config
+                .online
+                .iter()
+                .any(|o| o.eq_ignore_ascii_case(&word))
+            {
                 Presence::Online
-            } else if self.config.offline.iter().any(|o| o.eq_ignore_ascii_case(&word))
+            } else if self
+                .config
+                .offline
+                .iter()
+                .any(|o| o.eq_ignore_ascii_case(&word))
                 || payload.is_empty()
             {
                 Presence::Offline
@@ -357,7 +377,9 @@ impl Devices {
                 let d = &self.list[i];
                 needle.is_empty()
                     || d.id.to_lowercase().contains(&needle)
-                    || d.meta.as_deref().is_some_and(|m| m.to_lowercase().contains(&needle))
+                    || d.meta
+                        .as_deref()
+                        .is_some_and(|m| m.to_lowercase().contains(&needle))
             })
             .collect();
         let cfg = &self.config;
@@ -404,7 +426,12 @@ pub enum DeviceSort {
 
 impl DeviceSort {
     /// Every order, in menu order.
-    pub const ALL: [DeviceSort; 4] = [DeviceSort::Id, DeviceSort::State, DeviceSort::LastSeen, DeviceSort::Drops];
+    pub const ALL: [DeviceSort; 4] = [
+        DeviceSort::Id,
+        DeviceSort::State,
+        DeviceSort::LastSeen,
+        DeviceSort::Drops,
+    ];
 
     /// Its name in the UI.
     pub fn label(self) -> &'static str {
@@ -424,7 +451,9 @@ pub fn spark_points(values: &[f32], w: f32, h: f32) -> String {
     }
     let (lo, hi) = values
         .iter()
-        .fold((f32::INFINITY, f32::NEG_INFINITY), |(lo, hi), &v| (lo.min(v), hi.max(v)));
+        .fold((f32::INFINITY, f32::NEG_INFINITY), |(lo, hi), &v| {
+            (lo.min(v), hi.max(v))
+        });
     let span = if hi > lo { hi - lo } else { 1.0 };
     let step = w / (SPARK_POINTS - 1) as f32;
     let x0 = w - step * (values.len() - 1) as f32;
@@ -450,11 +479,20 @@ mod tests {
 
     #[test]
     fn patterns_capture_the_id_level() {
-        assert_eq!(capture("devices/{id}/status", "devices/dev-7/status"), Some("dev-7"));
-        assert_eq!(capture("devices/{id}/status", "devices/dev-7/telemetry"), None);
+        assert_eq!(
+            capture("devices/{id}/status", "devices/dev-7/status"),
+            Some("dev-7")
+        );
+        assert_eq!(
+            capture("devices/{id}/status", "devices/dev-7/telemetry"),
+            None
+        );
         assert_eq!(capture("devices/{id}/status", "devices//status"), None);
         assert_eq!(capture("devices/{id}/status", "devices/a/b/status"), None);
-        assert_eq!(capture("site/+/{id}/state", "site/north/pump-2/state"), Some("pump-2"));
+        assert_eq!(
+            capture("site/+/{id}/state", "site/north/pump-2/state"),
+            Some("pump-2")
+        );
     }
 
     #[test]
@@ -462,7 +500,11 @@ mod tests {
         let mut b = Devices::new(PresenceConfig::default());
         assert!(b.record("devices/d1/status", &p("online"), 1_000.0));
         for k in 1..=5 {
-            b.record("devices/d1/telemetry", &p(&format!("{{\"temp\": {}, \"rssi\": -60}}", 20 + k)), 1_000.0 + k as f64 * 2_000.0);
+            b.record(
+                "devices/d1/telemetry",
+                &p(&format!("{{\"temp\": {}, \"rssi\": -60}}", 20 + k)),
+                1_000.0 + k as f64 * 2_000.0,
+            );
         }
         let d = b.get("d1").unwrap();
         assert_eq!(d.interval_ms, Some(2_000.0));
@@ -475,11 +517,27 @@ mod tests {
         // The will arrives.
         b.record("devices/d1/status", &p("offline"), last + 7_000.0);
         let d = b.get("d1").unwrap();
-        assert_eq!((d.shown(last + 7_000.0, &b.config), d.drops, d.since_ms), (Shown::Offline, 1, last + 7_000.0));
-        assert_eq!(b.census(last + 7_000.0), Census { offline: 1, ..Default::default() });
+        assert_eq!(
+            (d.shown(last + 7_000.0, &b.config), d.drops, d.since_ms),
+            (Shown::Offline, 1, last + 7_000.0)
+        );
+        assert_eq!(
+            b.census(last + 7_000.0),
+            Census {
+                offline: 1,
+                ..Default::default()
+            }
+        );
         // Birth again.
-        b.record("devices/d1/status", &p("{\"state\":\"ONLINE\"}"), last + 9_000.0);
-        assert_eq!(b.get("d1").unwrap().shown(last + 9_000.0, &b.config), Shown::Online);
+        b.record(
+            "devices/d1/status",
+            &p("{\"state\":\"ONLINE\"}"),
+            last + 9_000.0,
+        );
+        assert_eq!(
+            b.get("d1").unwrap().shown(last + 9_000.0, &b.config),
+            Shown::Online
+        );
         // Unrelated and unintelligible messages are not devices.
         assert!(!b.record("devices/d2/status", &p("maybe"), 0.0));
         assert!(!b.record("other/topic", &p("online"), 0.0));
@@ -492,25 +550,46 @@ mod tests {
         b.record("devices/b/status", &p("online"), 10.0);
         b.record("devices/a/status", &p("offline"), 20.0);
         b.record("devices/c/telemetry", &p("42.5"), 30.0);
-        b.record("devices/c/meta", &p("{\"model\":\"TH-200\",\"room\":\"Cold room\"}"), 30.0);
-        assert_eq!(b.get("c").unwrap().meta.as_deref(), Some("TH-200 · Cold room"));
+        b.record(
+            "devices/c/meta",
+            &p("{\"model\":\"TH-200\",\"room\":\"Cold room\"}"),
+            30.0,
+        );
+        assert_eq!(
+            b.get("c").unwrap().meta.as_deref(),
+            Some("TH-200 · Cold room")
+        );
         assert_eq!(b.get("c").unwrap().spark, [42.5]);
-        let ids = |v: Vec<usize>| v.into_iter().map(|i| b.all()[i].id.clone()).collect::<Vec<_>>();
+        let ids = |v: Vec<usize>| {
+            v.into_iter()
+                .map(|i| b.all()[i].id.clone())
+                .collect::<Vec<_>>()
+        };
         assert_eq!(ids(b.select("", DeviceSort::Id, 30.0)), ["a", "b", "c"]);
         assert_eq!(ids(b.select("", DeviceSort::State, 30.0)), ["b", "a", "c"]);
-        assert_eq!(ids(b.select("", DeviceSort::LastSeen, 30.0)), ["c", "a", "b"]);
+        assert_eq!(
+            ids(b.select("", DeviceSort::LastSeen, 30.0)),
+            ["c", "a", "b"]
+        );
         assert_eq!(ids(b.select("cold", DeviceSort::Id, 30.0)), ["c"]);
     }
 
     #[test]
     fn bounded_in_devices_and_points() {
-        let mut b = Devices::new(PresenceConfig { max_devices: 100, ..Default::default() });
+        let mut b = Devices::new(PresenceConfig {
+            max_devices: 100,
+            ..Default::default()
+        });
         for i in 0..150 {
             b.record(&format!("devices/d{i}/status"), &p("online"), 0.0);
         }
         assert_eq!((b.all().len(), b.refused()), (100, 50));
         for i in 0..500 {
-            b.record("devices/d0/telemetry", &p(&format!("{{\"temp\":{i}}}")), i as f64);
+            b.record(
+                "devices/d0/telemetry",
+                &p(&format!("{{\"temp\":{i}}}")),
+                i as f64,
+            );
         }
         assert_eq!(b.get("d0").unwrap().spark.len(), SPARK_POINTS);
         assert_eq!(*b.get("d0").unwrap().spark.last().unwrap(), 499.0);

@@ -82,7 +82,9 @@ fn text(b: &[u8]) -> String {
         .chars()
         .map(|c| match c {
             '\n' | '\t' => c,
-            c if (c as u32) < 0x20 || c == '\u{7f}' => char::from_u32(0x2400 + (c as u32 & 0x1f)).unwrap_or('\u{FFFD}'),
+            c if (c as u32) < 0x20 || c == '\u{7f}' => {
+                char::from_u32(0x2400 + (c as u32 & 0x1f)).unwrap_or('\u{FFFD}')
+            }
             c => c,
         })
         .collect()
@@ -150,12 +152,30 @@ mod tests {
 
     #[test]
     fn formats() {
-        assert_eq!(render(b"hi\x00there", PayloadFormat::Text, 100), "hi\u{2400}there");
-        assert_eq!(render(br#"{"a":1}"#, PayloadFormat::Json, 100), "{\n  \"a\": 1\n}");
+        assert_eq!(
+            render(b"hi\x00there", PayloadFormat::Text, 100),
+            "hi\u{2400}there"
+        );
+        assert_eq!(
+            render(br#"{"a":1}"#, PayloadFormat::Json, 100),
+            "{\n  \"a\": 1\n}"
+        );
         assert_eq!(render(b"not json", PayloadFormat::Json, 100), "not json");
-        assert_eq!(render(&[0xde, 0xad, 0xbe, 0xef], PayloadFormat::Hex, 100), "de ad be ef");
-        assert_eq!(render(&[0u8; 17], PayloadFormat::Hex, 100).lines().count(), 2);
-        for (plain, encoded) in [("", ""), ("f", "Zg=="), ("fo", "Zm8="), ("foo", "Zm9v"), ("foobar", "Zm9vYmFy")] {
+        assert_eq!(
+            render(&[0xde, 0xad, 0xbe, 0xef], PayloadFormat::Hex, 100),
+            "de ad be ef"
+        );
+        assert_eq!(
+            render(&[0u8; 17], PayloadFormat::Hex, 100).lines().count(),
+            2
+        );
+        for (plain, encoded) in [
+            ("", ""),
+            ("f", "Zg=="),
+            ("fo", "Zm8="),
+            ("foo", "Zm9v"),
+            ("foobar", "Zm9vYmFy"),
+        ] {
             assert_eq!(base64(plain.as_bytes()), encoded);
         }
         assert_eq!(render(&[0xff, b'a'], PayloadFormat::Text, 100), "\u{FFFD}a");
@@ -175,8 +195,14 @@ mod tests {
     fn markup_stays_text() {
         // The view puts this in a text node; the model never turns it into anything else.
         let xss = b"<img src=x onerror=alert(1)>";
-        assert_eq!(render(xss, PayloadFormat::Text, 100), "<img src=x onerror=alert(1)>");
-        assert_eq!(render(xss, PayloadFormat::Json, 100), "<img src=x onerror=alert(1)>");
+        assert_eq!(
+            render(xss, PayloadFormat::Text, 100),
+            "<img src=x onerror=alert(1)>"
+        );
+        assert_eq!(
+            render(xss, PayloadFormat::Json, 100),
+            "<img src=x onerror=alert(1)>"
+        );
     }
 
     #[test]

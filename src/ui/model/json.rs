@@ -351,7 +351,19 @@ mod tests {
 
     #[test]
     fn refuses_what_is_not_json() {
-        for bad in ["", "{", "{\"a\"}", "[1,]", "01x", "\"\u{1}\"", "nul", "{} {}", "1.", "-", "\"\\q\""] {
+        for bad in [
+            "",
+            "{",
+            "{\"a\"}",
+            "[1,]",
+            "01x",
+            "\"\u{1}\"",
+            "nul",
+            "{} {}",
+            "1.",
+            "-",
+            "\"\\q\"",
+        ] {
             assert_eq!(parse(bad), None, "{bad:?}");
         }
     }

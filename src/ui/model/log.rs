@@ -123,7 +123,9 @@ impl MessageLog {
         while self.entries.len() > self.max_entries
             || (self.bytes > self.max_bytes && self.entries.len() > 1)
         {
-            let old = self.entries.pop_front().expect("not empty");
+            let Some(old) = self.entries.pop_front() else {
+                break;
+            };
             self.bytes -= old.payload.len() + old.topic.len();
             self.evicted += 1;
             if self.matching.front() == Some(&old.seq) {
@@ -320,7 +322,11 @@ mod tests {
     fn the_filter_follows_new_and_evicted_entries() {
         let mut log = MessageLog::new(5, 1 << 30);
         log.set_filter(TopicFilter::parse("devices/+/status"));
-        for (t, _) in [("devices/a/status", 0), ("devices/a/telemetry", 0), ("devices/b/status", 0)] {
+        for (t, _) in [
+            ("devices/a/status", 0),
+            ("devices/a/telemetry", 0),
+            ("devices/b/status", 0),
+        ] {
             log.push(entry(t, ""));
         }
         assert_eq!(topics(&log), ["devices/b/status", "devices/a/status"]);

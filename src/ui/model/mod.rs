@@ -271,19 +271,28 @@ pub enum UiEvent {
 impl UiEvent {
     /// The reducer's view of a client event. `at_ms` is the wall clock; `to_wall` turns the
     /// client's instants into it. None for events the dashboard does not show.
-    pub fn from_event(e: Event, at_ms: f64, to_wall: impl Fn(crate::proto::Instant) -> f64) -> Option<UiEvent> {
+    pub fn from_event(
+        e: Event,
+        at_ms: f64,
+        to_wall: impl Fn(crate::proto::Instant) -> f64,
+    ) -> Option<UiEvent> {
         Some(match e {
             Event::Connecting { attempt, url } => UiEvent::Connecting { url, attempt },
             Event::Connected(info) => UiEvent::Connected {
                 at_ms,
                 session_present: info.session_present,
             },
-            Event::Disconnected { error, reconnect_at } => UiEvent::Disconnected {
+            Event::Disconnected {
+                error,
+                reconnect_at,
+            } => UiEvent::Disconnected {
                 at_ms,
                 error: error.map(|e| e.to_string()),
                 retry_at_ms: reconnect_at.map(to_wall),
             },
-            Event::Stopped(e) => UiEvent::Stopped { error: e.to_string() },
+            Event::Stopped(e) => UiEvent::Stopped {
+                error: e.to_string(),
+            },
             Event::Message(m) => UiEvent::Message {
                 at_ms,
                 publish: m.publish,
@@ -296,7 +305,11 @@ impl UiEvent {
             Event::Subscribed { id, result } => UiEvent::Subscribed {
                 op: id,
                 result: result
-                    .map(|g| g.into_iter().map(|r| r.map_err(|code| format!("{code} ({:#04x})", code as u8))).collect())
+                    .map(|g| {
+                        g.into_iter()
+                            .map(|r| r.map_err(|code| format!("{code} ({:#04x})", code as u8)))
+                            .collect()
+                    })
                     .map_err(|e: ClientError| e.to_string()),
             },
             _ => return None,
@@ -416,14 +429,24 @@ impl Dashboard {
                 self.conn = ConnState::Connecting { url, attempt };
                 Changed(Changed::CONN)
             }
-            UiEvent::Connected { at_ms, session_present } => {
+            UiEvent::Connected {
+                at_ms,
+                session_present,
+            } => {
                 self.now_ms = at_ms;
-                self.conn = ConnState::Connected { since_ms: at_ms, session_present };
+                self.conn = ConnState::Connected {
+                    since_ms: at_ms,
+                    session_present,
+                };
                 self.last_error = None;
                 self.connections += 1;
                 Changed(Changed::CONN)
             }
-            UiEvent::Disconnected { at_ms, error, retry_at_ms } => {
+            UiEvent::Disconnected {
+                at_ms,
+                error,
+                retry_at_ms,
+            } => {
                 self.now_ms = at_ms;
                 let mut c = Changed(Changed::CONN);
                 if let Some(e) = error {
@@ -442,7 +465,11 @@ impl Dashboard {
                 self.last_error = Some(error);
                 Changed(Changed::CONN | c.0)
             }
-            UiEvent::Message { at_ms, publish, subscriptions } => {
+            UiEvent::Message {
+                at_ms,
+                publish,
+                subscriptions,
+            } => {
                 self.now_ms = at_ms;
                 self.message(at_ms, publish, &subscriptions, None)
             }
@@ -467,7 +494,15 @@ impl Dashboard {
                     None => Changed::default(),
                 }
             }
-            UiEvent::Subscribe { filter, qos, no_local, retain_as_published, retain_handling, id, op } => {
+            UiEvent::Subscribe {
+                filter,
+                qos,
+                no_local,
+                retain_as_published,
+                retain_handling,
+                id,
+                op,
+            } => {
                 let color = (0..COLORS)
                     .min_by_key(|c| self.subs.iter().filter(|s| s.color == *c).count())
                     .unwrap_or(0);
@@ -526,26 +561,39 @@ impl Dashboard {
                 Changed(Changed::SUBS)
             }
             UiEvent::Notice { at_ms, error, text } => self.notice(at_ms, error, text),
-            UiEvent::Tick { at_ms, metrics, connected_for_ms, next_attempt_in_ms } => {
-                self.tick(at_ms, metrics, connected_for_ms, next_attempt_in_ms)
-            }
+            UiEvent::Tick {
+                at_ms,
+                metrics,
+                connected_for_ms,
+                next_attempt_in_ms,
+            } => self.tick(at_ms, metrics, connected_for_ms, next_attempt_in_ms),
         }
     }
 
-    fn message(&mut self, at_ms: f64, publish: Publish, subs: &[SubscriptionId], outgoing: Option<()>) -> Changed {
+    fn message(
+        &mut self,
+        at_ms: f64,
+        publish: Publish,
+        subs: &[SubscriptionId],
+        outgoing: Option<()>,
+    ) -> Changed {
         let mut c = Changed(Changed::LOG);
         let mut color = None;
         for s in &mut self.subs {
             if subs.contains(&s.id) {
                 s.count += 1;
                 s.last_at = Some(at_ms);
-                s.last = Some((publish.topic.to_string(), format::preview(&publish.payload, 60)));
+                s.last = Some((
+                    publish.topic.to_string(),
+                    format::preview(&publish.payload, 60),
+                ));
                 color.get_or_insert(s.color);
                 c |= Changed(Changed::SUBS);
             }
         }
         if outgoing.is_none() {
-            self.tree.record(&publish.topic, &publish.payload, publish.retain, at_ms);
+            self.tree
+                .record(&publish.topic, &publish.payload, publish.retain, at_ms);
             c |= Changed(Changed::TREE);
             if self.devices.record(&publish.topic, &publish.payload, at_ms) {
                 c |= Changed(Changed::DEVICES);
@@ -575,7 +623,13 @@ impl Dashboard {
         Changed(Changed::NOTICES)
     }
 
-    fn tick(&mut self, at_ms: f64, m: Metrics, connected_for_ms: Option<f64>, next_attempt_in_ms: Option<f64>) -> Changed {
+    fn tick(
+        &mut self,
+        at_ms: f64,
+        m: Metrics,
+        connected_for_ms: Option<f64>,
+        next_attempt_in_ms: Option<f64>,
+    ) -> Changed {
         let h = &mut self.health;
         if let Some(last) = h.last_tick_ms {
             let dt = ((at_ms - last) / 1000.0).max(1e-3);
@@ -587,7 +641,10 @@ impl Dashboard {
             for s in &mut self.subs {
                 s.rate = per_s(s.count, s.count_at_tick);
             }
-            for (hist, v) in [(&mut h.history_in, h.rate_in), (&mut h.history_out, h.rate_out)] {
+            for (hist, v) in [
+                (&mut h.history_in, h.rate_in),
+                (&mut h.history_out, h.rate_out),
+            ] {
                 if hist.len() == HISTORY {
                     hist.remove(0);
                 }
@@ -632,20 +689,37 @@ fn describe_properties(p: &Publish) -> Option<String> {
 }
 
 /// A publish from the form, validated into a PUBLISH.
-pub fn build_publish(topic: &str, payload: &str, qos: u8, retain: bool, content_type: &str, user_properties: &str) -> Result<Publish, String> {
+pub fn build_publish(
+    topic: &str,
+    payload: &str,
+    qos: u8,
+    retain: bool,
+    content_type: &str,
+    user_properties: &str,
+) -> Result<Publish, String> {
     let topic = topic.trim();
-    crate::codec::validate_topic_name(topic).map_err(|e| format!("cannot publish to {topic:?}: {e}"))?;
-    let mut p = Publish::new(ByteStr::from(topic), Bytes::from(payload.as_bytes().to_vec()));
+    crate::codec::validate_topic_name(topic)
+        .map_err(|e| format!("cannot publish to {topic:?}: {e}"))?;
+    let mut p = Publish::new(
+        ByteStr::from(topic),
+        Bytes::from(payload.as_bytes().to_vec()),
+    );
     p.qos = QoS::from_u8(qos).ok_or("QoS must be 0, 1 or 2")?;
     p.retain = retain;
     if !content_type.trim().is_empty() {
         p.properties.content_type = Some(content_type.trim().into());
     }
-    for pair in user_properties.split(',').map(str::trim).filter(|s| !s.is_empty()) {
-        let (k, v) = pair
-            .split_once('=')
-            .ok_or_else(|| format!("user properties are name=value pairs separated by commas, not {pair:?}"))?;
-        p.properties.user_properties.push((k.trim().into(), v.trim().into()));
+    for pair in user_properties
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
+        let (k, v) = pair.split_once('=').ok_or_else(|| {
+            format!("user properties are name=value pairs separated by commas, not {pair:?}")
+        })?;
+        p.properties
+            .user_properties
+            .push((k.trim().into(), v.trim().into()));
     }
     Ok(p)
 }

@@ -195,7 +195,11 @@ impl Settings {
 pub fn profiles_to_json(profiles: &[Settings]) -> String {
     format!(
         "[{}]",
-        profiles.iter().map(Settings::to_json).collect::<Vec<_>>().join(",")
+        profiles
+            .iter()
+            .map(Settings::to_json)
+            .collect::<Vec<_>>()
+            .join(",")
     )
 }
 
@@ -259,7 +263,10 @@ mod tests {
         assert_eq!(cfg.client_id, "dash-1");
         assert_eq!(cfg.session_expiry_interval, Some(60));
         assert_eq!(cfg.will.unwrap().qos, QoS::AtLeastOnce);
-        let bad = Settings { url: "mqtt://x:1883".into(), ..Default::default() };
+        let bad = Settings {
+            url: "mqtt://x:1883".into(),
+            ..Default::default()
+        };
         assert!(bad.config("x", 0).unwrap_err().contains("ws://"));
     }
 }

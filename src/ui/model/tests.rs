@@ -11,7 +11,11 @@ fn publish(topic: &str, payload: &str) -> Publish {
 }
 
 fn msg(d: &mut Dashboard, at: f64, topic: &str, payload: &str, subs: &[SubscriptionId]) -> Changed {
-    d.apply(UiEvent::Message { at_ms: at, publish: publish(topic, payload), subscriptions: subs.to_vec() })
+    d.apply(UiEvent::Message {
+        at_ms: at,
+        publish: publish(topic, payload),
+        subscriptions: subs.to_vec(),
+    })
 }
 
 fn subscribe(d: &mut Dashboard, filter: &str, id: u64, op: u64) {
@@ -27,8 +31,17 @@ fn subscribe(d: &mut Dashboard, filter: &str, id: u64, op: u64) {
 }
 
 fn tick(d: &mut Dashboard, at: f64, messages_in: u64) -> Changed {
-    let metrics = Metrics { messages_in, rtt: Some(Duration::from_micros(1500)), ..Default::default() };
-    d.apply(UiEvent::Tick { at_ms: at, metrics, connected_for_ms: Some(at), next_attempt_in_ms: None })
+    let metrics = Metrics {
+        messages_in,
+        rtt: Some(Duration::from_micros(1500)),
+        ..Default::default()
+    };
+    d.apply(UiEvent::Tick {
+        at_ms: at,
+        metrics,
+        connected_for_ms: Some(at),
+        next_attempt_in_ms: None,
+    })
 }
 
 fn test_server_info() -> ServerInfo {
@@ -56,24 +69,48 @@ fn dashboard() -> Dashboard {
 #[test]
 fn a_session_as_the_operator_sees_it() {
     let mut d = dashboard();
-    d.apply(UiEvent::Connecting { url: "ws://127.0.0.1:9001/mqtt".into(), attempt: 0 });
+    d.apply(UiEvent::Connecting {
+        url: "ws://127.0.0.1:9001/mqtt".into(),
+        attempt: 0,
+    });
     assert!(matches!(d.conn, ConnState::Connecting { attempt: 0, .. }));
-    d.apply(UiEvent::Connected { at_ms: 1000.0, session_present: false });
+    d.apply(UiEvent::Connected {
+        at_ms: 1000.0,
+        session_present: false,
+    });
     subscribe(&mut d, "devices/#", 1, 10);
     subscribe(&mut d, "devices/+/status", 2, 11);
     assert_eq!(d.subs[0].state, SubState::Pending);
-    d.apply(UiEvent::Subscribed { op: OpId(10), result: Ok(vec![Ok(QoS::AtMostOnce)]) });
-    d.apply(UiEvent::Subscribed { op: OpId(11), result: Ok(vec![Err("NotAuthorized (0x87)".into())]) });
+    d.apply(UiEvent::Subscribed {
+        op: OpId(10),
+        result: Ok(vec![Ok(QoS::AtMostOnce)]),
+    });
+    d.apply(UiEvent::Subscribed {
+        op: OpId(11),
+        result: Ok(vec![Err("NotAuthorized (0x87)".into())]),
+    });
     assert_eq!(d.subs[0].state, SubState::Active(QoS::AtMostOnce));
     assert!(matches!(&d.subs[1].state, SubState::Failed(e) if e.contains("0x87")));
     assert!(d.notices.last().unwrap().text.contains("devices/+/status"));
     assert_ne!(d.subs[0].color, d.subs[1].color);
 
     tick(&mut d, 2000.0, 0);
-    let c = msg(&mut d, 2100.0, "devices/dev-1/status", "online", &[SubscriptionId(1)]);
+    let c = msg(
+        &mut d,
+        2100.0,
+        "devices/dev-1/status",
+        "online",
+        &[SubscriptionId(1)],
+    );
     assert!(c.has(Changed::LOG | Changed::TREE | Changed::DEVICES | Changed::SUBS));
     for i in 0..9 {
-        msg(&mut d, 2200.0 + f64::from(i), "devices/dev-1/telemetry", "{\"temp\":20}", &[SubscriptionId(1)]);
+        msg(
+            &mut d,
+            2200.0 + f64::from(i),
+            "devices/dev-1/telemetry",
+            "{\"temp\":20}",
+            &[SubscriptionId(1)],
+        );
     }
     tick(&mut d, 3000.0, 10);
     assert_eq!(d.subs[0].count, 10);
@@ -83,19 +120,41 @@ fn a_session_as_the_operator_sees_it() {
     assert_eq!(d.health.history_in, [10.0]);
     assert_eq!(d.log.visible_len(), 10);
     assert_eq!(d.log.visible(0).unwrap().color, Some(d.subs[0].color));
-    assert_eq!(d.devices.get("dev-1").unwrap().shown(3000.0, &d.devices.config), Shown::Online);
+    assert_eq!(
+        d.devices
+            .get("dev-1")
+            .unwrap()
+            .shown(3000.0, &d.devices.config),
+        Shown::Online
+    );
     assert_eq!(d.tree.total(), 10);
 
     // The link dies; the client will retry.
-    d.apply(UiEvent::Disconnected { at_ms: 4000.0, error: Some("keep-alive timeout".into()), retry_at_ms: Some(5200.0) });
-    assert_eq!(d.conn, ConnState::Waiting { retry_at_ms: Some(5200.0) });
+    d.apply(UiEvent::Disconnected {
+        at_ms: 4000.0,
+        error: Some("keep-alive timeout".into()),
+        retry_at_ms: Some(5200.0),
+    });
+    assert_eq!(
+        d.conn,
+        ConnState::Waiting {
+            retry_at_ms: Some(5200.0)
+        }
+    );
     assert_eq!(d.last_error.as_deref(), Some("keep-alive timeout"));
-    d.apply(UiEvent::Connected { at_ms: 5300.0, session_present: true });
+    d.apply(UiEvent::Connected {
+        at_ms: 5300.0,
+        session_present: true,
+    });
     assert_eq!(d.last_error, None);
     assert_eq!(d.connections, 2);
 
     // The user ends it.
-    d.apply(UiEvent::Disconnected { at_ms: 6000.0, error: None, retry_at_ms: None });
+    d.apply(UiEvent::Disconnected {
+        at_ms: 6000.0,
+        error: None,
+        retry_at_ms: None,
+    });
     assert_eq!(d.conn, ConnState::Disconnected);
 }
 
@@ -103,7 +162,13 @@ fn a_session_as_the_operator_sees_it() {
 fn a_crashed_device_shows_offline_when_its_will_arrives() {
     let mut d = dashboard();
     msg(&mut d, 0.0, "devices/pump-2/status", "online", &[]);
-    msg(&mut d, 1000.0, "devices/pump-2/telemetry", "{\"temp\":3.5}", &[]);
+    msg(
+        &mut d,
+        1000.0,
+        "devices/pump-2/telemetry",
+        "{\"temp\":3.5}",
+        &[],
+    );
     msg(&mut d, 2000.0, "devices/pump-2/status", "offline", &[]);
     let dev = d.devices.get("pump-2").unwrap();
     assert_eq!(dev.shown(2000.0, &d.devices.config), Shown::Offline);
@@ -116,25 +181,54 @@ fn publish_outcomes_reach_the_user_only_for_the_pages_own_publishes() {
     let mut d = dashboard();
     let p = build_publish("cmd/lamp", "on", 1, false, "text/plain", "a=1, b = 2").unwrap();
     assert_eq!(p.properties.user_properties.len(), 2);
-    d.apply(UiEvent::Sent { at_ms: 1.0, publish: p, op: OpId(5) });
+    d.apply(UiEvent::Sent {
+        at_ms: 1.0,
+        publish: p,
+        op: OpId(5),
+    });
     let e = d.log.visible(0).unwrap();
     assert!(e.outgoing);
-    assert_eq!(e.properties.as_deref(), Some("content-type: text/plain · a=1 · b=2"));
+    assert_eq!(
+        e.properties.as_deref(),
+        Some("content-type: text/plain · a=1 · b=2")
+    );
     // Sent messages are in the log but not in the tree (the tree is what the broker sent us).
     assert_eq!(d.tree.total(), 0);
-    assert_eq!(d.apply(UiEvent::Published { op: OpId(99), error: Some("x".into()) }), Changed::default());
-    d.apply(UiEvent::Published { op: OpId(5), error: Some("QoS 2 is not supported".into()) });
-    assert!(d.notices.last().unwrap().text.contains("publish failed: QoS 2"));
+    assert_eq!(
+        d.apply(UiEvent::Published {
+            op: OpId(99),
+            error: Some("x".into())
+        }),
+        Changed::default()
+    );
+    d.apply(UiEvent::Published {
+        op: OpId(5),
+        error: Some("QoS 2 is not supported".into()),
+    });
+    assert!(d
+        .notices
+        .last()
+        .unwrap()
+        .text
+        .contains("publish failed: QoS 2"));
     // Invalid input says what is wrong before anything is sent.
-    assert!(build_publish("a/+/b", "", 0, false, "", "").unwrap_err().contains("a/+/b"));
-    assert!(build_publish("a", "", 0, false, "", "novalue").unwrap_err().contains("name=value"));
+    assert!(build_publish("a/+/b", "", 0, false, "", "")
+        .unwrap_err()
+        .contains("a/+/b"));
+    assert!(build_publish("a", "", 0, false, "", "novalue")
+        .unwrap_err()
+        .contains("name=value"));
 }
 
 #[test]
 fn notices_are_bounded() {
     let mut d = dashboard();
     for i in 0..500 {
-        d.apply(UiEvent::Notice { at_ms: f64::from(i), error: false, text: i.to_string() });
+        d.apply(UiEvent::Notice {
+            at_ms: f64::from(i),
+            error: false,
+            text: i.to_string(),
+        });
     }
     assert_eq!(d.notices.len(), MAX_NOTICES);
     assert_eq!(d.notices.last().unwrap().text, "499");
@@ -152,7 +246,13 @@ fn health_history_is_bounded() {
 
 #[test]
 fn subscribing_again_replaces_and_the_list_is_bounded() {
-    let mut d = Dashboard::new(Limits { subscriptions: 3, ..Limits::default() }, PresenceConfig::default());
+    let mut d = Dashboard::new(
+        Limits {
+            subscriptions: 3,
+            ..Limits::default()
+        },
+        PresenceConfig::default(),
+    );
     subscribe(&mut d, "a", 1, 1);
     subscribe(&mut d, "a", 2, 2);
     assert_eq!(d.subs.len(), 1);
@@ -161,7 +261,10 @@ fn subscribing_again_replaces_and_the_list_is_bounded() {
     assert!(!d.can_subscribe());
     d.apply(UiEvent::Unsubscribed { filter: "b".into() });
     assert!(d.can_subscribe());
-    assert_eq!(d.subs.iter().map(|s| s.filter.as_str()).collect::<Vec<_>>(), ["a", "c"]);
+    assert_eq!(
+        d.subs.iter().map(|s| s.filter.as_str()).collect::<Vec<_>>(),
+        ["a", "c"]
+    );
 }
 
 #[test]
@@ -171,32 +274,67 @@ fn client_events_become_ui_events() {
     info.session_present = true;
     assert_eq!(
         UiEvent::from_event(Event::Connected(Box::new(info)), 5.0, wall),
-        Some(UiEvent::Connected { at_ms: 5.0, session_present: true })
+        Some(UiEvent::Connected {
+            at_ms: 5.0,
+            session_present: true
+        })
     );
-    let lost = Event::Disconnected { error: Some(ClientError::KeepAliveTimeout(20)), reconnect_at: Some(Instant::from_micros(2_000_000)) };
+    let lost = Event::Disconnected {
+        error: Some(ClientError::KeepAliveTimeout(20)),
+        reconnect_at: Some(Instant::from_micros(2_000_000)),
+    };
     match UiEvent::from_event(lost, 5.0, wall) {
-        Some(UiEvent::Disconnected { error: Some(e), retry_at_ms: Some(at), .. }) => {
+        Some(UiEvent::Disconnected {
+            error: Some(e),
+            retry_at_ms: Some(at),
+            ..
+        }) => {
             assert!(!e.is_empty());
             assert_eq!(at, 1_002_000.0);
         }
         other => panic!("{other:?}"),
     }
-    let m = Message { publish: publish("t", "p"), subscriptions: vec![SubscriptionId(3)] };
-    assert!(matches!(UiEvent::from_event(Event::Message(Box::new(m)), 1.0, wall), Some(UiEvent::Message { .. })));
-    let refused = Event::Subscribed { id: OpId(1), result: Ok(vec![Err(ReasonCode::NotAuthorized)]) };
+    let m = Message {
+        publish: publish("t", "p"),
+        subscriptions: vec![SubscriptionId(3)],
+    };
+    assert!(matches!(
+        UiEvent::from_event(Event::Message(Box::new(m)), 1.0, wall),
+        Some(UiEvent::Message { .. })
+    ));
+    let refused = Event::Subscribed {
+        id: OpId(1),
+        result: Ok(vec![Err(ReasonCode::NotAuthorized)]),
+    };
     match UiEvent::from_event(refused, 1.0, wall) {
-        Some(UiEvent::Subscribed { result: Ok(v), .. }) => assert!(v[0].as_ref().unwrap_err().contains("0x87")),
+        Some(UiEvent::Subscribed { result: Ok(v), .. }) => {
+            assert!(v[0].as_ref().unwrap_err().contains("0x87"))
+        }
         other => panic!("{other:?}"),
     }
 }
 
 #[test]
 fn a_flood_stays_within_every_bound() {
-    let limits = Limits { log_entries: 1000, log_bytes: 1 << 20, tree_nodes: 500, subscriptions: 10 };
-    let presence = PresenceConfig { max_devices: 100, ..Default::default() };
+    let limits = Limits {
+        log_entries: 1000,
+        log_bytes: 1 << 20,
+        tree_nodes: 500,
+        subscriptions: 10,
+    };
+    let presence = PresenceConfig {
+        max_devices: 100,
+        ..Default::default()
+    };
     let mut d = Dashboard::new(limits, presence);
     for i in 0..20_000u32 {
-        msg(&mut d, f64::from(i), &format!("devices/d{i}/telemetry"), "{\"temp\":1}", &[]);
+        msg(
+            &mut d,
+            f64::from(i),
+            &format!("devices/d{i}/telemetry"),
+            "{\"temp\":1}",
+            &[],
+        );
     }
     assert_eq!(d.log.len(), 1000);
     assert!(d.tree.len() <= 500);
@@ -208,7 +346,13 @@ fn a_flood_stays_within_every_bound() {
 fn other_presence_patterns_rebuild_the_board_from_what_was_seen() {
     let mut d = dashboard();
     msg(&mut d, 1.0, "site/north/pump-1/state", "online", &[]);
-    msg(&mut d, 2.0, "site/north/pump-1/metrics", "{\"pressure\": 2.5}", &[]);
+    msg(
+        &mut d,
+        2.0,
+        "site/north/pump-1/metrics",
+        "{\"pressure\": 2.5}",
+        &[],
+    );
     assert!(d.devices.all().is_empty());
     d.set_presence(PresenceConfig {
         status: "site/+/{id}/state".into(),
@@ -217,5 +361,8 @@ fn other_presence_patterns_rebuild_the_board_from_what_was_seen() {
         ..PresenceConfig::default()
     });
     let dev = d.devices.get("pump-1").unwrap();
-    assert_eq!((dev.presence, dev.spark.as_slice()), (devices::Presence::Online, &[2.5f32][..]));
+    assert_eq!(
+        (dev.presence, dev.spark.as_slice()),
+        (devices::Presence::Online, &[2.5f32][..])
+    );
 }

@@ -199,7 +199,11 @@ impl TopicTree {
                 out.push((path.clone(), last.clone(), node.last_at));
             }
             for (name, &c) in &node.children {
-                let p = if n == 0 { name.clone() } else { format!("{path}/{name}") };
+                let p = if n == 0 {
+                    name.clone()
+                } else {
+                    format!("{path}/{name}")
+                };
                 stack.push((c, p));
             }
         }
@@ -251,12 +255,27 @@ mod tests {
         t.record("/leading/slash", &p("x"), false, 4.0);
         assert_eq!(names(&mut t), ["", "devices"]);
         t.set_expanded_all(true);
-        assert_eq!(names(&mut t), ["", "  leading", "    slash", "devices", "  a", "    telemetry", "  b", "    status"]);
+        assert_eq!(
+            names(&mut t),
+            [
+                "",
+                "  leading",
+                "    slash",
+                "devices",
+                "  a",
+                "    telemetry",
+                "  b",
+                "    status"
+            ]
+        );
         let rows = t.rows().to_vec();
         let (devices, telemetry, status) = (rows[3], rows[5], rows[7]);
         assert_eq!(t.node(devices).unwrap().total, 3);
         let n = t.node(telemetry).unwrap();
-        assert_eq!((n.messages, n.last.as_deref(), n.last_at), (2, Some(&b"{\"t\":2}"[..]), 3.0));
+        assert_eq!(
+            (n.messages, n.last.as_deref(), n.last_at),
+            (2, Some(&b"{\"t\":2}"[..]), 3.0)
+        );
         assert_eq!(t.topic_of(telemetry), "devices/a/telemetry");
         assert!(t.node(status).unwrap().retained);
         // An empty retained message clears the retained flag [MQTT-3.3.1-6].
@@ -264,7 +283,10 @@ mod tests {
         assert!(!t.node(status).unwrap().retained);
         let mut values = t.values();
         values.sort_by(|a, b| a.0.cmp(&b.0));
-        assert_eq!(values.iter().map(|v| v.0.as_str()).collect::<Vec<_>>(), ["/leading/slash", "devices/a/telemetry", "devices/b/status"]);
+        assert_eq!(
+            values.iter().map(|v| v.0.as_str()).collect::<Vec<_>>(),
+            ["/leading/slash", "devices/a/telemetry", "devices/b/status"]
+        );
         t.set_expanded(devices, false);
         assert_eq!(names(&mut t), ["", "  leading", "    slash", "devices"]);
         assert_eq!(t.total(), 5);
@@ -278,7 +300,7 @@ mod tests {
         }
         assert!(t.len() <= 100);
         assert_eq!(t.overflow(), 1000 - 98); // root + "spam" + 98 leaves
-        // Known topics are still counted.
+                                             // Known topics are still counted.
         t.record("spam/0", &p("again"), false, 0.0);
         assert_eq!(t.overflow(), 902);
         assert_eq!(t.total(), 99);
@@ -291,6 +313,9 @@ mod tests {
         t.set_expanded_all(true);
         let first = t.rows()[0];
         let n = t.node(first).unwrap();
-        assert_eq!((n.last.as_ref().unwrap().len(), n.last_len), (LAST_VALUE_BYTES, 100_000));
+        assert_eq!(
+            (n.last.as_ref().unwrap().len(), n.last_len),
+            (LAST_VALUE_BYTES, 100_000)
+        );
     }
 }

@@ -15,6 +15,9 @@ pub fn visible_range(scroll_top: f64, viewport_h: f64, row_h: f64, len: usize) -
 }
 
 /// Scroll position and height of a virtual list's viewport, kept up to date.
+// Design: a virtual list draws only the rows in view, so it needs the scroll offset and the
+// viewport's height as signals; both live here, measured once mounted and on window resizes,
+// so every list (log, tree, devices) computes its window the same way.
 #[derive(Clone, Copy)]
 pub struct Viewport {
     /// Scroll offset, px.

@@ -23,8 +23,9 @@ pub fn load_profiles() -> Vec<Settings> {
 
 fn save_profiles(p: &[Settings]) -> Result<(), String> {
     let s = storage().ok_or("this browser has no localStorage (private mode?)")?;
-    s.set_item(PROFILES_KEY, &profiles_to_json(p))
-        .map_err(|_| "cannot save the profile: the storage quota is exceeded or storage is disabled".to_string())
+    s.set_item(PROFILES_KEY, &profiles_to_json(p)).map_err(|_| {
+        "cannot save the profile: the storage quota is exceeded or storage is disabled".to_string()
+    })
 }
 
 /// The state of the connection, the countdown to the next attempt, the last error, and the
@@ -38,20 +39,41 @@ pub fn ConnectionStatus() -> impl IntoView {
         mqtt.with(|m| {
             let (class, text) = match &m.conn {
                 ConnState::Idle => ("idle", "not connected".to_string()),
-                ConnState::Connecting { attempt, .. } if *attempt == 0 => ("connecting", "connecting…".to_string()),
-                ConnState::Connecting { attempt, .. } => ("connecting", format!("connecting (attempt {})…", attempt + 1)),
-                ConnState::Connected { session_present, .. } => (
-                    "connected",
-                    if *session_present { "connected · session resumed".to_string() } else { "connected".to_string() },
-                ),
-                ConnState::Waiting { retry_at_ms: Some(at) } => {
-                    ("waiting", format!("reconnecting in {}", format::ago((at - m.now_ms).max(0.0))))
+                ConnState::Connecting { attempt, .. } if *attempt == 0 => {
+                    ("connecting", "connecting…".to_string())
                 }
-                ConnState::Waiting { retry_at_ms: None } => ("waiting", "offline: waiting for the network".to_string()),
+                ConnState::Connecting { attempt, .. } => (
+                    "connecting",
+                    format!("connecting (attempt {})…", attempt + 1),
+                ),
+                ConnState::Connected {
+                    session_present, ..
+                } => (
+                    "connected",
+                    if *session_present {
+                        "connected · session resumed".to_string()
+                    } else {
+                        "connected".to_string()
+                    },
+                ),
+                ConnState::Waiting {
+                    retry_at_ms: Some(at),
+                } => (
+                    "waiting",
+                    format!("reconnecting in {}", format::ago((at - m.now_ms).max(0.0))),
+                ),
+                ConnState::Waiting { retry_at_ms: None } => {
+                    ("waiting", "offline: waiting for the network".to_string())
+                }
                 ConnState::Stopped => ("stopped", "stopped".to_string()),
                 ConnState::Disconnected => ("idle", "disconnected".to_string()),
             };
-            (class, text, m.last_error.clone(), matches!(m.conn, ConnState::Waiting { .. } | ConnState::Stopped))
+            (
+                class,
+                text,
+                m.last_error.clone(),
+                matches!(m.conn, ConnState::Waiting { .. } | ConnState::Stopped),
+            )
         })
         .unwrap_or(("idle", String::new(), None, false))
     };
@@ -101,7 +123,8 @@ pub fn ConnectionForm() -> impl IntoView {
     let (password, set_password) = text(|s| s.password.clone(), |s, v| s.password = v);
     let (name, set_name) = text(|s| s.name.clone(), |s, v| s.name = v);
     let (will_topic, set_will_topic) = text(|s| s.will_topic.clone(), |s, v| s.will_topic = v);
-    let (will_payload, set_will_payload) = text(|s| s.will_payload.clone(), |s, v| s.will_payload = v);
+    let (will_payload, set_will_payload) =
+        text(|s| s.will_payload.clone(), |s, v| s.will_payload = v);
     let number = |v: String| v.trim().parse::<u32>().ok();
 
     let save = move |_| {
@@ -115,7 +138,11 @@ pub fn ConnectionForm() -> impl IntoView {
                 message.set(format!(
                     "saved {:?}{}",
                     f.name,
-                    if f.save_password || f.password.is_empty() { "" } else { " (without the password)" }
+                    if f.save_password || f.password.is_empty() {
+                        ""
+                    } else {
+                        " (without the password)"
+                    }
                 ));
                 profiles.set(list);
             }
@@ -136,7 +163,11 @@ pub fn ConnectionForm() -> impl IntoView {
     };
     let pick = move |ev: leptos::ev::Event| {
         let name = event_target_value(&ev);
-        if let Some(p) = profiles.get_untracked().into_iter().find(|p| p.name == name) {
+        if let Some(p) = profiles
+            .get_untracked()
+            .into_iter()
+            .find(|p| p.name == name)
+        {
             form.set(p);
             message.set(String::new());
         }

@@ -13,11 +13,18 @@ use super::subscriptions::SubscriptionList;
 use super::tree::TopicTree;
 
 const THEME_KEY: &str = "wasmqtt.theme";
-const TABS: [(&str, &str); 4] = [("devices", "Devices"), ("messages", "Messages"), ("topics", "Topics"), ("health", "Health")];
+const TABS: [(&str, &str); 4] = [
+    ("devices", "Devices"),
+    ("messages", "Messages"),
+    ("topics", "Topics"),
+    ("health", "Health"),
+];
 
 fn query(name: &str) -> Option<String> {
     let search = web_sys::window()?.location().search().ok()?;
-    web_sys::UrlSearchParams::new_with_str(&search).ok()?.get(name)
+    web_sys::UrlSearchParams::new_with_str(&search)
+        .ok()?
+        .get(name)
 }
 
 /// Settings for the first connection: `?broker=` wins, then the first saved profile, then the
@@ -25,7 +32,11 @@ fn query(name: &str) -> Option<String> {
 pub fn initial_settings() -> Settings {
     let mut s = load_profiles().into_iter().next().unwrap_or_default();
     if let Some(url) = query("broker").filter(|u| !u.trim().is_empty()) {
-        s = Settings { url: url.trim().to_string(), name: "from the address bar".into(), ..Settings::default() };
+        s = Settings {
+            url: url.trim().to_string(),
+            name: "from the address bar".into(),
+            ..Settings::default()
+        };
     }
     if let Some(v) = query("protocol").and_then(|p| p.parse().ok()) {
         s.protocol = v;
@@ -45,8 +56,12 @@ fn set_theme(theme: &str) {
 }
 
 fn initial_tab() -> usize {
-    let hash = web_sys::window().and_then(|w| w.location().hash().ok()).unwrap_or_default();
-    TABS.iter().position(|(id, _)| hash.trim_start_matches('#') == *id).unwrap_or(0)
+    let hash = web_sys::window()
+        .and_then(|w| w.location().hash().ok())
+        .unwrap_or_default();
+    TABS.iter()
+        .position(|(id, _)| hash.trim_start_matches('#') == *id)
+        .unwrap_or(0)
 }
 
 /// The whole dashboard.
@@ -85,7 +100,9 @@ fn DashboardLayout() -> impl IntoView {
         ev.prevent_default();
         // Keep the focus on the selected tab, as a tablist should.
         if let Some(doc) = web_sys::window().and_then(|w| w.document()) {
-            if let Ok(Some(el)) = doc.query_selector(&format!("#tab-{}", TABS[tab.get_untracked()].0)) {
+            if let Ok(Some(el)) =
+                doc.query_selector(&format!("#tab-{}", TABS[tab.get_untracked()].0))
+            {
                 use wasm_bindgen::JsCast;
                 if let Some(el) = el.dyn_ref::<web_sys::HtmlElement>() {
                     let _ = el.focus();

@@ -40,24 +40,33 @@ pub fn DeviceGrid() -> impl IntoView {
     let selection = Memo::new(move |_| {
         mqtt.devices_v.track();
         let (q, s) = (search.get(), sort.get());
-        mqtt.with(|m| m.devices.select(&q, s, m.now_ms)).unwrap_or_default()
+        mqtt.with(|m| m.devices.select(&q, s, m.now_ms))
+            .unwrap_or_default()
     });
     let census = move || {
         mqtt.devices_v.track();
-        mqtt.with(|m| (m.devices.census(m.now_ms), m.devices.all().len(), m.devices.refused(), m.devices.config.spark_field.clone()))
-            .unwrap_or_default()
+        mqtt.with(|m| {
+            (
+                m.devices.census(m.now_ms),
+                m.devices.all().len(),
+                m.devices.refused(),
+                m.devices.config.spark_field.clone(),
+            )
+        })
+        .unwrap_or_default()
     };
     let win = Memo::new(move |_| {
         mqtt.devices_v.track();
         let sel = selection.get();
         let (first, n) = visible_range(vp.scroll.get(), vp.height.get(), ROW_H, sel.len());
-        let rows = mqtt.with(|m| {
-            let cfg = &m.devices.config;
-            sel[first..first + n]
-                .iter()
-                .filter_map(|&i| {
-                    let d = m.devices.all().get(i)?;
-                    Some(Row {
+        let rows = mqtt
+            .with(|m| {
+                let cfg = &m.devices.config;
+                sel[first..first + n]
+                    .iter()
+                    .filter_map(|&i| {
+                        let d = m.devices.all().get(i)?;
+                        Some(Row {
                             index: i,
                             id: d.id.clone(),
                             shown: d.shown(m.now_ms, cfg),
@@ -72,13 +81,17 @@ pub fn DeviceGrid() -> impl IntoView {
                                 .collect::<Vec<_>>()
                                 .join("  ·  "),
                             spark: spark_points(&d.spark, SPARK_W, SPARK_H),
-                            spark_last: d.spark.last().map(|v| format!("{v:.1}")).unwrap_or_default(),
+                            spark_last: d
+                                .spark
+                                .last()
+                                .map(|v| format!("{v:.1}"))
+                                .unwrap_or_default(),
                             drops: d.drops,
+                        })
                     })
-                })
-                .collect::<Vec<_>>()
-        })
-        .unwrap_or_default();
+                    .collect::<Vec<_>>()
+            })
+            .unwrap_or_default();
         (first, rows)
     });
 
@@ -172,12 +185,18 @@ fn PresenceSettings() -> impl IntoView {
         mqtt.update(move |m| m.set_presence(c));
     };
     let field = move |get: fn(&PresenceConfig) -> String, set: fn(&mut PresenceConfig, String)| {
-        (move || get(&cfg.get()), move |ev: leptos::ev::Event| cfg.update(|c| set(c, event_target_value(&ev))))
+        (
+            move || get(&cfg.get()),
+            move |ev: leptos::ev::Event| cfg.update(|c| set(c, event_target_value(&ev))),
+        )
     };
     let (status, set_status) = field(|c| c.status.clone(), |c, v| c.status = v);
     let (telemetry, set_telemetry) = field(|c| c.telemetry.clone(), |c, v| c.telemetry = v);
     let (spark, set_spark) = field(|c| c.spark_field.clone(), |c, v| c.spark_field = v);
-    let (stale, set_stale) = field(|c| c.stale_factor.to_string(), |c, v| c.stale_factor = v.parse().unwrap_or(3.0));
+    let (stale, set_stale) = field(
+        |c| c.stale_factor.to_string(),
+        |c, v| c.stale_factor = v.parse().unwrap_or(3.0),
+    );
     view! {
         <form class="presence-settings" on:submit=apply>
             <label>"Status topic" <input prop:value=status on:input=set_status /></label>

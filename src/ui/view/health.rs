@@ -29,9 +29,12 @@ pub fn HealthPanel() -> impl IntoView {
     let mqtt = use_mqtt();
     let h = move || {
         mqtt.health_v.track();
-        mqtt.with(|m| (m.health.clone(), m.connections)).unwrap_or_default()
+        mqtt.with(|m| (m.health.clone(), m.connections))
+            .unwrap_or_default()
     };
-    let card = |label: &'static str, testid: &'static str, value: Box<dyn Fn() -> String + Send + Sync>| {
+    let card = |label: &'static str,
+                testid: &'static str,
+                value: Box<dyn Fn() -> String + Send + Sync>| {
         view! {
             <div class="card" data-testid=testid>
                 <div class="card-label">{label}</div>
@@ -79,7 +82,16 @@ pub fn Notices() -> impl IntoView {
     let mqtt = use_mqtt();
     let list = move || {
         mqtt.notices_v.track();
-        mqtt.with(|m| m.notices.iter().rev().take(6).cloned().enumerate().collect::<Vec<_>>()).unwrap_or_default()
+        mqtt.with(|m| {
+            m.notices
+                .iter()
+                .rev()
+                .take(6)
+                .cloned()
+                .enumerate()
+                .collect::<Vec<_>>()
+        })
+        .unwrap_or_default()
     };
     view! {
         <ul class="notices" aria-live="polite" data-testid="notices">

@@ -32,7 +32,8 @@ pub fn MessageLog() -> impl IntoView {
     let selected = RwSignal::new(None::<u64>);
     let filter_text = move || {
         mqtt.log_v.track();
-        mqtt.with(|m| m.log.filter_text().to_string()).unwrap_or_default()
+        mqtt.with(|m| m.log.filter_text().to_string())
+            .unwrap_or_default()
     };
 
     let len = move || {
@@ -49,15 +50,15 @@ pub fn MessageLog() -> impl IntoView {
             let rows = (first..first + n)
                 .filter_map(|i| m.log.visible(i))
                 .map(|e| Row {
-                            seq: e.seq,
-                            time: clock(e.at_ms),
-                            topic: e.topic.to_string(),
-                            preview: format::preview(&e.payload, 160),
-                            qos: e.qos as u8,
-                            retain: e.retain,
-                            dup: e.dup,
-                            outgoing: e.outgoing,
-                            color: e.color,
+                    seq: e.seq,
+                    time: clock(e.at_ms),
+                    topic: e.topic.to_string(),
+                    preview: format::preview(&e.payload, 160),
+                    qos: e.qos as u8,
+                    retain: e.retain,
+                    dup: e.dup,
+                    outgoing: e.outgoing,
+                    color: e.color,
                 })
                 .collect::<Vec<_>>();
             (first, rows)
@@ -66,13 +67,20 @@ pub fn MessageLog() -> impl IntoView {
     });
     let paused = move || {
         mqtt.log_v.track();
-        mqtt.with(|m| (m.log.paused(), m.log.arrived_while_paused())).unwrap_or((false, 0))
+        mqtt.with(|m| (m.log.paused(), m.log.arrived_while_paused()))
+            .unwrap_or((false, 0))
     };
     let totals = move || {
         mqtt.log_v.track();
         mqtt.with(|m| {
             let (max, _) = m.log.limits();
-            format!("{} shown · {} kept of {} max · {} total", m.log.visible_len(), m.log.len(), max, m.log.total())
+            format!(
+                "{} shown · {} kept of {} max · {} total",
+                m.log.visible_len(),
+                m.log.len(),
+                max,
+                m.log.total()
+            )
         })
         .unwrap_or_default()
     };
@@ -106,7 +114,11 @@ pub fn MessageLog() -> impl IntoView {
                         e.qos as u8,
                         if e.retain { " · retained" } else { "" },
                         if e.dup { " · dup" } else { "" },
-                        if e.outgoing { " · sent by this page" } else { "" },
+                        if e.outgoing {
+                            " · sent by this page"
+                        } else {
+                            ""
+                        },
                         format::bytes(e.payload.len() as u64)
                     ),
                     e.properties.clone(),

@@ -53,12 +53,22 @@ pub fn SubscriptionList() -> impl IntoView {
                     .join(", "),
                     state: match &s.state {
                         SubState::Pending => ("pending".into(), "waiting for SUBACK".into()),
-                        SubState::Active(q) => ("active".into(), format!("granted QoS {}", *q as u8)),
+                        SubState::Active(q) => {
+                            ("active".into(), format!("granted QoS {}", *q as u8))
+                        }
                         SubState::Failed(e) => ("failed".into(), e.clone()),
                     },
                     count: s.count,
                     rate: s.rate,
-                    last: s.last.clone().map(|(t, p)| (t, p, s.last_at.map(|at| format::ago(m.now_ms - at)).unwrap_or_default())),
+                    last: s.last.clone().map(|(t, p)| {
+                        (
+                            t,
+                            p,
+                            s.last_at
+                                .map(|at| format::ago(m.now_ms - at))
+                                .unwrap_or_default(),
+                        )
+                    }),
                 })
                 .collect::<Vec<_>>()
         })
@@ -70,7 +80,13 @@ pub fn SubscriptionList() -> impl IntoView {
         if f.trim().is_empty() {
             return;
         }
-        mqtt.subscribe(&f, qos.get_untracked(), nl.get_untracked(), rap.get_untracked(), rh.get_untracked());
+        mqtt.subscribe(
+            &f,
+            qos.get_untracked(),
+            nl.get_untracked(),
+            rap.get_untracked(),
+            rh.get_untracked(),
+        );
         filter.set(String::new());
     };
     view! {

@@ -50,15 +50,19 @@ pub fn TopicTree() -> impl IntoView {
             for &id in rows.iter().skip(first).take(n) {
                 if let Some(node) = m.tree.node(id) {
                     out.push(Row {
-                            id,
-                            depth: node.depth,
-                            name: if node.name.is_empty() { "(empty)".into() } else { node.name.clone() },
-                            has_children: !node.children.is_empty(),
-                            expanded: node.expanded,
-                            messages: node.messages,
-                            total: node.total,
-                            retained: node.retained,
-                            last: node.last.as_ref().map(|b| format::preview(b, 80)),
+                        id,
+                        depth: node.depth,
+                        name: if node.name.is_empty() {
+                            "(empty)".into()
+                        } else {
+                            node.name.clone()
+                        },
+                        has_children: !node.children.is_empty(),
+                        expanded: node.expanded,
+                        messages: node.messages,
+                        total: node.total,
+                        retained: node.retained,
+                        last: node.last.as_ref().map(|b| format::preview(b, 80)),
                     });
                 }
             }
@@ -82,7 +86,9 @@ pub fn TopicTree() -> impl IntoView {
                 n.messages,
                 n.total,
                 n.retained,
-                n.last.as_ref().map(|b| format::render(b, PayloadFormat::Json, 4096)),
+                n.last
+                    .as_ref()
+                    .map(|b| format::render(b, PayloadFormat::Json, 4096)),
                 n.last_len,
                 (n.last_at > 0.0).then(|| format::ago(m.now_ms - n.last_at)),
             ))
@@ -92,9 +98,17 @@ pub fn TopicTree() -> impl IntoView {
     let summary = move || {
         mqtt.tree_v.track();
         mqtt.with(|m| {
-            let mut s = format!("{} topic levels · {} messages", m.tree.len() - 1, m.tree.total());
+            let mut s = format!(
+                "{} topic levels · {} messages",
+                m.tree.len() - 1,
+                m.tree.total()
+            );
             if m.tree.overflow() > 0 {
-                s.push_str(&format!(" · {} messages on topics beyond the {}-node limit", m.tree.overflow(), m.limits().tree_nodes));
+                s.push_str(&format!(
+                    " · {} messages on topics beyond the {}-node limit",
+                    m.tree.overflow(),
+                    m.limits().tree_nodes
+                ));
             }
             s
         })

@@ -42,5 +42,10 @@ pub async fn start(
         .ws()
         .map_err(|e| e.to_string())?;
     let server = MqttServer::new(scx).listener(tcp).listener(ws).build();
-    Ok(async move { server.run().await.map_err(|e| format!("the broker stopped: {e}")) })
+    Ok(async move {
+        server
+            .run()
+            .await
+            .map_err(|e| format!("the broker stopped: {e}"))
+    })
 }

@@ -18,6 +18,9 @@ use crate::link::Link;
 use crate::Options;
 
 /// The running fleet.
+// Design: every device is an independent tokio task owning its client core (no shared state
+// but the stop flag), so 10,000 devices cost 10,000 small tasks and a crash is just dropping a
+// task's socket.
 pub struct Fleet {
     stop: Arc<AtomicBool>,
 }
@@ -64,8 +67,22 @@ struct Spec {
     start_after: Duration,
 }
 
-const MODELS: [&str; 4] = ["TH-200 thermo-hygrometer", "AQ-7 air quality", "PM-3 power meter", "TH-210 thermo-hygrometer"];
-const ROOMS: [&str; 8] = ["Lab 1", "Lab 2", "Cold room", "Server room", "Office 3.14", "Warehouse A", "Warehouse B", "Roof"];
+const MODELS: [&str; 4] = [
+    "TH-200 thermo-hygrometer",
+    "AQ-7 air quality",
+    "PM-3 power meter",
+    "TH-210 thermo-hygrometer",
+];
+const ROOMS: [&str; 8] = [
+    "Lab 1",
+    "Lab 2",
+    "Cold room",
+    "Server room",
+    "Office 3.14",
+    "Warehouse A",
+    "Warehouse B",
+    "Roof",
+];
 
 /// A device's readings, drifting like real sensors.
 // Design: values random-walk around a per-device baseline, so sparklines look like sensors and
@@ -148,7 +165,17 @@ async fn run(spec: Spec, epoch: tokio::time::Instant, stop: Arc<AtomicBool>) {
     tokio::time::sleep(spec.start_after).await;
     let mut seq = 0u64;
     loop {
-        match life(&spec, epoch, &stop, &mut rng, &mut sensors, &mut interval, &mut seq).await {
+        match life(
+            &spec,
+            epoch,
+            &stop,
+            &mut rng,
+            &mut sensors,
+            &mut interval,
+            &mut seq,
+        )
+        .await
+        {
             End::Stop => return,
             End::Reboot => tokio::time::sleep(Duration::from_millis(500)).await,
             End::Crash => {
@@ -212,11 +239,18 @@ async fn life(
                 let now = link.now();
                 let _ = link.client.publish(
                     now,
-                    publish(format!("devices/{}/telemetry", spec.id), body, QoS::AtMostOnce, false),
+                    publish(
+                        format!("devices/{}/telemetry", spec.id),
+                        body,
+                        QoS::AtMostOnce,
+                        false,
+                    ),
                 );
             }
         }
-        let wake = next_report.min(crash_at).min(now_t + Duration::from_millis(500));
+        let wake = next_report
+            .min(crash_at)
+            .min(now_t + Duration::from_millis(500));
         link.step(wake, &mut events).await;
         for e in events.drain(..) {
             match e {
@@ -230,20 +264,36 @@ async fn life(
                         spec.n % 13
                     );
                     let c = &mut link.client;
-                    let _ = c.publish(now, publish(status.clone(), "online".into(), QoS::AtLeastOnce, true));
-                    let _ = c.publish(now, publish(format!("devices/{}/meta", spec.id), meta, QoS::AtLeastOnce, true));
+                    let _ = c.publish(
+                        now,
+                        publish(status.clone(), "online".into(), QoS::AtLeastOnce, true),
+                    );
+                    let _ = c.publish(
+                        now,
+                        publish(
+                            format!("devices/{}/meta", spec.id),
+                            meta,
+                            QoS::AtLeastOnce,
+                            true,
+                        ),
+                    );
                     let _ = c.subscribe(
                         now,
                         vec![(
                             format!("devices/{}/cmd", spec.id).into(),
-                            SubscriptionOptions { qos: QoS::AtLeastOnce, ..Default::default() },
+                            SubscriptionOptions {
+                                qos: QoS::AtLeastOnce,
+                                ..Default::default()
+                            },
                         )],
                         None,
                         Vec::new(),
                     );
                 }
                 Event::Message(m) => {
-                    let cmd = String::from_utf8_lossy(&m.publish.payload).trim().to_string();
+                    let cmd = String::from_utf8_lossy(&m.publish.payload)
+                        .trim()
+                        .to_string();
                     let (ok, end) = match cmd.as_str() {
                         "crash" => (true, Some(End::Crash)),
                         "reboot" => (true, Some(End::Reboot)),
@@ -261,17 +311,26 @@ async fn life(
                     let ack = format!("{{\"cmd\":{},\"ok\":{ok}}}", json_string(&cmd));
                     let _ = link.client.publish(
                         now,
-                        publish(format!("devices/{}/ack", spec.id), ack, QoS::AtLeastOnce, false),
+                        publish(
+                            format!("devices/{}/ack", spec.id),
+                            ack,
+                            QoS::AtLeastOnce,
+                            false,
+                        ),
                     );
                     link.flush(&mut Vec::new()).await;
                     match end {
                         Some(End::Reboot) => {
                             // A clean restart: say goodbye (no will), come back at once.
                             let now = link.now();
-                            let _ = link.client.publish(now, publish(status.clone(), "offline".into(), QoS::AtLeastOnce, true));
+                            let _ = link.client.publish(
+                                now,
+                                publish(status.clone(), "offline".into(), QoS::AtLeastOnce, true),
+                            );
                             link.client.disconnect(now, Default::default());
                             let until = tokio::time::Instant::now() + Duration::from_secs(2);
-                            while link.client.is_connected() && tokio::time::Instant::now() < until {
+                            while link.client.is_connected() && tokio::time::Instant::now() < until
+                            {
                                 link.step(until, &mut Vec::new()).await;
                             }
                             return End::Reboot;

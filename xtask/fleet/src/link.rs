@@ -45,7 +45,8 @@ impl Link {
                     if let Err(e) = s.write_all(&bytes).await {
                         self.stream = None;
                         let now = self.now();
-                        self.client.handle_close(now, Some(format!("write failed: {e}")));
+                        self.client
+                            .handle_close(now, Some(format!("write failed: {e}")));
                         break;
                     }
                 }
@@ -84,7 +85,9 @@ impl Link {
                 self.stream = Some(s);
                 self.client.handle_open(now);
             }
-            Ok(Err(e)) => self.client.handle_close(now, Some(format!("connect {addr}: {e}"))),
+            Ok(Err(e)) => self
+                .client
+                .handle_close(now, Some(format!("connect {addr}: {e}"))),
             Err(_) => self
                 .client
                 .handle_close(now, Some(format!("connect {addr}: timed out"))),
@@ -95,9 +98,10 @@ impl Link {
     /// flushes. Returns when something happened or `until` passed.
     pub async fn step(&mut self, until: tokio::time::Instant, events: &mut Vec<Event>) {
         let now = self.now();
-        let core_deadline = self.client.poll_timeout().map(|at| {
-            self.epoch + Duration::from_micros(at.as_micros().max(now.as_micros()))
-        });
+        let core_deadline = self
+            .client
+            .poll_timeout()
+            .map(|at| self.epoch + Duration::from_micros(at.as_micros().max(now.as_micros())));
         let wake = core_deadline.map_or(until, |d| d.min(until));
         match &mut self.stream {
             Some(stream) => {

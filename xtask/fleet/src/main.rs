@@ -43,7 +43,8 @@ impl Default for Options {
     }
 }
 
-const USAGE: &str = "usage: wasmqtt-fleet [--ws-port P] [--tcp-port P] [--devices N] [--interval-ms MS] \
+const USAGE: &str =
+    "usage: wasmqtt-fleet [--ws-port P] [--tcp-port P] [--devices N] [--interval-ms MS] \
 [--crash-every-s S] [--seed N] [--broker-only] [--devices-only tcp://host:port]";
 
 fn parse(args: &[String]) -> Result<Options, String> {
