@@ -272,6 +272,18 @@ async fn the_status_says_when_it_will_retry_and_why() {
     assert!(text(&el, "[data-testid=conn-error]").contains("PINGREQ"));
 }
 
+/// An embedder's component: the last message of one filter, through `use_subscription`.
+#[component]
+fn Latest(filter: String) -> impl IntoView {
+    let sub = use_subscription(filter, 1);
+    view! {
+        <p data-testid="latest">
+            {move || sub.with(|s| format!("{} {} {}", s.active, s.count,
+                s.last_payload.as_ref().map(|p| String::from_utf8_lossy(p).into_owned()).unwrap_or_default()))}
+        </p>
+    }
+}
+
 #[wasm_bindgen_test]
 #[allow(clippy::option_env_unwrap)] // a clear message when run outside `cargo xtask test`
 async fn a_provider_connects_subscribes_and_publishes_through_a_real_broker() {
@@ -279,13 +291,19 @@ async fn a_provider_connects_subscribes_and_publishes_through_a_real_broker() {
         option_env!("WASMQTT_TEST_WS").expect("WASMQTT_TEST_WS: run through `cargo xtask test`");
     let el = container();
     let topic = format!("ui-test/{}", (js_sys::Math::random() * 1e9) as u64);
+    // The provider subscribes to nothing itself: the embedder's component does.
     let settings = Settings {
         url: url.into(),
-        subscriptions: vec![(format!("{topic}/#"), 1)],
+        subscriptions: vec![],
         ..Settings::default()
     };
+    let filter = format!("{topic}/#");
     let _h = leptos::mount::mount_to(el.clone(), move || {
-        view! { <MqttProvider settings=settings.clone()><Grab/><ConnectionStatus/><MessageLog/></MqttProvider> }
+        view! {
+            <MqttProvider settings=settings.clone()>
+                <Grab/><ConnectionStatus/><Latest filter=filter.clone()/><MessageLog/>
+            </MqttProvider>
+        }
     });
     let mqtt = HANDLE.with(|h| h.borrow_mut().take()).unwrap();
     for _ in 0..200 {
@@ -318,6 +336,12 @@ async fn a_provider_connects_subscribes_and_publishes_through_a_real_broker() {
         .map(|e| e.text_content().unwrap())
         .collect();
     assert_eq!(payloads, ["<i>hi</i>", "<i>hi</i>"]);
+    assert_eq!(
+        text(&el, "[data-testid=latest]"),
+        "true 1 <i>hi</i>",
+        "{}",
+        el.inner_html().chars().take(600).collect::<String>()
+    );
     assert!(all(&el, "i").is_empty());
     mqtt.disconnect();
 }

@@ -45,6 +45,8 @@ export class MqttError extends Error {
 const V3_RETURN = { 0x84: 1, 0x85: 2, 0x88: 3, 0x86: 4, 0x87: 5 };
 
 /** A minimal EventEmitter with the methods MQTT.js users call. */
+const EMPTY_PAYLOAD = new Uint8Array(0);
+
 class Emitter {
   constructor() {
     this._events = new Map();
@@ -91,6 +93,19 @@ class Emitter {
 
   listenerCount(name) {
     return this._events.get(name)?.length ?? 0;
+  }
+
+  /** `emit` with three arguments and no allocation for one listener (the per-message path). */
+  _emit3(name, a, b, c) {
+    const list = this._events.get(name);
+    if (list === undefined) return false;
+    if (list.length !== 1) return this.emit(name, a, b, c);
+    try {
+      list[0].call(this, a, b, c);
+    } catch (e) {
+      reportUnhandled(e);
+    }
+    return true;
   }
 
   emit(name, ...args) {
@@ -286,7 +301,7 @@ export class MqttClient extends Emitter {
           const [packet, next] = readPacketAt(i, EV.END, this._topics);
           i = next;
           while (i < end && word(i) === EV.SUB_ID) i += 3;
-          this.emit('message', packet.topic, packet.payload ?? new Uint8Array(0), packet);
+          this._emit3('message', packet.topic, packet.payload ?? EMPTY_PAYLOAD, packet);
           break;
         }
         case EV.PUBLISHED: {

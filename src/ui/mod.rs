@@ -24,7 +24,7 @@ mod view;
 #[cfg(all(target_arch = "wasm32", feature = "ui"))]
 pub use {
     model::{Limits, PresenceConfig, Settings},
-    provider::{use_mqtt, Mqtt, MqttProvider},
+    provider::{use_mqtt, use_subscription, Mqtt, MqttProvider, SubscriptionView},
     view::connection::{ConnectionForm, ConnectionStatus},
     view::dashboard::Dashboard,
     view::devices::DeviceGrid,

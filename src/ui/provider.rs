@@ -341,6 +341,64 @@ impl Mqtt {
     }
 }
 
+/// What a component sees of one subscription (see [`use_subscription`]).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct SubscriptionView {
+    /// Granted by the server.
+    pub active: bool,
+    /// Why it failed, if it did.
+    pub error: Option<String>,
+    /// Messages it matched.
+    pub count: u64,
+    /// Messages a second.
+    pub rate: f64,
+    /// Topic of the last message.
+    pub last_topic: Option<String>,
+    /// Payload of the last message.
+    pub last_payload: Option<bytes::Bytes>,
+}
+
+/// Subscribes to `filter` while the calling component lives (unless the provider already has it)
+/// and returns a signal of what arrives: its state, count, rate and last message.
+///
+/// ```ignore
+/// let temp = use_subscription("plant/boiler/temp", 1);
+/// view! { <span>{move || temp.with(|t| t.last_payload.as_ref().map(|p| String::from_utf8_lossy(p).into_owned()))}</span> }
+/// ```
+pub fn use_subscription(filter: impl Into<String>, qos: u8) -> Memo<SubscriptionView> {
+    let mqtt = use_mqtt();
+    let filter: String = filter.into();
+    let existing = mqtt
+        .with(|m| m.subs.iter().any(|s| s.filter == filter))
+        .unwrap_or(false);
+    if !existing {
+        mqtt.subscribe(&filter, qos, false, false, 0);
+        let f = filter.clone();
+        on_cleanup(move || mqtt.unsubscribe(&f));
+    }
+    Memo::new(move |_| {
+        mqtt.subs_v.track();
+        mqtt.with(|m| {
+            m.subs
+                .iter()
+                .find(|s| s.filter == filter)
+                .map(|s| SubscriptionView {
+                    active: matches!(s.state, super::model::SubState::Active(_)),
+                    error: match &s.state {
+                        super::model::SubState::Failed(e) => Some(e.clone()),
+                        _ => None,
+                    },
+                    count: s.count,
+                    rate: s.rate,
+                    last_topic: s.last.as_ref().map(|l| l.0.clone()),
+                    last_payload: s.last_payload.clone(),
+                })
+        })
+        .flatten()
+        .unwrap_or_default()
+    })
+}
+
 /// The `Mqtt` of the nearest `<MqttProvider>`.
 pub fn use_mqtt() -> Mqtt {
     use_context::<Mqtt>().expect("use_mqtt() needs an <MqttProvider> around the component")

@@ -109,6 +109,8 @@ pub struct Subscription {
     pub last_at: Option<f64>,
     /// Its topic and the start of its payload.
     pub last: Option<(String, String)>,
+    /// The whole payload of the last one (shared with the log, not copied).
+    pub last_payload: Option<Bytes>,
 }
 
 /// A subscription's standing.
@@ -521,6 +523,7 @@ impl Dashboard {
                     count_at_tick: 0,
                     last_at: None,
                     last: None,
+                    last_payload: None,
                 });
                 self.pending_subs.push((op, id));
                 Changed(Changed::SUBS)
@@ -587,6 +590,7 @@ impl Dashboard {
                     publish.topic.to_string(),
                     format::preview(&publish.payload, 60),
                 ));
+                s.last_payload = Some(publish.payload.clone());
                 color.get_or_insert(s.color);
                 c |= Changed(Changed::SUBS);
             }

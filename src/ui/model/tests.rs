@@ -114,6 +114,10 @@ fn a_session_as_the_operator_sees_it() {
     }
     tick(&mut d, 3000.0, 10);
     assert_eq!(d.subs[0].count, 10);
+    assert_eq!(
+        d.subs[0].last_payload.as_deref(),
+        Some(&b"{\"temp\":20}"[..])
+    );
     assert_eq!(d.subs[0].rate, 10.0);
     assert_eq!(d.health.rate_in, 10.0);
     assert_eq!(d.health.rtt_ms, Some(1.5));
