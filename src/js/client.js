@@ -471,7 +471,7 @@ export class MqttClient extends Emitter {
   }
 
   _track(id, callback, extra) {
-    this._ops.set(id, { callback, ...extra });
+    this._ops.set(id, extra === undefined ? { callback } : { callback, ...extra });
   }
 
   // ---------------------------------------------------------------- publish
@@ -514,7 +514,9 @@ export class MqttClient extends Emitter {
       return true;
     }
     if (id >= 0) {
-      this._track(id, callback);
+      // Nothing to call back: nothing to remember (the outcome of a callback-less publish is
+      // not reported, as in MQTT.js).
+      if (callback) this._track(id, callback);
       return true;
     }
     const err = this._error();

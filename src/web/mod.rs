@@ -397,10 +397,11 @@ impl Driver {
                 return;
             }
             if socket.ws.buffered_amount() >= inner.high_water {
-                // Back-pressure: check again shortly; meanwhile messages wait in the outbox.
+                // Back-pressure: check again shortly (2 ms: the socket drains a MiB in tens of ms, and a
+                // longer nap leaves it idle); meanwhile messages wait in the outbox.
                 if inner.backpressure.is_none() {
                     let weak = Rc::downgrade(&self.0);
-                    inner.backpressure = Some(gloo_timers::callback::Timeout::new(10, move || {
+                    inner.backpressure = Some(gloo_timers::callback::Timeout::new(2, move || {
                         if let Some(d) = upgrade(&weak) {
                             d.0.inner.borrow_mut().backpressure = None;
                             d.schedule();
