@@ -445,8 +445,10 @@ pub fn start_fleet(devices: usize, prefer_default_ports: bool) -> Result<(Servic
                 &tcp.to_string(),
                 "--devices",
                 &devices.to_string(),
+                "--exit-with-parent",
             ],
         )
+        .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::null()),
     )?;
     wait_for_port(ws, Duration::from_secs(30))?;

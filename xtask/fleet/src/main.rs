@@ -26,6 +26,9 @@ pub struct Options {
     pub broker: bool,
     /// Where the devices connect when the broker is not ours.
     pub device_url: Option<String>,
+    /// Exit when standard input closes (the dev tool holds it open: when the dev tool dies,
+    /// however it dies, the broker goes with it).
+    pub exit_with_parent: bool,
 }
 
 impl Default for Options {
@@ -39,13 +42,14 @@ impl Default for Options {
             seed: 0x5EED,
             broker: true,
             device_url: None,
+            exit_with_parent: false,
         }
     }
 }
 
 const USAGE: &str =
     "usage: wasmqtt-fleet [--ws-port P] [--tcp-port P] [--devices N] [--interval-ms MS] \
-[--crash-every-s S] [--seed N] [--broker-only] [--devices-only tcp://host:port]";
+[--crash-every-s S] [--seed N] [--broker-only] [--devices-only tcp://host:port] [--exit-with-parent]";
 
 fn parse(args: &[String]) -> Result<Options, String> {
     let mut o = Options::default();
@@ -73,6 +77,7 @@ fn parse(args: &[String]) -> Result<Options, String> {
             "--crash-every-s" => o.crash_every = Duration::from_secs(number(value()?)?),
             "--seed" => o.seed = number(value()?)?,
             "--broker-only" => o.devices = 0,
+            "--exit-with-parent" => o.exit_with_parent = true,
             "--devices-only" => {
                 o.broker = false;
                 o.device_url = Some(value()?);
@@ -122,12 +127,29 @@ async fn run(o: Options) -> Result<(), String> {
     } else {
         println!("ready (devices only)");
     }
+    let parent_gone = async {
+        if !o.exit_with_parent {
+            return std::future::pending().await;
+        }
+        use tokio::io::AsyncReadExt;
+        let mut stdin = tokio::io::stdin();
+        let mut buf = [0u8; 64];
+        while let Ok(n) = stdin.read(&mut buf).await {
+            if n == 0 {
+                break;
+            }
+        }
+    };
     tokio::select! {
         r = async { match broker { Some(b) => b.await, None => std::future::pending().await } } => {
             fleet.stop();
             r
         }
         _ = tokio::signal::ctrl_c() => {
+            fleet.stop();
+            Ok(())
+        }
+        _ = parent_gone => {
             fleet.stop();
             Ok(())
         }
