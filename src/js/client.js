@@ -470,6 +470,27 @@ export class MqttClient extends Emitter {
     }
   }
 
+  /**
+   * Starts an operation (`start` returns its id, or -1 with the error in the raw client); its
+   * outcome reaches `callback` later. A failure to start goes to `callback` too, or to 'error'.
+   */
+  _operation(callback, start, extra) {
+    let id;
+    try {
+      id = start();
+    } catch (e) {
+      this._fail(callback, e);
+      return;
+    }
+    if (id < 0) this._fail(callback, this._error());
+    else this._track(id, callback, extra);
+  }
+
+  _fail(callback, err) {
+    if (callback) queueMicrotask(() => callback(err));
+    else this.emit('error', err);
+  }
+
   _track(id, callback, extra) {
     this._ops.set(id, extra === undefined ? { callback } : { callback, ...extra });
   }
@@ -509,8 +530,7 @@ export class MqttClient extends Emitter {
     try {
       id = this._raw.publish(writePacketTape(packet, this._raw));
     } catch (e) {
-      if (callback) queueMicrotask(() => callback(e));
-      else this.emit('error', e);
+      this._fail(callback, e);
       return true;
     }
     if (id >= 0) {
@@ -524,8 +544,7 @@ export class MqttClient extends Emitter {
       this._waiting.push({ packet, callback });
       return false;
     }
-    if (callback) queueMicrotask(() => callback(err));
-    else this.emit('error', err);
+    this._fail(callback, err);
     return true;
   }
 
@@ -580,21 +599,9 @@ export class MqttClient extends Emitter {
       throw new TypeError('subscribe: topic must be a string, an array or an object');
     }
     const packet = { cmd: 'subscribe', messageId: 1, subscriptions, properties: o.properties };
-    let id;
-    try {
-      id = this._raw.subscribe(writePacketTape(packet, this._raw));
-    } catch (e) {
-      if (callback) queueMicrotask(() => callback(e));
-      else this.emit('error', e);
-      return this;
-    }
-    if (id < 0) {
-      const err = this._error();
-      if (callback) queueMicrotask(() => callback(err));
-      else this.emit('error', err);
-      return this;
-    }
-    this._track(id, callback, { topics: subscriptions.map((s) => s.topic) });
+    this._operation(callback, () => this._raw.subscribe(writePacketTape(packet, this._raw)), {
+      topics: subscriptions.map((s) => s.topic),
+    });
     return this;
   }
 
@@ -611,21 +618,7 @@ export class MqttClient extends Emitter {
     }
     const unsubscriptions = typeof topic === 'string' ? [topic] : topic;
     const packet = { cmd: 'unsubscribe', messageId: 1, unsubscriptions, properties: opts?.properties };
-    let id;
-    try {
-      id = this._raw.unsubscribe(writePacketTape(packet, this._raw));
-    } catch (e) {
-      if (callback) queueMicrotask(() => callback(e));
-      else this.emit('error', e);
-      return this;
-    }
-    if (id < 0) {
-      const err = this._error();
-      if (callback) queueMicrotask(() => callback(err));
-      else this.emit('error', err);
-      return this;
-    }
-    this._track(id, callback);
+    this._operation(callback, () => this._raw.unsubscribe(writePacketTape(packet, this._raw)));
     return this;
   }
 

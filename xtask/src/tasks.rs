@@ -236,31 +236,7 @@ fn browser_tests() -> Result {
     )?;
     wait_for_port(driver_port, Duration::from_secs(20))?;
     driver.check_alive()?;
-    run(cmd(
-        "cargo",
-        &[
-            "test",
-            "--target",
-            "wasm32-unknown-unknown",
-            "--features",
-            "ui",
-            "--test",
-            "web",
-            "--test",
-            "web_ui",
-        ],
-    )
-    .env(
-        "CHROMEDRIVER_REMOTE",
-        format!("http://127.0.0.1:{driver_port}"),
-    )
-    .env(
-        "WASM_BINDGEN_TEST_ADDRESS",
-        format!("127.0.0.1:{}", free_port()),
-    )
-    .env("WASM_BINDGEN_TEST_TIMEOUT", "90")
-    .env("WASMQTT_TEST_WS", &ws_url)
-    .env("PATH", tool_path()))?;
+    wasm_tests("CHROMEDRIVER_REMOTE", driver_port, &ws_url)?;
     drop(driver);
 
     println!("-- Firefox");
@@ -287,6 +263,12 @@ fn browser_tests() -> Result {
     )?;
     wait_for_port(gecko_port, Duration::from_secs(20))?;
     gecko.check_alive()?;
+    wasm_tests("GECKODRIVER_REMOTE", gecko_port, &ws_url)
+}
+
+/// The wasm-bindgen tests (driver and components) through the webdriver on `port`; `remote` is
+/// the runner's variable naming which kind it is.
+fn wasm_tests(remote: &str, port: u16, ws_url: &str) -> Result {
     run(cmd(
         "cargo",
         &[
@@ -301,16 +283,13 @@ fn browser_tests() -> Result {
             "web_ui",
         ],
     )
-    .env(
-        "GECKODRIVER_REMOTE",
-        format!("http://127.0.0.1:{gecko_port}"),
-    )
+    .env(remote, format!("http://127.0.0.1:{port}"))
     .env(
         "WASM_BINDGEN_TEST_ADDRESS",
         format!("127.0.0.1:{}", free_port()),
     )
     .env("WASM_BINDGEN_TEST_TIMEOUT", "90")
-    .env("WASMQTT_TEST_WS", &ws_url)
+    .env("WASMQTT_TEST_WS", ws_url)
     .env("PATH", tool_path()))
 }
 
