@@ -12,7 +12,7 @@ use wasm_bindgen::JsCast;
 
 use super::tape::{self, key, Extra, Sink};
 use crate::codec::{
-    ConnAck, Frame, Packet, ProtocolVersion, Publish, QoS, ReasonCode, SubscriptionOptions,
+    ConnAck, Packet, ProtocolVersion, Publish, QoS, ReasonCode, SubscriptionOptions,
 };
 use crate::proto::{
     ClientError, Config, DisconnectOptions, Event, Message, OutboxPolicy, RequestOptions,
@@ -77,6 +77,11 @@ pub mod ev {
     pub const END: u32 = 0x10FF;
 }
 
+/// The first byte of a PUBLISH as JavaScript reads it: type, DUP, QoS, RETAIN.
+fn publish_first_byte(x: &Publish) -> u8 {
+    0x30 | (u8::from(x.dup) << 3) | ((x.qos as u8) << 1) | u8::from(x.retain)
+}
+
 /// The event tape and what its pointers point into, alive until JavaScript has read it.
 #[derive(Default)]
 struct EventTape {
@@ -120,22 +125,18 @@ impl EventTape {
     fn packet(&mut self, p: &Packet, v: ProtocolVersion) {
         // Only the fields matter to JavaScript: the first byte carries type and flags.
         let first = match p {
-            Packet::Publish(x) => {
-                0x30 | (u8::from(x.dup) << 3) | ((x.qos as u8) << 1) | u8::from(x.retain)
-            }
+            Packet::Publish(x) => publish_first_byte(x),
             other => (other.packet_type() as u8) << 4,
         };
-        let frame = Frame {
-            first_byte: first,
-            remaining_length: 0,
-            packet: p.clone(),
-        };
-        tape::walk(&frame, v, self);
+        tape::walk_packet(first, 0, p, v, self);
         self.int(ev::END, 0);
     }
 
-    fn message(&mut self, m: &Message, v: ProtocolVersion) {
-        self.packet(&Packet::Publish(m.publish.clone()), v);
+    fn message(&mut self, m: &Message) {
+        let p = &m.publish;
+        // Borrowed, not cloned into a `Packet`: this runs once per message received.
+        tape::walk_publish(publish_first_byte(p), p, self);
+        self.int(ev::END, 0);
         for s in &m.subscriptions {
             self.int(ev::SUB_ID, s.0 as u32);
         }
@@ -180,7 +181,7 @@ impl EventTape {
                 }
                 Event::Message(m) => {
                     self.int(ev::MESSAGE, 0);
-                    self.message(m, v);
+                    self.message(m);
                 }
                 Event::Published { id, result } => {
                     let code = result.as_ref().map_or(0, |c| *c as u32);
@@ -219,7 +220,7 @@ impl EventTape {
                 Event::Response { id, result } => {
                     self.int(ev::RESPONSE, id.0 as u32);
                     match result {
-                        Ok(m) => self.message(m, v),
+                        Ok(m) => self.message(m),
                         Err(e) => self.error(e),
                     }
                 }

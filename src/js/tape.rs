@@ -81,12 +81,40 @@ pub trait Sink {
 }
 
 /// Emits one decoded packet, with the fields `mqtt-packet` would give it for `v`.
-#[cfg_attr(wasmqtt_speed, optimize(speed))]
 pub fn walk(frame: &Frame, v: ProtocolVersion, s: &mut dyn Sink) {
+    walk_packet(frame.first_byte, frame.remaining_length, &frame.packet, v, s);
+}
+
+/// Emits a PUBLISH, borrowed (the client's message events hold a [`Publish`], not a [`Packet`]).
+#[cfg_attr(wasmqtt_speed, optimize(speed))]
+pub fn walk_publish(first_byte: u8, p: &Publish, s: &mut dyn Sink) {
+    s.header(first_byte, 0);
+    publish_fields(p, s);
+}
+
+#[cfg_attr(wasmqtt_speed, optimize(speed))]
+fn publish_fields(p: &Publish, s: &mut dyn Sink) {
+    s.topic(&p.topic);
+    if p.qos != QoS::AtMostOnce {
+        s.int(key::MESSAGE_ID, p.packet_id.into());
+    }
+    props(&p.properties, key::PROP, s);
+    s.bytes(key::PAYLOAD, &p.payload);
+}
+
+/// Emits a packet from its parts: the first byte carries the type and flags JavaScript sees.
+#[cfg_attr(wasmqtt_speed, optimize(speed))]
+pub fn walk_packet(
+    first_byte: u8,
+    remaining_length: u32,
+    packet: &Packet,
+    v: ProtocolVersion,
+    s: &mut dyn Sink,
+) {
     use key::*;
-    s.header(frame.first_byte, frame.remaining_length);
+    s.header(first_byte, remaining_length);
     let v5 = v.is_v5();
-    match &frame.packet {
+    match packet {
         Packet::Connect(c) => {
             s.int(PROTOCOL_VERSION, c.protocol.level().into());
             s.int(CLEAN, c.clean_start.into());
@@ -115,14 +143,7 @@ pub fn walk(frame: &Frame, v: ProtocolVersion, s: &mut dyn Sink) {
             }
             props(&c.properties, PROP, s);
         }
-        Packet::Publish(p) => {
-            s.topic(&p.topic);
-            if p.qos != QoS::AtMostOnce {
-                s.int(MESSAGE_ID, p.packet_id.into());
-            }
-            props(&p.properties, PROP, s);
-            s.bytes(PAYLOAD, &p.payload);
-        }
+        Packet::Publish(p) => publish_fields(p, s),
         Packet::PubAck(r) | Packet::PubRec(r) | Packet::PubRel(r) | Packet::PubComp(r) => {
             s.int(MESSAGE_ID, r.packet_id.into());
             if v5 {

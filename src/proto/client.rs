@@ -246,6 +246,14 @@ impl Client {
         self.revision
     }
 
+    /// Whether [`Client::poll_transmit`] may have bytes: false means a driver need not look at
+    /// its socket at all (it is asked after every event, and most received messages send nothing).
+    pub fn may_transmit(&self) -> bool {
+        !self.tx.is_empty()
+            || !self.session.outbox.is_empty()
+            || matches!(&self.state, State::Connected(link) if link.draining.is_some())
+    }
+
     // ------------------------------------------------------------------ getters
 
     /// The configuration.

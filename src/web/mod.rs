@@ -320,12 +320,13 @@ impl Driver {
     /// at once: these arrive as tasks of their own, so there is nothing to batch them with, and
     /// a microtask per WebSocket message would cost more than decoding it.
     fn event(&self, f: impl FnOnce(&mut Client, Instant)) {
-        {
+        let now = {
             let mut inner = self.0.inner.borrow_mut();
             let now = inner.now();
             f(&mut inner.client, now);
-        }
-        self.pump();
+            now
+        };
+        self.pump_at(Some(now));
     }
 
     /// Reads the client.
@@ -351,11 +352,17 @@ impl Driver {
     /// Drains the client: bytes to the socket (while it is not backed up), transport actions,
     /// events to the application, the next deadline to the timer; then persistence.
     fn pump(&self) {
+        self.pump_at(None);
+    }
+
+    /// [`Driver::pump`], with the time just read by the caller for its first round (a clock read
+    /// per WebSocket message is measurable).
+    fn pump_at(&self, mut first: Option<Instant>) {
         for _ in 0..64 {
             let (actions, notices) = {
                 let mut inner = self.0.inner.borrow_mut();
                 inner.scheduled = false;
-                let now = inner.now();
+                let now = first.take().unwrap_or_else(|| inner.now());
                 self.transmit(&mut inner, now);
                 let mut actions = Vec::new();
                 while let Some(a) = inner.client.poll_transport() {
@@ -390,6 +397,9 @@ impl Driver {
 
     fn transmit(&self, inner: &mut Inner, now: Instant) {
         loop {
+            if !inner.client.may_transmit() {
+                return;
+            }
             let Some(socket) = &inner.socket else {
                 return;
             };

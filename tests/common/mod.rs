@@ -77,9 +77,13 @@ impl Sim {
         for _ in 0..1000 {
             let mut progress = false;
             while self.writable {
+                // Drivers skip the socket when `may_transmit` says there is nothing: every
+                // simulated run checks that it never hides bytes.
+                let may = self.client.may_transmit();
                 let Some(bytes) = self.client.poll_transmit(self.now) else {
                     break;
                 };
+                assert!(may, "may_transmit() was false but poll_transmit() had bytes");
                 progress = true;
                 assert!(self.open, "the client transmitted with no open transport");
                 self.batches.push(bytes.len());
