@@ -192,9 +192,9 @@ const WORKLOADS = {
   },
 };
 
-/** BENCH_PROFILE=<lib> prints where that library's main thread spends its time. */
+/** BENCH_PROFILE=<lib>[,<lib>...] prints where that library's main thread spends its time. */
 async function startProfile(tab, lib) {
-  if (process.env.BENCH_PROFILE !== lib) return false;
+  if (!(process.env.BENCH_PROFILE ?? '').split(',').includes(lib)) return false;
   await tab.cdp.send('Profiler.enable');
   await tab.cdp.send('Profiler.setSamplingInterval', { interval: 100 });
   await tab.cdp.send('Profiler.start');
@@ -218,6 +218,25 @@ async function printProfile(tab, lib) {
   console.error(`profile of ${lib} (self samples, ${total} busy):`);
   for (const [name, c] of [...self].sort((a, b) => b[1] - a[1]).slice(0, 40)) {
     console.error(`  ${((c / total) * 100).toFixed(1).padStart(5)}%  ${name}`);
+  }
+  // Inclusive: a sample counts once for every function on its stack (what a call costs in all).
+  const parent = new Map();
+  for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  const incl = new Map();
+  for (const [id, c] of counts) {
+    if (byId.get(id).callFrame.functionName === '(idle)') continue;
+    const seen = new Set();
+    for (let at = id; at !== undefined; at = parent.get(at)) {
+      const f = byId.get(at).callFrame;
+      const name = `${f.functionName || '(anonymous)'} ${f.url.split('/').pop()}:${f.lineNumber}`;
+      if (seen.has(name)) continue;
+      seen.add(name);
+      incl.set(name, (incl.get(name) ?? 0) + c);
+    }
+  }
+  console.error(`profile of ${lib} (inclusive):`);
+  for (const [name, c] of [...incl].sort((a, b) => b[1] - a[1]).slice(0, 30)) {
+    console.error(`  ${((c / total) * 100).toFixed(1).padStart(5)}%  ${name.slice(0, 160)}`);
   }
 }
 
