@@ -316,26 +316,18 @@ export class MqttClient extends Emitter {
           break;
         }
         case EV.SUBSCRIBED: {
-          const codes = [];
-          let err = null;
-          if (word(i) === EV.ERR) [err, i] = this._readError(i);
-          while (i < end && word(i) === EV.CODE) {
-            codes.push(word(i + 1));
-            i += 3;
-          }
+          let err;
+          let codes;
+          [err, codes, i] = this._readCodes(i, end);
           const op = this._ops.get(a);
           const granted = op?.topics ? op.topics.map((topic, j) => ({ topic, qos: codes[j] ?? 0x80 })) : codes;
           this._complete(a, err, granted);
           break;
         }
         case EV.UNSUBSCRIBED: {
-          const codes = [];
-          let err = null;
-          if (word(i) === EV.ERR) [err, i] = this._readError(i);
-          while (i < end && word(i) === EV.CODE) {
-            codes.push(word(i + 1));
-            i += 3;
-          }
+          let err;
+          let codes;
+          [err, codes, i] = this._readCodes(i, end);
           this._complete(a, err, err ? undefined : { cmd: 'unsuback', reasonCode: codes[0] ?? 0, granted: codes });
           break;
         }
@@ -455,6 +447,18 @@ export class MqttClient extends Emitter {
       }
     }
     this._drainWaiting();
+  }
+
+  /** An optional error, then reason codes, at word `i`; returns [error or null, codes, next word]. */
+  _readCodes(i, end) {
+    let err = null;
+    if (word(i) === EV.ERR) [err, i] = this._readError(i);
+    const codes = [];
+    while (i < end && word(i) === EV.CODE) {
+      codes.push(word(i + 1));
+      i += 3;
+    }
+    return [err, codes, i];
   }
 
   _complete(id, err, value) {

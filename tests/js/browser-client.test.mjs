@@ -15,7 +15,7 @@ const SKIP = process.env.WASMQTT_SKIP_BROWSER === '1' && 'browsers skipped (--qu
 async function observer(port, topic, opts = {}) {
   const c = await mqtt.connectAsync(`mqtt://127.0.0.1:${port}`, { clientId: 'observer-' + Math.random().toString(16).slice(2), ...opts });
   const messages = [];
-  c.on('message', (t, p, packet) => messages.push({ topic: t, payload: p.toString(), qos: packet.qos, retain: packet.retain }));
+  c.on('message', (t, p, packet) => messages.push({ topic: t, payload: p.toString(), qos: packet.qos, retain: packet.retain, dup: packet.dup, id: packet.messageId }));
   await c.subscribeAsync(topic, { qos: 2 });
   return { client: c, messages };
 }
@@ -395,7 +395,7 @@ describe('wasmqtt in headless Chromium', { skip: SKIP }, () => {
   });
 
   it('QoS 1 without loss and QoS 2 exactly once across a broker restart', async () => {
-    const b = await startMosquitto({ extra: 'max_queued_messages 100000' });
+    const b = await startMosquitto({ extra: 'max_queued_messages 100000\nlog_type all' });
     const obs = await observer(b.tcpPort, 'restart/#', { clean: false, clientId: 'restart-observer' });
     const page = await clientPage(browser, server);
     try {
@@ -420,6 +420,16 @@ describe('wasmqtt in headless Chromium', { skip: SKIP }, () => {
       assert.deepEqual(await page.evaluate(() => window.done.err), []);
       await waitFor(() => new Set(obs.messages.map((m) => m.payload)).size === 300, 30000, `300 distinct messages (got ${new Set(obs.messages.map((m) => m.payload)).size})`);
       const q2 = obs.messages.filter((m) => m.topic === 'restart/q2').map((m) => m.payload);
+      if (q2.length !== new Set(q2).size) {
+        const seen = new Map();
+        for (const m of obs.messages) if (m.topic === 'restart/q2') seen.set(m.payload, [...(seen.get(m.payload) ?? []), m]);
+        // Seen once in CI (2026-11-26: 21 duplicates), never since: say where they came from.
+        const dups = [...seen].filter(([, v]) => v.length > 1);
+        console.error('duplicated QoS 2 messages (payload, deliveries):', JSON.stringify(dups.slice(0, 8)));
+        const ids = new Set(dups.flatMap(([, v]) => v.map((m) => `m${m.id},`)));
+        console.error('broker log lines for their packet ids, and connections:\n' + b.log().split('\n')
+          .filter((l) => /onnect|isconnect/.test(l) || [...ids].some((id) => l.includes(id))).slice(-120).join('\n'));
+      }
       assert.equal(q2.length, new Set(q2).size, 'a QoS 2 message was duplicated');
       await page.evaluate(() => window.c.endAsync());
     } finally {
