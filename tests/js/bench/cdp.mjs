@@ -72,7 +72,20 @@ export async function startChromium() {
         proc.kill('SIGKILL');
         await exited;
       }
-      rmSync(profile, { recursive: true, force: true, maxRetries: 5 });
+      // Chromium's helper processes may still be writing into the profile for a moment after
+      // the browser is gone: retry, and never let cleaning up a temporary folder lose the results.
+      for (let i = 0; ; i++) {
+        try {
+          rmSync(profile, { recursive: true, force: true, maxRetries: 5 });
+          break;
+        } catch (e) {
+          if (i === 10) {
+            console.error(`could not remove Chromium's profile ${profile}: ${e.message}`);
+            break;
+          }
+          await sleep(200);
+        }
+      }
     },
   };
 }
