@@ -82,7 +82,13 @@ pub trait Sink {
 
 /// Emits one decoded packet, with the fields `mqtt-packet` would give it for `v`.
 pub fn walk(frame: &Frame, v: ProtocolVersion, s: &mut dyn Sink) {
-    walk_packet(frame.first_byte, frame.remaining_length, &frame.packet, v, s);
+    walk_packet(
+        frame.first_byte,
+        frame.remaining_length,
+        &frame.packet,
+        v,
+        s,
+    );
 }
 
 /// Emits a PUBLISH, borrowed (the client's message events hold a [`Publish`], not a [`Packet`]).

@@ -83,7 +83,10 @@ impl Sim {
                 let Some(bytes) = self.client.poll_transmit(self.now) else {
                     break;
                 };
-                assert!(may, "may_transmit() was false but poll_transmit() had bytes");
+                assert!(
+                    may,
+                    "may_transmit() was false but poll_transmit() had bytes"
+                );
                 progress = true;
                 assert!(self.open, "the client transmitted with no open transport");
                 self.batches.push(bytes.len());

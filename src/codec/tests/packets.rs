@@ -162,7 +162,9 @@ fn connect_empty_client_id_needs_clean_session_in_v311() {
     // The receiving side reads it, to answer CONNACK 0x02 "identifier rejected" rather than
     // drop the connection as malformed [MQTT-3.1.3-8].
     let bytes = hex("10 0c 00 04 4d 51 54 54 04 00 00 3c 00 00");
-    assert!(matches!(decode(&bytes, V4), Ok(Packet::Connect(c)) if c.client_id.is_empty() && !c.clean_start));
+    assert!(
+        matches!(decode(&bytes, V4), Ok(Packet::Connect(c)) if c.client_id.is_empty() && !c.clean_start)
+    );
     // 5.0: an empty id with Clean Start 0 is the server's to accept or refuse.
     let c = Connect {
         clean_start: false,
