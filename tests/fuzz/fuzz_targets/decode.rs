@@ -3,7 +3,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use wasmqtt::codec::{decode_packet, Decoder, Packet, ProtocolVersion};
+use wasmqtt::codec::{decode_packet, Decoder, EncodeError, Packet, ProtocolVersion};
 
 fuzz_target!(|data: &[u8]| {
     let Some((&control, input)) = data.split_first() else { return };
@@ -25,7 +25,17 @@ fuzz_target!(|data: &[u8]| {
                         Packet::Connect(c) => c.protocol,
                         _ => decoder.version(),
                     };
-                    let bytes = packet.to_bytes(v).expect("an accepted packet must encode");
+                    let bytes = match packet.to_bytes(v) {
+                        Ok(bytes) => bytes,
+                        // A client identifier a sender may not use [MQTT-3.1.3-7] is still read,
+                        // so that a server can refuse it with CONNACK 0x02 [MQTT-3.1.3-8].
+                        Err(EncodeError::InvalidClientId { .. })
+                            if matches!(packet, Packet::Connect(_)) =>
+                        {
+                            continue
+                        }
+                        Err(e) => panic!("an accepted packet must encode: {e} ({packet:?})"),
+                    };
                     let again = decode_packet(bytes.into(), v).expect("its encoding must decode");
                     assert_eq!(again, packet);
                 }
