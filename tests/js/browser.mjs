@@ -45,6 +45,26 @@ export async function serveStatic(pages = {}, root = repoRoot, headers = {}) {
   return { url: `http://127.0.0.1:${server.address().port}`, close: () => new Promise((ok) => server.close(ok)) };
 }
 
+/**
+ * Removes a Chromium profile folder. Chromium's helper processes can still be writing into it for
+ * a moment after the browser is gone (ENOTEMPTY): retry for a few seconds, and never fail a test
+ * or lose a benchmark's results over a temporary folder.
+ */
+export async function removeProfile(dir) {
+  for (let i = 0; ; i++) {
+    try {
+      rmSync(dir, { recursive: true, force: true, maxRetries: 5 });
+      return;
+    } catch (e) {
+      if (i === 20) {
+        console.error(`could not remove Chromium's profile ${dir}: ${e.message}`);
+        return;
+      }
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+}
+
 /** Loads `url` in headless Chromium and returns the DOM after `budgetMs` of virtual time. */
 export async function dumpDom(url, budgetMs = 5000) {
   const profile = mkdtempSync(join(tmpdir(), 'wasmqtt-chromium-'));
@@ -57,6 +77,6 @@ export async function dumpDom(url, budgetMs = 5000) {
       p.on('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`chromium exited with ${code}`))));
     });
   } finally {
-    rmSync(profile, { recursive: true, force: true });
+    await removeProfile(profile);
   }
 }

@@ -11,6 +11,25 @@ import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 import { serveStatic, CHROMIUM } from './browser.mjs';
 
+export { removeProfile } from './browser.mjs';
+
+// Every process a test starts is killed when the test file's process exits, however it exits (a
+// failed clean-up, `--test-force-exit`): a broker left behind would outlive the run, or keep the
+// event loop alive and hang CI.
+const children = new Set();
+process.on('exit', () => {
+  for (const p of children) {
+    try { p.kill('SIGKILL'); } catch {}
+  }
+});
+
+/** Registers a child process to be killed when this process exits; returns it. */
+export function track(proc) {
+  children.add(proc);
+  proc.once('exit', () => children.delete(proc));
+  return proc;
+}
+
 export { serveStatic };
 
 export async function freePort() {
@@ -71,7 +90,7 @@ export async function startMosquitto({ extra = '', tls = false } = {}) {
   let proc = null;
   let log = '';
   const spawnIt = async () => {
-    proc = spawn(MOSQUITTO, ['-c', join(dir, 'mosquitto.conf')], { stdio: ['ignore', 'ignore', 'pipe'] });
+    proc = track(spawn(MOSQUITTO, ['-c', join(dir, 'mosquitto.conf')], { stdio: ['ignore', 'ignore', 'pipe'] }));
     proc.stderr.on('data', (d) => { log += d; });
     await waitForPort(tcpPort);
     await waitForPort(wsPort);
@@ -195,7 +214,7 @@ export async function startFleet({ devices = 20, intervalMs = 1000, crashEveryS 
   if (!bin) throw new Error('WASMQTT_FLEET is not set: run through `cargo xtask test`, which builds xtask/fleet');
   const ws = await freePort();
   const tcp = await freePort();
-  const proc = spawn(bin, ['--ws-port', ws, '--tcp-port', tcp, '--devices', devices, '--interval-ms', intervalMs, '--crash-every-s', crashEveryS].map(String), { stdio: ['ignore', 'pipe', 'inherit'] });
+  const proc = track(spawn(bin, ['--ws-port', ws, '--tcp-port', tcp, '--devices', devices, '--interval-ms', intervalMs, '--crash-every-s', crashEveryS].map(String), { stdio: ['ignore', 'pipe', 'inherit'] }));
   await new Promise((resolve, reject) => {
     let out = '';
     proc.stdout.on('data', (d) => { out += d; if (out.includes('ready')) resolve(); });

@@ -9,11 +9,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
-import { startMosquitto, serveStatic, freePort, sleep } from './env.mjs';
+import { startMosquitto, serveStatic, freePort, removeProfile, sleep, track } from './env.mjs';
 
 const SKIP = process.env.WASMQTT_SKIP_BROWSER === '1' && 'browsers skipped (--quick)';
 const HIDDEN_MS = Number(process.env.WASMQTT_HIDDEN_MS ?? 180_000);
@@ -23,12 +23,12 @@ async function startChromium() {
   const profile = mkdtempSync(join(tmpdir(), 'wasmqtt-hidden-'));
   // The real binary (the /usr/bin/chromium wrapper would survive a kill of its pid), without
   // any of the flags that disable background throttling.
-  const proc = spawn('/usr/lib/chromium/chromium', [
+  const proc = track(spawn('/usr/lib/chromium/chromium', [
     '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
     '--disable-background-networking', '--disable-component-update', '--disable-sync',
     `--remote-debugging-address=127.0.0.1`, `--remote-debugging-port=${port}`,
     `--user-data-dir=${profile}`, '--window-size=1000,700', 'about:blank',
-  ], { stdio: 'ignore' });
+  ], { stdio: 'ignore' }));
   for (let i = 0; i < 100; i++) {
     try {
       const r = await fetch(`http://127.0.0.1:${port}/json/version`);
@@ -49,7 +49,7 @@ async function startChromium() {
         proc.kill('SIGKILL');
         await exited;
       }
-      rmSync(profile, { recursive: true, force: true, maxRetries: 5 });
+      await removeProfile(profile);
     },
   };
 }
@@ -97,8 +97,9 @@ test('a hidden page keeps its connection with Worker timers, and drops it with m
     console.log(`worker-timed: connected ${Math.round(w.m.connectedFor / 1000)} s, no drop; main-thread: ${JSON.stringify(m.events.slice(0, 4))}`);
     for (const p of [worker, main]) await p.evaluate(() => window.c.end(true));
   } finally {
-    await chrome.close();
-    await server.close();
-    await mosq.close();
+    // Each one, even if another fails: a broker left running would keep this process alive.
+    const closed = await Promise.allSettled([chrome.close(), server.close(), mosq.close()]);
+    const failed = closed.find((r) => r.status === 'rejected');
+    if (failed) throw failed.reason;
   }
 });

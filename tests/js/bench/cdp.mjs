@@ -2,11 +2,11 @@
 // turns on DevTools network tracking, which halves WebSocket throughput in the page.
 
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import WebSocket from 'ws';
-import { freePort, sleep } from '../env.mjs';
+import { freePort, removeProfile, sleep } from '../env.mjs';
 
 /** Chromium with its DevTools port on loopback; `tab(url, ready)` opens a page over raw CDP. */
 export async function startChromium() {
@@ -72,20 +72,7 @@ export async function startChromium() {
         proc.kill('SIGKILL');
         await exited;
       }
-      // Chromium's helper processes may still be writing into the profile for a moment after
-      // the browser is gone: retry, and never let cleaning up a temporary folder lose the results.
-      for (let i = 0; ; i++) {
-        try {
-          rmSync(profile, { recursive: true, force: true, maxRetries: 5 });
-          break;
-        } catch (e) {
-          if (i === 10) {
-            console.error(`could not remove Chromium's profile ${profile}: ${e.message}`);
-            break;
-          }
-          await sleep(200);
-        }
-      }
+      await removeProfile(profile);
     },
   };
 }
