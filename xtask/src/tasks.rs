@@ -182,7 +182,10 @@ fn node_tests(quick: bool, dashboard: Option<(PathBuf, PathBuf)>) -> Result {
     files.sort();
     // --test-force-exit: a test whose clean-up failed must not hang the run on a leaked handle
     // (the test files kill the processes they started when they exit: env.mjs `track`).
-    let mut c = cmd("node", &["--test", "--test-force-exit", "--test-reporter=spec"]);
+    let mut c = cmd(
+        "node",
+        &["--test", "--test-force-exit", "--test-reporter=spec"],
+    );
     c.args(&files);
     if quick {
         c.env("WASMQTT_SKIP_BROWSER", "1");
