@@ -6,7 +6,9 @@ use libfuzzer_sys::fuzz_target;
 use wasmqtt::codec::{decode_packet, Decoder, EncodeError, Packet, ProtocolVersion};
 
 fuzz_target!(|data: &[u8]| {
-    let Some((&control, input)) = data.split_first() else { return };
+    let Some((&control, input)) = data.split_first() else {
+        return;
+    };
     let version = match control % 3 {
         0 => ProtocolVersion::V3_1,
         1 => ProtocolVersion::V3_1_1,
