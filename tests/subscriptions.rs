@@ -335,3 +335,31 @@ fn a_suback_with_the_wrong_number_of_codes_is_a_protocol_error() {
         .iter()
         .any(|p| matches!(p, Packet::Disconnect(d) if d.reason_code == ReasonCode::ProtocolError)));
 }
+
+#[test]
+fn the_registry_bound_counts_subscribes_not_yet_acknowledged() {
+    // Found by the simulation (seed 2): offline, every subscribe waits for the connection, and
+    // each was checked against the acknowledged registry alone, so any number got through.
+    let mut cfg = config(ProtocolVersion::V3_1_1);
+    cfg.max_subscriptions = 2;
+    let mut sim = Sim::new(cfg);
+    let o = SubscriptionOptions::default();
+    for f in ["a", "b"] {
+        sim.client
+            .subscribe(sim.now, vec![(f.into(), o)], None, vec![])
+            .unwrap();
+    }
+    assert!(matches!(
+        sim.client
+            .subscribe(sim.now, vec![("c".into(), o)], None, vec![]),
+        Err(ClientError::TooMany { max: 2, .. })
+    ));
+    // A filter already waiting counts once.
+    assert!(sim
+        .client
+        .subscribe(sim.now, vec![("a".into(), o)], None, vec![])
+        .is_ok());
+    sim.connect();
+    sim.grant_subscriptions();
+    assert_eq!(sim.client.subscriptions().count(), 2);
+}

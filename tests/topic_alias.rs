@@ -142,3 +142,36 @@ fn applications_do_not_set_aliases_themselves() {
         Err(ClientError::Unsupported(_))
     ));
 }
+
+#[test]
+fn a_message_that_fits_only_without_an_alias_goes_without_one_and_defines_none() {
+    // Found by the simulation (seed 31): the alias was recorded before the size check; the
+    // message, 3 bytes over the server's Maximum Packet Size with the alias, was refused,
+    // and the next message on its topic went alias-only, an alias the server never saw
+    // [MQTT-3.3.2-12]: the broker disconnected with Protocol Error.
+    let mut plain = Publish::new("a/1", vec![b'x'; 100]);
+    plain.qos = QoS::AtMostOnce;
+    let max = Packet::Publish(plain.clone())
+        .encoded_len(ProtocolVersion::V5)
+        .unwrap() as u32;
+    let mut sim = Sim::v5();
+    sim.connect_with(connack_props(|p| {
+        p.topic_alias_maximum = Some(1);
+        p.maximum_packet_size = Some(max);
+    }));
+    let op = sim.client.publish(sim.now, plain).unwrap();
+    sim.run();
+    assert!(
+        sim.published().iter().all(|(id, r)| *id != op || r.is_ok()),
+        "a message within the server's limit was refused"
+    );
+    sim.publish("a/1", "small", QoS::AtMostOnce);
+    let ps = publishes(&mut sim);
+    assert_eq!(ps.len(), 2);
+    assert_eq!(ps[0].properties.topic_alias, None);
+    // [MQTT-3.3.2-12]: an alias is used alone only after a PUBLISH defined it.
+    assert_eq!(
+        &*ps[1].topic, "a/1",
+        "alias-only for an alias never defined"
+    );
+}

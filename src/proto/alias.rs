@@ -27,16 +27,24 @@ impl OutAliases {
     }
 
     /// The alias to use for `topic`, and whether the topic must still be sent with it (the first
-    /// time); None when no alias is available.
-    pub fn assign(&mut self, topic: &ByteStr) -> Option<(u16, bool)> {
+    /// time); None when no alias is available. Nothing is recorded: a new alias exists only
+    /// once [`OutAliases::define`] says the PUBLISH defining it was sent.
+    pub fn lookup(&self, topic: &ByteStr) -> Option<(u16, bool)> {
         if let Some(i) = self.topics.iter().position(|t| t == topic) {
             return Some((i as u16 + 1, false));
         }
         if self.topics.len() >= usize::from(self.max) {
             return None;
         }
-        self.topics.push(topic.clone());
-        Some((self.topics.len() as u16, true))
+        Some((self.topics.len() as u16 + 1, true))
+    }
+
+    /// Records the alias [`OutAliases::lookup`] gave for `topic` as defined: the PUBLISH
+    /// carrying both went out [MQTT-3.3.2-12].
+    pub fn define(&mut self, topic: &ByteStr) {
+        if !self.topics.contains(topic) && self.topics.len() < usize::from(self.max) {
+            self.topics.push(topic.clone());
+        }
     }
 }
 

@@ -682,6 +682,7 @@ impl Client {
         op: Option<OpId>,
     ) -> Result<(), ClientError> {
         let has_expiry = publish.properties.message_expiry_interval.is_some();
+        let held = (self.session.inflight.len(), self.session.inflight.bytes());
         let displaced = self.session.outbox.push(
             Queued {
                 publish,
@@ -689,6 +690,7 @@ impl Client {
                 queued_at: now,
             },
             &self.cfg.outbox,
+            held,
         )?;
         for (op, e) in displaced {
             self.complete_publish(op, Err(e));
@@ -763,12 +765,18 @@ impl Client {
                 }
             }
         }
+        // The bound covers subscribes still waiting for their SUBACK too: offline, every
+        // subscribe waits, and the registry alone would let any number through.
         let max = self.cfg.max_subscriptions;
-        let new = filters
-            .iter()
-            .filter(|(f, _)| self.session.registry.get(f).is_none())
-            .count();
-        if self.session.registry.len() + new > max {
+        let mut known: std::collections::BTreeSet<&str> =
+            self.session.registry.iter().map(|s| &*s.filter).collect();
+        for p in &self.pending {
+            if let PendingKind::Subscribe { subs, .. } = &p.kind {
+                known.extend(subs.iter().map(|s| &*s.filter));
+            }
+        }
+        known.extend(filters.iter().map(|(f, _)| &**f));
+        if known.len() > max {
             return Err(ClientError::TooMany {
                 what: "subscriptions",
                 max,
@@ -991,10 +999,14 @@ impl Client {
             .next_sub
             .max(s.registry.iter().map(|x| x.id.0 + 1).max().unwrap_or(1));
         let mut current = std::mem::take(&mut self.session);
-        let restored = s.outbox.drain();
-        let newer = current.outbox.drain();
-        s.outbox
-            .requeue_front(restored.into_iter().chain(newer).collect());
+        // Restored messages first; those published while loading follow if the bounds
+        // leave room (restored messages, whose callers are gone, are never displaced).
+        let held = (s.inflight.len(), s.inflight.bytes());
+        for q in current.outbox.drain() {
+            if let Err((q, e)) = s.outbox.push_if_room(q, &self.cfg.outbox, held) {
+                self.complete_publish(q.op, Err(e));
+            }
+        }
         for sub in current.registry.iter() {
             s.registry.insert(sub.clone());
         }
@@ -1319,31 +1331,56 @@ impl Client {
             wire.packet_id = id;
             wire.properties.message_expiry_interval =
                 remaining_expiry(&q.publish, q.queued_at, now);
-            if v.is_v5() {
-                if let Some((alias, with_topic)) = link.out_aliases.assign(&wire.topic) {
-                    wire.properties.topic_alias = Some(alias);
+            // An alias is used, and a new one defined, only if the packet still fits the
+            // server's limit with it; else the message goes with its topic alone.
+            let alias = if v.is_v5() {
+                link.out_aliases.lookup(&wire.topic)
+            } else {
+                None
+            };
+            let max = link.server.maximum_packet_size.map(|m| m as usize);
+            let before = self.tx.len();
+            let mut sized = None;
+            for with_alias in [alias, None] {
+                let mut packet = wire.clone();
+                if let Some((a, with_topic)) = with_alias {
+                    packet.properties.topic_alias = Some(a);
                     if !with_topic {
-                        wire.topic = ByteStr::new();
+                        packet.topic = ByteStr::new();
                     }
                 }
+                let result = Packet::Publish(packet).encode(v, &mut self.tx);
+                let size = self.tx.len() - before;
+                sized = Some((result, size));
+                if max.is_some_and(|m| size > m) {
+                    self.tx.truncate(before);
+                    if with_alias.is_some() {
+                        continue;
+                    }
+                } else if result.is_ok() && matches!(with_alias, Some((_, true))) {
+                    link.out_aliases.define(&wire.topic);
+                }
+                break;
             }
-            let before = self.tx.len();
-            let result = Packet::Publish(wire).encode(v, &mut self.tx);
-            let size = self.tx.len() - before;
-            let too_large = link
-                .server
-                .maximum_packet_size
-                .filter(|m| size > *m as usize);
+            let Some((result, size)) = sized else {
+                continue;
+            };
             if let Err(e) = result {
+                self.tx.truncate(before);
                 self.session.ids.remove(id);
                 completed.push((q.op, Err(ClientError::Encode(e))));
                 continue;
             }
-            if let Some(max) = too_large {
-                // [MQTT-3.2.2-15]: never send it; the alias (if new) was not used either.
-                self.tx.truncate(before);
+            if let Some(max) = max.filter(|m| size > *m) {
+                // [MQTT-3.2.2-15]: never send it.
                 self.session.ids.remove(id);
-                completed.push((q.op, Err(ClientError::PacketTooLarge { size, max })));
+                completed.push((
+                    q.op,
+                    Err(ClientError::PacketTooLarge {
+                        size,
+                        max: max as u32,
+                    }),
+                ));
                 continue;
             }
             self.metrics.messages_out += 1;

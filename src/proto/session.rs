@@ -54,6 +54,8 @@ pub struct InflightQueue {
     /// Sequence number by packet identifier, in 256 pages of 256.
     index: Vec<Option<Box<[u32; 256]>>>,
     len: usize,
+    /// Topic and payload bytes held (they count against the outbox's byte bound).
+    bytes: usize,
 }
 
 impl PartialEq for InflightQueue {
@@ -73,6 +75,11 @@ impl InflightQueue {
         self.len == 0
     }
 
+    /// Topic and payload bytes of the messages in flight.
+    pub fn bytes(&self) -> usize {
+        self.bytes
+    }
+
     /// Appends a message; its identifier must not be in flight already.
     pub fn push_back(&mut self, m: Inflight) {
         if self.index.is_empty() {
@@ -81,6 +88,7 @@ impl InflightQueue {
         let seq = self.base.wrapping_add(self.entries.len() as u32);
         let page = self.index[usize::from(m.id >> 8)].get_or_insert_with(|| Box::new([0; 256]));
         page[usize::from(m.id & 0xff)] = seq;
+        self.bytes += m.publish.topic.len() + m.publish.payload.len();
         self.entries.push_back(Some(m));
         self.len += 1;
     }
@@ -111,6 +119,9 @@ impl InflightQueue {
         let at = self.position(id)?;
         let m = self.entries[at].take();
         self.len -= 1;
+        if let Some(m) = &m {
+            self.bytes -= m.publish.topic.len() + m.publish.payload.len();
+        }
         while matches!(self.entries.front(), Some(None)) {
             self.entries.pop_front();
             self.base = self.base.wrapping_add(1);
@@ -128,6 +139,7 @@ impl InflightQueue {
         let all: Vec<Inflight> = self.entries.drain(..).flatten().collect();
         self.base = 0;
         self.len = 0;
+        self.bytes = 0;
         self.index.clear();
         all
     }
@@ -204,14 +216,24 @@ impl Outbox {
         self.items.iter()
     }
 
-    /// Adds a message under `cfg`'s bounds and policy. On success, returns the operations the
-    /// policy pushed out; on failure, why the new message was refused.
-    pub fn push(&mut self, q: Queued, cfg: &OutboxConfig) -> Result<Displaced, ClientError> {
+    /// Adds a message under `cfg`'s bounds and policy. `held` is what the session holds
+    /// outside the outbox (messages in flight, and bytes): the bounds cover every message not
+    /// yet acknowledged, so messages a lost session returns to the outbox never overflow it.
+    /// On success, returns the operations the policy pushed out; on failure, why the new
+    /// message was refused.
+    pub fn push(
+        &mut self,
+        q: Queued,
+        cfg: &OutboxConfig,
+        held: (usize, usize),
+    ) -> Result<Displaced, ClientError> {
         let size = q.size();
         let full = |o: &Outbox| ClientError::OutboxFull {
-            messages: o.items.len(),
-            bytes: o.bytes,
+            messages: o.items.len() + held.0,
+            bytes: o.bytes + held.1,
         };
+        let max_messages = cfg.max_messages.saturating_sub(held.0);
+        let max_bytes = cfg.max_bytes.saturating_sub(held.1);
         if cfg.policy == OutboxPolicy::LatestPerTopic {
             if let Some(i) = self
                 .items
@@ -219,7 +241,7 @@ impl Outbox {
                 .position(|x| x.publish.topic == q.publish.topic)
             {
                 // A replacement keeps the count; refuse it only if the bytes would not fit.
-                if self.bytes - self.items[i].size() + size > cfg.max_bytes {
+                if self.bytes - self.items[i].size() + size > max_bytes {
                     return Err(full(self));
                 }
                 let old = self.items.remove(i).map(|old| {
@@ -231,11 +253,11 @@ impl Outbox {
                 return Ok(old.into_iter().collect());
             }
         }
-        if size > cfg.max_bytes || cfg.max_messages == 0 {
+        if size > max_bytes || max_messages == 0 {
             return Err(full(self));
         }
         let mut displaced = Vec::new();
-        while self.items.len() >= cfg.max_messages || self.bytes + size > cfg.max_bytes {
+        while self.items.len() >= max_messages || self.bytes + size > max_bytes {
             if cfg.policy != OutboxPolicy::DropOldest {
                 return Err(full(self));
             }
@@ -246,6 +268,29 @@ impl Outbox {
         self.bytes += size;
         self.items.push_back(q);
         Ok(displaced)
+    }
+
+    /// Adds a message if it fits `cfg`'s bounds (with `held` as in [`Outbox::push`]) without
+    /// displacing any: a restored session's messages are never pushed out by messages
+    /// published while it loaded. Gives the message back, with why, if it does not fit.
+    pub fn push_if_room(
+        &mut self,
+        q: Queued,
+        cfg: &OutboxConfig,
+        held: (usize, usize),
+    ) -> Result<(), (Queued, ClientError)> {
+        let fits = self.items.len() + held.0 < cfg.max_messages
+            && self.bytes + held.1 + q.size() <= cfg.max_bytes;
+        if !fits {
+            let e = ClientError::OutboxFull {
+                messages: self.items.len() + held.0,
+                bytes: self.bytes + held.1,
+            };
+            return Err((q, e));
+        }
+        self.bytes += q.size();
+        self.items.push_back(q);
+        Ok(())
     }
 
     /// Removes every message whose expiry interval has passed at `now`.
