@@ -125,3 +125,55 @@ fn messages_published_while_the_session_loads_are_kept() {
         .collect();
     assert_eq!(payloads, vec!["restored", "new"]);
 }
+
+#[test]
+fn subscribes_made_while_a_session_loads_keep_the_subscription_bound() {
+    // Found by the simulation (seed 38): the restored registry and the subscribes of the
+    // loading page together went past max_subscriptions once acknowledged.
+    let mut cfg = persistent();
+    cfg.max_subscriptions = 2;
+    let mut sim = Sim::new(cfg.clone());
+    sim.connect();
+    sim.subscribe("a", QoS::AtLeastOnce);
+    sim.subscribe("b", QoS::AtLeastOnce);
+    sim.grant_subscriptions();
+    let state = sim.client.export_session(sim.now, 1_000);
+
+    let mut sim2 = Sim::new(cfg);
+    let (op, _) = sim2
+        .client
+        .subscribe(
+            sim2.now,
+            vec![("c".into(), SubscriptionOptions::default())],
+            None,
+            vec![],
+        )
+        .unwrap();
+    sim2.client
+        .import_session(&state, sim2.now, 1_000)
+        .unwrap();
+    sim2.run();
+    let refused = sim2.events().into_iter().any(|e| {
+        matches!(e, Event::Subscribed { id, result: Err(ClientError::TooMany { max: 2, .. }) } if id == op)
+    });
+    assert!(refused, "the subscribe beyond the bound was not refused");
+    sim2.connect_with(ConnAck {
+        session_present: true,
+        ..ConnAck::default()
+    });
+    sim2.grant_subscriptions();
+    assert_eq!(sim2.client.subscriptions().count(), 2);
+}
+
+#[test]
+fn a_session_is_not_imported_into_a_started_client() {
+    // A live session must never be replaced by a stored one (defect 5 of the reliability
+    // issue: connect() while the stored session loads replaced the live session).
+    let mut sim = Sim::new(persistent());
+    let state = sim.client.export_session(sim.now, 1_000);
+    sim.connect();
+    assert!(sim
+        .client
+        .import_session(&state, sim.now, 1_000)
+        .is_err());
+}

@@ -993,6 +993,14 @@ impl Client {
         now: Instant,
         wall_ms: u64,
     ) -> Result<(), String> {
+        if self.started || self.last_server.is_some() || !matches!(self.state, State::Idle) {
+            // A live session is never replaced by a stored one.
+            return Err(
+                "a stored session is imported before the client starts; this client has \
+                 already started, so its own session is kept"
+                    .into(),
+            );
+        }
         let mut s = Session::import(bytes, now, wall_ms)?;
         self.revision += 1;
         self.next_sub = self
@@ -1011,6 +1019,32 @@ impl Client {
             s.registry.insert(sub.clone());
         }
         self.session = s;
+        // Subscribes made while it loaded count against the bound with the restored ones.
+        let max = self.cfg.max_subscriptions;
+        let mut known: std::collections::BTreeSet<ByteStr> =
+            self.session.registry.iter().map(|s| s.filter.clone()).collect();
+        let mut refused = Vec::new();
+        for p in std::mem::take(&mut self.pending) {
+            if let PendingKind::Subscribe { subs, .. } = &p.kind {
+                let mut with = known.clone();
+                with.extend(subs.iter().map(|s| s.filter.clone()));
+                if with.len() > max {
+                    refused.push(p);
+                    continue;
+                }
+                known = with;
+            }
+            self.pending.push(p);
+        }
+        for p in refused {
+            self.fail_pending(
+                p,
+                ClientError::TooMany {
+                    what: "subscriptions",
+                    max,
+                },
+            );
+        }
         self.arm_expiry(now);
         Ok(())
     }

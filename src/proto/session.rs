@@ -388,11 +388,22 @@ impl IdSet {
 
     /// The identifiers in use, ascending.
     pub fn iter(&self) -> impl Iterator<Item = u16> + '_ {
-        self.bits.iter().enumerate().flat_map(|(w, &bits)| {
-            (0..64u16)
-                .filter(move |b| bits & (1 << b) != 0)
-                .map(move |b| w as u16 * 64 + b)
-        })
+        // Empty words are skipped whole: a session export walks this on every save.
+        self.bits
+            .iter()
+            .enumerate()
+            .filter(|(_, bits)| **bits != 0)
+            .flat_map(|(w, &bits)| {
+                let mut rest = bits;
+                std::iter::from_fn(move || {
+                    if rest == 0 {
+                        return None;
+                    }
+                    let b = rest.trailing_zeros() as u16;
+                    rest &= rest - 1;
+                    Some(w as u16 * 64 + b)
+                })
+            })
     }
 
     /// A free non-zero identifier, never one in flight [MQTT-2.2.1-3]; None if all 65,535 are.

@@ -483,7 +483,6 @@ impl Broker {
             .ok_or("no session")?;
         let in_use = stored.in_qos2.len() + owed;
         let tag = tag(&p.payload);
-        let epoch = stored.epoch;
         let mut deliver = true;
         match p.qos {
             QoS::AtMostOnce => {}
@@ -514,10 +513,20 @@ impl Broker {
         if !deliver {
             return Ok(());
         }
-        self.received
-            .entry(tag)
-            .or_default()
-            .push(Seen { qos: p.qos, epoch });
+        let seen = self.received.entry(tag.clone()).or_default();
+        let twice = p.qos == QoS::ExactlyOnce
+            && seen
+                .iter()
+                .any(|s| s.qos == QoS::ExactlyOnce && s.epoch == self.epoch);
+        if twice {
+            return Err(format!(
+                "QoS 2 message {tag} reached the broker twice in one session [MQTT-4.3.3]"
+            ));
+        }
+        seen.push(Seen {
+            qos: p.qos,
+            epoch: self.epoch,
+        });
         if p.retain {
             if p.payload.is_empty() {
                 self.retained.remove(p.topic.as_str());

@@ -339,19 +339,6 @@ impl World {
         if self.client.subscriptions().count() > self.cfg.max_subscriptions {
             return Err("more subscriptions than max_subscriptions".into());
         }
-        // Every QoS 2 message reached the broker at most once per session.
-        for (tag, seen) in &self.broker.received {
-            let q2: Vec<u64> = seen
-                .iter()
-                .filter(|s| s.qos == QoS::ExactlyOnce)
-                .map(|s| s.epoch)
-                .collect();
-            if (1..q2.len()).any(|i| q2[..i].contains(&q2[i])) {
-                return Err(format!(
-                    "QoS 2 message {tag} reached the broker twice in one session"
-                ));
-            }
-        }
         Ok(())
     }
 
@@ -413,10 +400,12 @@ impl World {
             // Abandoned with a non-persistent session, or published on a page that was
             // reloaded again before its stored session loaded: lost with the page. Under
             // 'drop-oldest' and 'latest-per-topic' a later page's publishes may displace a
-            // restored message, whose caller is gone: the policy the application chose.
+            // restored message, whose caller is gone: the policy the application chose. A
+            // message with an expiry interval may expire first.
             let must_arrive = s.abandoned
                 && persistent
                 && !s.loading
+                && !s.expires
                 && self.cfg.outbox.policy == OutboxPolicy::RejectNew;
             if s.outcome.is_none() && !must_arrive {
                 continue;

@@ -37,6 +37,8 @@ struct Sent {
     abandoned: bool,
     /// Published while a reloaded page was still loading its session: not saved until then.
     loading: bool,
+    /// It has a Message Expiry Interval: it may expire before it is sent.
+    expires: bool,
 }
 
 /// Everything of one run.
@@ -73,6 +75,8 @@ pub struct World {
     /// A reloaded page is still reading its stored session: nothing is saved (the stored
     /// session must survive another reload) and the driver defers starting.
     loading: bool,
+    /// How many of the last steps to keep for a failure's report (`SIM_TRACE`).
+    trace_len: usize,
 }
 
 /// Figures of a run, summed over seeds for the long run's report.
@@ -167,6 +171,10 @@ impl World {
             stats: Stats::default(),
             pending_violation: None,
             loading: false,
+            trace_len: std::env::var("SIM_TRACE")
+                .ok()
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(60),
         }
     }
 
@@ -181,8 +189,33 @@ impl World {
         )
     }
 
+    /// Where a message is (`SIM_WATCH=tag`, for debugging a seed): in the live client's
+    /// session, in the stored one, at the broker.
+    fn watch(&self) -> String {
+        let Ok(tag) = std::env::var("SIM_WATCH") else {
+            return String::new();
+        };
+        let find = |bytes: &[u8]| -> &'static str {
+            let Ok(s) = Session::import(bytes, self.now, self.now.as_millis()) else {
+                return "unreadable";
+            };
+            if s.outbox.iter().any(|q| crate::broker::tag(&q.publish.payload) == tag) {
+                "outbox"
+            } else if s.inflight.iter().any(|m| crate::broker::tag(&m.publish.payload) == tag) {
+                "in flight"
+            } else {
+                "-"
+            }
+        };
+        let live = find(&self.client.export_session(self.now, self.now.as_millis()));
+        let stored = self.stored.as_deref().map_or("none", find);
+        let broker = self.broker.received.contains_key(&tag);
+        format!(" [{tag}: live {live}, stored {stored}, broker {broker}]")
+    }
+
     fn note(&mut self, what: String) {
-        if self.trace.len() == 60 {
+        let what = what + &self.watch();
+        if self.trace.len() >= self.trace_len {
             self.trace.pop_front();
         }
         self.trace.push_back(format!(
@@ -263,6 +296,7 @@ impl World {
         if self.cfg.protocol.is_v5() && self.rng.below(10) == 0 {
             p.properties.message_expiry_interval = Some(1 + self.rng.below(120) as u32);
         }
+        let expires = p.properties.message_expiry_interval.is_some();
         let result = self.client.publish(self.now, p);
         self.note(format!(
             "app: publish {tag} {qos:?} +{extra}B on {topic}: {result:?}"
@@ -277,6 +311,7 @@ impl World {
                     outcome: None,
                     abandoned: false,
                     loading: self.loading,
+                    expires,
                 },
             );
         }
@@ -382,7 +417,9 @@ impl World {
         }
         self.loading = false;
         self.note("driver: stored session loaded".into());
-        for s in self.sent.values_mut() {
+        // This page's publishes are in the client that saves now; those of a page reloaded
+        // while it was loading stay lost with it.
+        for s in self.sent.values_mut().filter(|s| !s.abandoned) {
             s.loading = false;
         }
         match self.stored.clone() {
