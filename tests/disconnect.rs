@@ -138,3 +138,100 @@ fn disconnect_while_waiting_to_reconnect() {
     sim.advance(Duration::from_secs(600));
     assert_eq!(sim.opened.len(), 1);
 }
+
+#[test]
+fn starting_again_during_a_graceful_drain_keeps_the_connection() {
+    // Found by the simulation (seed 159): end() then connect again while the drain waited
+    // for an acknowledgement; the drain still closed the connection, cancelled what was
+    // published after the restart, and left the client idle although started: a hang.
+    let mut sim = Sim::v5();
+    sim.connect();
+    sim.publish("t", "a", QoS::AtLeastOnce);
+    let Packet::Publish(first) = &sim.sent()[0] else {
+        panic!()
+    };
+    sim.client.disconnect(sim.now, DisconnectOptions::default());
+    sim.run();
+    sim.client.start(sim.now);
+    sim.run();
+    let op = sim.publish("t", "b", QoS::AtLeastOnce);
+    sim.advance(Duration::from_secs(30));
+    assert!(sim.client.is_connected(), "the restart was ignored");
+    assert_eq!(sim.close_requests, 0);
+    let sent = sim.sent();
+    assert!(
+        !sent.iter().any(|p| matches!(p, Packet::Disconnect(_))),
+        "{sent:?}"
+    );
+    sim.send(Packet::PubAck(PubResp::new(first.packet_id)));
+    let Some(Packet::Publish(second)) = sent.into_iter().find(|p| matches!(p, Packet::Publish(_)))
+    else {
+        panic!("the message published after the restart was not sent")
+    };
+    sim.send(Packet::PubAck(PubResp::new(second.packet_id)));
+    assert!(sim.published().contains(&(op, Ok(ReasonCode::Success))));
+}
+
+#[test]
+fn starting_again_while_an_ended_connection_closes_reconnects() {
+    let mut sim = Sim::v5();
+    sim.connect();
+    sim.auto_open = true;
+    sim.client.disconnect(
+        sim.now,
+        DisconnectOptions {
+            force: true,
+            ..Default::default()
+        },
+    );
+    // The driver has not reported the close yet when the application starts again.
+    while sim.client.poll_transmit(sim.now).is_some() {}
+    assert_eq!(sim.client.poll_transport(), Some(TransportAction::Close));
+    sim.client.start(sim.now);
+    sim.open = false;
+    sim.client.handle_close(sim.now, None);
+    sim.run();
+    assert!(
+        sim.sent().iter().any(|p| matches!(p, Packet::Connect(_))),
+        "not reconnecting: {}",
+        sim.client.state_name()
+    );
+    sim.send(Packet::ConnAck(ConnAck::default()));
+    assert!(sim.client.is_connected());
+}
+
+#[test]
+fn operations_after_end_fail_at_once() {
+    // Defect 14 of the reliability issue: publish() after end() waited silently forever.
+    for persistent in [false, true] {
+        let mut cfg = config(ProtocolVersion::V5);
+        if persistent {
+            cfg.clean_start = false;
+            cfg.session_expiry_interval = Some(60);
+        }
+        let mut sim = Sim::new(cfg);
+        sim.connect();
+        sim.client.disconnect(sim.now, DisconnectOptions::default());
+        sim.run();
+        let mut p = Publish::new("t", "late");
+        p.qos = QoS::AtLeastOnce;
+        assert!(matches!(
+            sim.client.publish(sim.now, p),
+            Err(ClientError::Ended)
+        ));
+        let o = SubscriptionOptions::default();
+        assert!(matches!(
+            sim.client
+                .subscribe(sim.now, vec![("t".into(), o)], None, vec![]),
+            Err(ClientError::Ended)
+        ));
+        assert!(matches!(
+            sim.client.unsubscribe(sim.now, vec!["t".into()]),
+            Err(ClientError::Ended)
+        ));
+        // Starting again makes it usable.
+        sim.client.start(sim.now);
+        sim.run();
+        sim.publish("t", "again", QoS::AtMostOnce);
+    }
+}

@@ -149,9 +149,7 @@ fn subscribes_made_while_a_session_loads_keep_the_subscription_bound() {
             vec![],
         )
         .unwrap();
-    sim2.client
-        .import_session(&state, sim2.now, 1_000)
-        .unwrap();
+    sim2.client.import_session(&state, sim2.now, 1_000).unwrap();
     sim2.run();
     let refused = sim2.events().into_iter().any(|e| {
         matches!(e, Event::Subscribed { id, result: Err(ClientError::TooMany { max: 2, .. }) } if id == op)
@@ -172,8 +170,5 @@ fn a_session_is_not_imported_into_a_started_client() {
     let mut sim = Sim::new(persistent());
     let state = sim.client.export_session(sim.now, 1_000);
     sim.connect();
-    assert!(sim
-        .client
-        .import_session(&state, sim.now, 1_000)
-        .is_err());
+    assert!(sim.client.import_session(&state, sim.now, 1_000).is_err());
 }

@@ -221,7 +221,7 @@ export class MqttError extends Error {
     | 'CONNECTION_REFUSED' | 'CONNECT_TIMEOUT' | 'KEEPALIVE_TIMEOUT' | 'CONNECTION_LOST' | 'SERVER_DISCONNECTED'
     | 'SESSION_TAKEN_OVER' | 'SUSPECTED_TAKEOVER' | 'MALFORMED_PACKET' | 'PROTOCOL_VIOLATION' | 'PUBLISH_REJECTED'
     | 'INVALID_TOPIC' | 'INVALID_FILTER' | 'ENCODE' | 'PACKET_TOO_LARGE' | 'OUTBOX_FULL' | 'DROPPED' | 'SUPERSEDED'
-    | 'EXPIRED' | 'NOT_CONNECTED' | 'QOS_NOT_SUPPORTED' | 'RETAIN_NOT_SUPPORTED' | 'UNSUPPORTED' | 'CANCELLED'
+    | 'EXPIRED' | 'NOT_CONNECTED' | 'QOS_NOT_SUPPORTED' | 'RETAIN_NOT_SUPPORTED' | 'UNSUPPORTED' | 'ENDED' | 'CANCELLED'
     | 'TOO_MANY' | 'REQUEST_TIMEOUT' | 'SESSION_LOST' | 'CONFIG' | 'PERSISTENCE' | 'INTERNAL';
   code: number | string;
   /** The MQTT 5 reason code behind the error, if any (3.1.1 return codes are mapped). */
@@ -276,9 +276,9 @@ export interface ClientOptions {
     /** Follow at most this many server redirections in a row. Default 5. */
     maxRedirects?: number;
   };
-  /** wasmqtt: the outbox of messages not yet sent (offline, or beyond the server's quota). */
+  /** wasmqtt: the outbox of messages not yet acknowledged (queued offline or beyond the server's quota, and in flight). */
   outbox?: {
-    /** Default 10000. */
+    /** Default 10000, in flight included. */
     maxMessages?: number;
     /** Topic and payload bytes. Default 16 MiB. */
     maxBytes?: number;

@@ -202,6 +202,8 @@ pub struct Client {
     response_topic: Option<String>,
     online: bool,
     started: bool,
+    /// The application ended the client; operations fail until it starts again.
+    ended: bool,
     stopped: Option<ClientError>,
     /// Limits the last CONNACK granted, kept while disconnected to check publishes early.
     last_server: Option<ServerInfo>,
@@ -233,6 +235,7 @@ impl Client {
             response_topic: None,
             online: true,
             started: false,
+            ended: false,
             stopped: None,
             last_server: None,
             revision: 0,
@@ -366,12 +369,20 @@ impl Client {
     // ------------------------------------------------------------------ lifecycle
 
     /// Starts connecting (again, after a stop or a disconnect: failures are forgotten).
+    /// A graceful disconnect still draining is called off: the connection stays; a
+    /// connection the application's disconnect is closing is followed by a new one.
     pub fn start(&mut self, now: Instant) {
         self.started = true;
+        self.ended = false;
         self.stopped = None;
         self.reconnect.reset();
-        match self.state {
+        match &mut self.state {
             State::Idle | State::Waiting { .. } | State::Offline => self.attempt(now),
+            State::Connected(link) => {
+                if link.draining.take().is_some() {
+                    self.timers.clear(Timer::Disconnect);
+                }
+            }
             _ => {}
         }
     }
@@ -438,6 +449,7 @@ impl Client {
     pub fn disconnect(&mut self, now: Instant, opts: DisconnectOptions) {
         self.revision += 1;
         self.started = false;
+        self.ended = true;
         let mut packet = Disconnect::new(opts.reason.unwrap_or(ReasonCode::Success));
         if self.cfg.protocol.is_v5() {
             packet.properties.session_expiry_interval = opts.session_expiry_interval;
@@ -551,6 +563,14 @@ impl Client {
         };
         self.clear_connection_timers();
         match ending {
+            None if self.started => {
+                // The application started again while its disconnect was closing.
+                self.events.push_back(Event::Disconnected {
+                    error: None,
+                    reconnect_at: Some(now),
+                });
+                self.attempt(now);
+            }
             None => {
                 self.ended_by_app();
                 self.events.push_back(Event::Disconnected {
@@ -620,6 +640,9 @@ impl Client {
     /// [`Event::Published`]. Invalid messages are refused here, before anything is sent.
     pub fn publish(&mut self, now: Instant, mut publish: Publish) -> Result<OpId, ClientError> {
         self.revision += 1;
+        if self.ended {
+            return Err(ClientError::Ended);
+        }
         publish.dup = false;
         publish.packet_id = 0;
         self.check_publish(&publish)?;
@@ -712,6 +735,9 @@ impl Client {
         user_properties: Vec<(ByteStr, ByteStr)>,
     ) -> Result<(OpId, Vec<SubscriptionId>), ClientError> {
         self.revision += 1;
+        if self.ended {
+            return Err(ClientError::Ended);
+        }
         let v5 = self.cfg.protocol.is_v5();
         if filters.is_empty() {
             return Err(ClientError::Config(
@@ -821,6 +847,9 @@ impl Client {
         filters: Vec<ByteStr>,
     ) -> Result<OpId, ClientError> {
         self.revision += 1;
+        if self.ended {
+            return Err(ClientError::Ended);
+        }
         if filters.is_empty() {
             return Err(ClientError::Config(
                 "unsubscribe needs at least one topic filter".into(),
@@ -856,6 +885,9 @@ impl Client {
         mut publish: Publish,
         opts: RequestOptions,
     ) -> Result<OpId, ClientError> {
+        if self.ended {
+            return Err(ClientError::Ended);
+        }
         if !self.cfg.protocol.is_v5() {
             return Err(ClientError::Unsupported(
                 "request/response needs MQTT 5 (response topic, correlation data)",
@@ -1021,8 +1053,12 @@ impl Client {
         self.session = s;
         // Subscribes made while it loaded count against the bound with the restored ones.
         let max = self.cfg.max_subscriptions;
-        let mut known: std::collections::BTreeSet<ByteStr> =
-            self.session.registry.iter().map(|s| s.filter.clone()).collect();
+        let mut known: std::collections::BTreeSet<ByteStr> = self
+            .session
+            .registry
+            .iter()
+            .map(|s| s.filter.clone())
+            .collect();
         let mut refused = Vec::new();
         for p in std::mem::take(&mut self.pending) {
             if let PendingKind::Subscribe { subs, .. } = &p.kind {

@@ -197,9 +197,10 @@ pub enum OutboxPolicy {
 /// Bounds of the outbox.
 #[derive(Debug, Clone)]
 pub struct OutboxConfig {
-    /// Most messages queued. Default 10,000.
+    /// Most messages held until acknowledged: queued, and in flight (so a lost session's
+    /// in-flight messages return to the outbox without overflowing it). Default 10,000.
     pub max_messages: usize,
-    /// Most payload and topic bytes queued. Default 16 MiB.
+    /// Most payload and topic bytes held, likewise. Default 16 MiB.
     pub max_bytes: usize,
     /// What to do when full.
     pub policy: OutboxPolicy,

@@ -125,6 +125,12 @@ pub enum ClientError {
     /// A feature the protocol version or the server does not have.
     #[error("{0}")]
     Unsupported(&'static str),
+    /// The application ended the client (`disconnect`); it takes no operations until it is
+    /// started again.
+    #[error(
+        "the client was ended (end()): reconnect before publishing, subscribing or unsubscribing"
+    )]
+    Ended,
     /// The client is disconnecting or was stopped; the operation was cancelled.
     #[error("the client disconnected before the operation completed")]
     Cancelled,
@@ -211,6 +217,7 @@ impl ClientError {
             ClientError::QoSNotSupported { .. } => "QOS_NOT_SUPPORTED",
             ClientError::RetainNotSupported => "RETAIN_NOT_SUPPORTED",
             ClientError::Unsupported(_) => "UNSUPPORTED",
+            ClientError::Ended => "ENDED",
             ClientError::Cancelled => "CANCELLED",
             ClientError::TooMany { .. } => "TOO_MANY",
             ClientError::RequestTimeout(_) => "REQUEST_TIMEOUT",

@@ -96,6 +96,11 @@ pub struct Broker {
     /// Messages queued for the client's session, by tag, with the session's epoch.
     pub queued_for_client: BTreeMap<String, Seen>,
     pub rng: Rng,
+    /// Every identifier ever PUBREC'd to the client, in any session: a client may hold a
+    /// PUBREL for a session the broker lost while the client could not tell (the CONNACK of
+    /// the replacing session never reached it), which is answered "not found"; a PUBREL for
+    /// an identifier never PUBREC'd at all is a client bug.
+    ever_pubrec: BTreeSet<u16>,
 }
 
 /// The tag that names an application message: its payload up to the first '|'.
@@ -122,6 +127,7 @@ impl Broker {
             undeliverable: BTreeSet::new(),
             queued_for_client: BTreeMap::new(),
             rng: Rng::new(seed),
+            ever_pubrec: BTreeSet::new(),
         }
     }
 
@@ -505,6 +511,7 @@ impl Broker {
                 } else {
                     deliver = !stored.in_qos2.contains(&id);
                     stored.in_qos2.insert(id);
+                    self.ever_pubrec.insert(id);
                     stored.in_done.remove(&id);
                     self.ack(now, Packet::PubRec(PubResp::new(id)));
                 }
@@ -544,14 +551,19 @@ impl Broker {
     }
 
     fn on_pubrel(&mut self, now: Instant, id: u16) -> Result<(), String> {
+        let v5 = self.v.is_v5();
+        let ever = self.ever_pubrec.contains(&id);
         let s = self.session_mut();
         let mut comp = PubResp::new(id);
         if s.in_qos2.remove(&id) {
             s.in_done.insert(id);
         } else if !s.in_done.contains(&id) {
-            return Err(format!("PUBREL for packet identifier {id}, never PUBREC'd"));
-        } else if self.v.is_v5() {
-            comp.reason_code = ReasonCode::Success;
+            if !ever {
+                return Err(format!("PUBREL for packet identifier {id}, never PUBREC'd"));
+            }
+            if v5 {
+                comp.reason_code = ReasonCode::PacketIdentifierNotFound;
+            }
         }
         self.ack(now, Packet::PubComp(comp));
         Ok(())

@@ -401,11 +401,13 @@ impl World {
             // reloaded again before its stored session loaded: lost with the page. Under
             // 'drop-oldest' and 'latest-per-topic' a later page's publishes may displace a
             // restored message, whose caller is gone: the policy the application chose. A
-            // message with an expiry interval may expire first.
+            // message with an expiry interval may expire first, and one too large for the
+            // broker is refused with nobody left to tell.
             let must_arrive = s.abandoned
                 && persistent
                 && !s.loading
                 && !s.expires
+                && !s.too_large
                 && self.cfg.outbox.policy == OutboxPolicy::RejectNew;
             if s.outcome.is_none() && !must_arrive {
                 continue;

@@ -39,6 +39,8 @@ struct Sent {
     loading: bool,
     /// It has a Message Expiry Interval: it may expire before it is sent.
     expires: bool,
+    /// Over (or near) the broker's Maximum Packet Size: refused when its turn comes.
+    too_large: bool,
 }
 
 /// Everything of one run.
@@ -199,9 +201,16 @@ impl World {
             let Ok(s) = Session::import(bytes, self.now, self.now.as_millis()) else {
                 return "unreadable";
             };
-            if s.outbox.iter().any(|q| crate::broker::tag(&q.publish.payload) == tag) {
+            if s.outbox
+                .iter()
+                .any(|q| crate::broker::tag(&q.publish.payload) == tag)
+            {
                 "outbox"
-            } else if s.inflight.iter().any(|m| crate::broker::tag(&m.publish.payload) == tag) {
+            } else if s
+                .inflight
+                .iter()
+                .any(|m| crate::broker::tag(&m.publish.payload) == tag)
+            {
                 "in flight"
             } else {
                 "-"
@@ -297,6 +306,15 @@ impl World {
             p.properties.message_expiry_interval = Some(1 + self.rng.below(120) as u32);
         }
         let expires = p.properties.message_expiry_interval.is_some();
+        let size = Packet::Publish(p.clone())
+            .encoded_len(self.cfg.protocol)
+            .unwrap_or(usize::MAX);
+        let too_large = self.cfg.protocol.is_v5()
+            && self
+                .broker
+                .limits
+                .maximum_packet_size
+                .is_some_and(|m| size.saturating_add(16) > m as usize);
         let result = self.client.publish(self.now, p);
         self.note(format!(
             "app: publish {tag} {qos:?} +{extra}B on {topic}: {result:?}"
@@ -312,6 +330,7 @@ impl World {
                     abandoned: false,
                     loading: self.loading,
                     expires,
+                    too_large,
                 },
             );
         }
