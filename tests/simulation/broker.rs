@@ -101,6 +101,7 @@ pub struct Broker {
     /// the replacing session never reached it), which is answered "not found"; a PUBREL for
     /// an identifier never PUBREC'd at all is a client bug.
     ever_pubrec: BTreeSet<u16>,
+    copies: u64,
 }
 
 /// The tag that names an application message: its payload up to the first '|'.
@@ -128,6 +129,7 @@ impl Broker {
             queued_for_client: BTreeMap::new(),
             rng: Rng::new(seed),
             ever_pubrec: BTreeSet::new(),
+            copies: 0,
         }
     }
 
@@ -660,6 +662,18 @@ impl Broker {
         let Some(granted) = granted else { return };
         let mut m = p;
         m.qos = m.qos.min(granted);
+        // Each copy routed to the client is told apart by its tag ("b7#3"): the same message
+        // published twice is two copies, one copy delivered twice is a duplicate.
+        self.copies += 1;
+        let t = tag(&m.payload);
+        let mut payload = format!(
+            "{}#{}",
+            t.split('#').next().unwrap_or_default(),
+            self.copies
+        )
+        .into_bytes();
+        payload.extend_from_slice(&m.payload[t.len()..]);
+        m.payload = payload.into();
         if m.qos == QoS::AtMostOnce && self.conn.is_none() {
             return;
         }

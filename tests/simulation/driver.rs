@@ -232,10 +232,6 @@ impl World {
 
     // ------------------------------------------------------------------ the checks
 
-    fn epoch(&self) -> u64 {
-        self.broker.epoch
-    }
-
     fn complete(&mut self, id: OpId, what: &str) -> Result<Op, String> {
         self.ops
             .remove(&id)
@@ -279,7 +275,7 @@ impl World {
                 if m.publish.retain {
                     return Ok(());
                 }
-                let epoch = self.epoch();
+                let epoch = self.client_epoch;
                 let seen = self.got.entry(tag.clone()).or_default();
                 if m.publish.qos == QoS::ExactlyOnce && seen.contains(&epoch) {
                     return Err(format!(
@@ -419,7 +415,7 @@ impl World {
                 ));
             }
         }
-        let epoch = self.epoch();
+        let epoch = self.broker.epoch;
         for (tag, seen) in &self.broker.queued_for_client {
             if seen.qos == QoS::AtMostOnce
                 || seen.epoch != epoch

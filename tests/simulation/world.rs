@@ -67,7 +67,8 @@ pub struct World {
     saved_rev: u64,
     ops: BTreeMap<OpId, Op>,
     sent: BTreeMap<String, Sent>,
-    /// Messages the application received, by tag, with the epoch of each delivery.
+    /// Copies of messages the application received, by tag, with the client epoch of each
+    /// delivery.
     got: BTreeMap<String, Vec<u64>>,
     next_msg: u64,
     pub trace: VecDeque<String>,
@@ -77,6 +78,9 @@ pub struct World {
     /// A reloaded page is still reading its stored session: nothing is saved (the stored
     /// session must survive another reload) and the driver defers starting.
     loading: bool,
+    /// Bumped whenever the client's side of the session is lost (a reload with nothing to
+    /// import): a copy delivered again after that is not a duplicate.
+    client_epoch: u64,
     /// How many of the last steps to keep for a failure's report (`SIM_TRACE`).
     trace_len: usize,
 }
@@ -173,6 +177,7 @@ impl World {
             stats: Stats::default(),
             pending_violation: None,
             loading: false,
+            client_epoch: 0,
             trace_len: std::env::var("SIM_TRACE")
                 .ok()
                 .and_then(|v| v.parse().ok())
@@ -450,7 +455,7 @@ impl World {
             }
             _ => {
                 // The client's side of the session is gone: duplicates may follow.
-                self.broker.epoch += 1;
+                self.client_epoch += 1;
             }
         }
         if self.app_started {
