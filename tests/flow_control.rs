@@ -71,6 +71,12 @@ fn a_server_exceeding_our_receive_maximum_is_disconnected() {
     assert!(sim.messages().is_empty());
     let sent = sim.sent();
     assert!(sent.iter().any(|p| matches!(p, Packet::Disconnect(d) if d.reason_code == ReasonCode::ReceiveMaximumExceeded)), "{sent:?}");
+    // Defect 12 of the reliability issue: the PUBREC went out before the check, so the
+    // server believed the refused message delivered.
+    assert!(
+        !sent.iter().any(|p| matches!(p, Packet::PubRec(r) if r.packet_id == 3)),
+        "the refused message was acknowledged: {sent:?}"
+    );
     let events = sim.events();
     assert!(events.iter().any(|e| matches!(e, Event::Disconnected { error: Some(e), .. } if e.reason_code() == Some(ReasonCode::ReceiveMaximumExceeded))), "{events:?}");
 }

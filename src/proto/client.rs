@@ -1828,15 +1828,14 @@ impl Client {
             }
             QoS::ExactlyOnce => {
                 let id = p.packet_id;
-                let duplicate = self.session.received_qos2.contains(id);
-                let _ = Packet::PubRec(PubResp::new(id)).encode(v, &mut self.tx);
-                if duplicate {
+                if self.session.received_qos2.contains(id) {
                     // Already delivered: acknowledge again, deliver once [MQTT-4.3.3-10].
+                    let _ = Packet::PubRec(PubResp::new(id)).encode(v, &mut self.tx);
                     return;
                 }
                 let max = usize::from(self.cfg.receive_maximum.unwrap_or(u16::MAX));
                 if v.is_v5() && self.session.received_qos2.len() >= max {
-                    // Undo the PUBREC: the packet is refused, the connection closed.
+                    // Refused, so never acknowledged: the server must not think it delivered.
                     return self.violation(
                         now,
                         ReasonCode::ReceiveMaximumExceeded,
@@ -1844,6 +1843,7 @@ impl Client {
                     );
                 }
                 self.session.received_qos2.insert(id);
+                let _ = Packet::PubRec(PubResp::new(id)).encode(v, &mut self.tx);
             }
         }
         self.metrics.messages_in += 1;
