@@ -74,7 +74,9 @@ fn a_server_exceeding_our_receive_maximum_is_disconnected() {
     // Defect 12 of the reliability issue: the PUBREC went out before the check, so the
     // server believed the refused message delivered.
     assert!(
-        !sent.iter().any(|p| matches!(p, Packet::PubRec(r) if r.packet_id == 3)),
+        !sent
+            .iter()
+            .any(|p| matches!(p, Packet::PubRec(r) if r.packet_id == 3)),
         "the refused message was acknowledged: {sent:?}"
     );
     let events = sim.events();

@@ -160,6 +160,12 @@ fn redirection_is_followed() {
             attempt: 0
         }
     );
+    assert_eq!(
+        p.url(),
+        "ws://b:9002/mqtt",
+        "the next attempt goes to the reference"
+    );
+    let _ = p.decide(&lost(), Some(Duration::from_secs(1)), &mut Rng::new(1));
     assert_eq!(p.url(), "ws://a:9001/mqtt", "0x9C is temporary");
     let d = p.decide(
         &ending(ReasonCode::ServerMoved, "wss://c/mqtt"),
@@ -298,4 +304,90 @@ fn a_disabled_policy_stops_after_the_first_failure() {
         .any(|e| matches!(e, Event::Stopped(ClientError::ConnectionLost { .. }))));
     sim.advance(Duration::from_secs(600));
     assert_eq!(sim.opened.len(), 1);
+}
+
+fn server_redirect(sim: &mut Sim, reason: ReasonCode, reference: &str) -> String {
+    let mut d = Disconnect::new(reason);
+    d.properties.server_reference = Some(reference.into());
+    sim.opened.clear();
+    sim.send(Packet::Disconnect(d));
+    sim.until_connect(Duration::from_secs(120))
+        .expect("the client did not reconnect");
+    sim.opened.last().cloned().unwrap_or_default()
+}
+
+fn credentials(url: &str) -> Config {
+    let mut cfg = config(ProtocolVersion::V5);
+    cfg.urls = vec![url.into()];
+    cfg.username = Some("operator".into());
+    cfg.password = Some(bytes("secret"));
+    cfg
+}
+
+#[test]
+fn use_another_server_goes_to_the_reference_once() {
+    // Defect 8 of the reliability issue: the 0x9C reference was ignored, and the client
+    // reconnected at once to the same server. [MQTT-4.11]: 0x9C is temporary.
+    let mut sim = Sim::new(credentials("wss://a:9001/mqtt"));
+    sim.connect();
+    let url = server_redirect(&mut sim, ReasonCode::UseAnotherServer, "b:9002");
+    assert_eq!(url, "wss://b:9002/mqtt");
+    sim.send(Packet::ConnAck(ConnAck::default()));
+    sim.drop_connection("reset");
+    sim.opened.clear();
+    sim.until_connect(Duration::from_secs(120)).unwrap();
+    assert_eq!(
+        sim.opened.last().unwrap(),
+        "wss://a:9001/mqtt",
+        "0x9C is temporary"
+    );
+}
+
+#[test]
+fn a_redirect_never_weakens_the_transport() {
+    // wss -> ws would send everything, credentials included, in the clear.
+    let mut sim = Sim::new(credentials("wss://a/mqtt"));
+    sim.connect();
+    let url = server_redirect(&mut sim, ReasonCode::ServerMoved, "ws://b/mqtt");
+    assert_eq!(url, "wss://a/mqtt", "followed a redirect from wss to ws");
+    // ws -> wss is stronger and followed.
+    let mut sim = Sim::new(credentials("ws://a/mqtt"));
+    sim.connect();
+    let url = server_redirect(&mut sim, ReasonCode::ServerMoved, "wss://b/mqtt");
+    assert_eq!(url, "wss://b/mqtt");
+}
+
+#[test]
+fn credentials_go_to_another_host_only_when_the_application_allows_it() {
+    let mut sim = Sim::new(credentials("wss://a/mqtt"));
+    sim.connect();
+    let mut d = Disconnect::new(ReasonCode::UseAnotherServer);
+    d.properties.server_reference = Some("evil.example".into());
+    sim.send(Packet::Disconnect(d));
+    let c = sim.until_connect(Duration::from_secs(120)).unwrap();
+    assert_eq!(sim.opened.last().unwrap(), "wss://evil.example/mqtt");
+    assert!(
+        c.username.is_none() && c.password.is_none(),
+        "credentials sent to a host the application never named"
+    );
+    // A host of the application's own failover list is trusted.
+    let mut cfg = credentials("wss://a/mqtt");
+    cfg.urls.push("wss://b/mqtt".into());
+    let mut sim = Sim::new(cfg);
+    sim.connect();
+    let mut d = Disconnect::new(ReasonCode::UseAnotherServer);
+    d.properties.server_reference = Some("wss://b/mqtt".into());
+    sim.send(Packet::Disconnect(d));
+    let c = sim.until_connect(Duration::from_secs(120)).unwrap();
+    assert!(c.username.is_some() && c.password.is_some());
+    // Opting in sends them anywhere.
+    let mut cfg = credentials("wss://a/mqtt");
+    cfg.reconnect.redirect_credentials = true;
+    let mut sim = Sim::new(cfg);
+    sim.connect();
+    let mut d = Disconnect::new(ReasonCode::UseAnotherServer);
+    d.properties.server_reference = Some("elsewhere".into());
+    sim.send(Packet::Disconnect(d));
+    let c = sim.until_connect(Duration::from_secs(120)).unwrap();
+    assert!(c.username.is_some());
 }

@@ -13,7 +13,7 @@ const CFG = {
   TAKEOVER_THRESHOLD: 0x407, MAX_REDIRECTS: 0x408, PING_TIMEOUT: 0x409, OUTBOX_MAX_MESSAGES: 0x40a,
   OUTBOX_MAX_BYTES: 0x40b, OUTBOX_POLICY: 0x40c, QUEUE_QOS0: 0x40d, MAX_INFLIGHT: 0x40e,
   PERSISTENCE: 0x40f, WORKER_TIMER: 0x410, HIGH_WATER: 0x411, SEED_LO: 0x412, SEED_HI: 0x413,
-  DISCONNECT_TIMEOUT: 0x414,
+  DISCONNECT_TIMEOUT: 0x414, REDIRECT_CREDENTIALS: 0x415,
 };
 
 // Event tape keys. Mirrors `ev` in src/js/client.rs.
@@ -193,6 +193,11 @@ function writeOptions(raw, urls, o) {
   ms(CFG.TAKEOVER_WINDOW, r.takeoverWindow, 'reconnect.takeoverWindow');
   ms(CFG.TAKEOVER_THRESHOLD, r.takeoverThreshold, 'reconnect.takeoverThreshold');
   ms(CFG.MAX_REDIRECTS, r.maxRedirects, 'reconnect.maxRedirects');
+  // A credentials provider is told the URL of every attempt, redirected ones included, so
+  // what it returns may go there; otherwise only hosts the application named get them.
+  if (r.redirectCredentials !== undefined || typeof o.credentials === 'function') {
+    tw.int(CFG.REDIRECT_CREDENTIALS, !!(r.redirectCredentials ?? true), 'reconnect.redirectCredentials');
+  }
   ms(CFG.PING_TIMEOUT, o.pingTimeout, 'pingTimeout');
   const ob = o.outbox ?? {};
   ms(CFG.OUTBOX_MAX_MESSAGES, ob.maxMessages, 'outbox.maxMessages');

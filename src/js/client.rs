@@ -47,6 +47,7 @@ pub mod cfg {
     pub const SEED_LO: u32 = 0x412;
     pub const SEED_HI: u32 = 0x413;
     pub const DISCONNECT_TIMEOUT: u32 = 0x414;
+    pub const REDIRECT_CREDENTIALS: u32 = 0x415;
 }
 
 /// Event tape keys (each event starts with one; strings are (address, length)). Mirrored in
@@ -404,6 +405,7 @@ impl RawClient {
                     cfg::TAKEOVER_WINDOW => config.reconnect.takeover_window = ms(v),
                     cfg::TAKEOVER_THRESHOLD => config.reconnect.takeover_threshold = v,
                     cfg::MAX_REDIRECTS => config.reconnect.max_redirects = v,
+                    cfg::REDIRECT_CREDENTIALS => config.reconnect.redirect_credentials = v != 0,
                     cfg::PING_TIMEOUT => config.ping_timeout = Some(ms(v)),
                     cfg::OUTBOX_MAX_MESSAGES => config.outbox.max_messages = v as usize,
                     cfg::OUTBOX_MAX_BYTES => config.outbox.max_bytes = v as usize,

@@ -275,6 +275,8 @@ export interface ClientOptions {
     takeoverThreshold?: number;
     /** Follow at most this many server redirections in a row. Default 5. */
     maxRedirects?: number;
+    /** Send username and password to a host a server redirects to (0x9C / 0x9D) that is not one of the URLs given. Default false (true with a `credentials` provider, which is told each URL). Redirects never go from wss to ws. */
+    redirectCredentials?: boolean;
   };
   /** wasmqtt: the outbox of messages not yet acknowledged (queued offline or beyond the server's quota, and in flight). */
   outbox?: {

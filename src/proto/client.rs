@@ -1127,8 +1127,13 @@ impl Client {
             keep_alive: cfg.keep_alive,
             client_id: self.client_id.as_str().into(),
             will: cfg.will.clone(),
-            username: cfg.username.as_deref().map(ByteStr::from),
-            password: cfg.password.clone(),
+            // A host a server redirected us to gets no credentials unless trusted.
+            username: cfg
+                .username
+                .as_deref()
+                .filter(|_| self.reconnect.trusted())
+                .map(ByteStr::from),
+            password: cfg.password.clone().filter(|_| self.reconnect.trusted()),
             properties: Properties::default(),
         };
         if cfg.protocol.is_v5() {

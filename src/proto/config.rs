@@ -163,7 +163,12 @@ pub struct ReconnectConfig {
     /// After this many such closes in a row, stop and report a suspected takeover. Default 3.
     pub takeover_threshold: u32,
     /// Follow at most this many server redirections in a row (0x9C, 0x9D). Default 5.
+    /// A redirection is followed only to the same scheme or a stronger one (ws to wss).
     pub max_redirects: u32,
+    /// Send the user name and password to a host a server redirected us to even when it is
+    /// not one of `urls`. Default false: a server cannot collect the credentials by
+    /// redirecting (a credentials provider, called with the URL, decides for itself).
+    pub redirect_credentials: bool,
 }
 
 impl Default for ReconnectConfig {
@@ -177,6 +182,7 @@ impl Default for ReconnectConfig {
             takeover_window: Duration::from_secs(10),
             takeover_threshold: 3,
             max_redirects: 5,
+            redirect_credentials: false,
         }
     }
 }

@@ -139,6 +139,10 @@ pub struct Reconnect {
     attempt: u32,
     quick_closes: u32,
     redirects: u32,
+    /// A 0x9C reference: the next attempt goes there, later ones to the list again.
+    redirect: Option<String>,
+    /// The URLs the application gave (a 0x9D may replace entries of `urls`).
+    configured: Vec<String>,
 }
 
 impl Reconnect {
@@ -146,20 +150,32 @@ impl Reconnect {
     pub fn new(cfg: ReconnectConfig, urls: Vec<String>) -> Reconnect {
         Reconnect {
             cfg,
+            configured: urls.clone(),
             urls,
             url_index: 0,
             attempt: 0,
             quick_closes: 0,
             redirects: 0,
+            redirect: None,
         }
     }
 
     /// The URL to connect to now.
     pub fn url(&self) -> &str {
+        if let Some(r) = &self.redirect {
+            return r;
+        }
         self.urls
             .get(self.url_index)
             .map(String::as_str)
             .unwrap_or_default()
+    }
+
+    /// Whether [`Reconnect::url`] is on a host the application named (one of its URLs): only
+    /// those get the credentials unless `redirect_credentials` is set.
+    pub fn trusted(&self) -> bool {
+        let here = host_of(self.url());
+        self.cfg.redirect_credentials || self.configured.iter().any(|u| host_of(u) == here)
     }
 
     /// Attempts since the last stable connection.
@@ -189,6 +205,8 @@ impl Reconnect {
         connected_for: Option<Duration>,
         rng: &mut Rng,
     ) -> Decision {
+        // A temporary redirection served one attempt.
+        self.redirect = None;
         if connected_for.is_some_and(|d| d >= self.cfg.stable_after) {
             self.attempt = 0;
             self.redirects = 0;
@@ -219,14 +237,18 @@ impl Reconnect {
             ..
         } = ending
         {
-            if self.redirects < self.cfg.max_redirects {
-                if let Some(url) = resolve_reference(reference, self.url()) {
+            let target =
+                resolve_reference(reference, self.url()).filter(|url| !weaker(self.url(), url));
+            if let (true, Some(url)) = (self.redirects < self.cfg.max_redirects, target) {
+                {
                     self.redirects += 1;
                     if *r == ReasonCode::ServerMoved {
                         // Permanent: it replaces this entry of the failover list.
                         if let Some(slot) = self.urls.get_mut(self.url_index) {
                             *slot = url.clone();
                         }
+                    } else {
+                        self.redirect = Some(url.clone());
                     }
                     return Decision::Retry {
                         delay: Duration::ZERO,
@@ -260,6 +282,31 @@ impl Reconnect {
             self.url_index = (self.url_index + 1) % self.urls.len();
         }
     }
+}
+
+/// Whether going from `from` to `to` gives up transport security (wss to ws, mqtts to mqtt),
+/// or changes transport: a redirection may keep the scheme or strengthen it, nothing else.
+fn weaker(from: &str, to: &str) -> bool {
+    let scheme = |u: &str| {
+        u.split_once("://")
+            .map_or("", |(s, _)| s)
+            .to_ascii_lowercase()
+    };
+    let (a, b) = (scheme(from), scheme(to));
+    !(a == b || (a == "ws" && b == "wss") || (a == "mqtt" && b == "mqtts"))
+}
+
+/// The host of a URL (without port or user info), lower-cased.
+fn host_of(url: &str) -> String {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    let authority = rest.split('/').next().unwrap_or_default();
+    let authority = authority.rsplit_once('@').map_or(authority, |(_, a)| a);
+    let host = if authority.starts_with('[') {
+        authority.split_once(']').map_or(authority, |(h, _)| h)
+    } else {
+        authority.rsplit_once(':').map_or(authority, |(h, _)| h)
+    };
+    host.to_ascii_lowercase()
 }
 
 /// Turns an MQTT 5 Server Reference into a URL, relative to the current one: a full URL is
