@@ -235,3 +235,33 @@ fn operations_after_end_fail_at_once() {
         sim.publish("t", "again", QoS::AtMostOnce);
     }
 }
+
+#[test]
+fn a_link_lost_during_the_graceful_drain_still_ends_the_client() {
+    // Defect 4 of the reliability issue: the drain waited for a PUBACK, the link dropped,
+    // and the unfinished operations of a non-persistent session never completed.
+    let mut sim = Sim::v5();
+    sim.connect();
+    let op = sim.publish("t", "x", QoS::AtLeastOnce);
+    sim.sent();
+    sim.client.disconnect(sim.now, DisconnectOptions::default());
+    sim.run();
+    sim.drop_connection("reset");
+    let events = sim.events();
+    assert!(
+        events.contains(&Event::Published {
+            id: op,
+            result: Err(ClientError::Cancelled)
+        }),
+        "{events:?}"
+    );
+    assert!(events.iter().any(|e| matches!(
+        e,
+        Event::Disconnected {
+            reconnect_at: None,
+            ..
+        }
+    )));
+    sim.advance(Duration::from_secs(120));
+    assert!(sim.opened.len() == 1, "reconnected after end()");
+}

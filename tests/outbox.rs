@@ -147,3 +147,34 @@ fn packets_are_coalesced_into_bounded_batches() {
     assert!(sim.batches.iter().all(|b| *b <= 64 * 1024 + 300));
     assert_eq!(payloads(&mut sim).len(), 1000);
 }
+
+#[test]
+fn a_message_larger_than_the_whole_outbox_is_refused_as_such() {
+    // Defect 2 of the reliability issue: it was refused as "outbox full", so a publisher that
+    // waits for room (the JS client under 'reject-new') waited forever, and blocked every
+    // later publish behind it.
+    for policy in [
+        OutboxPolicy::RejectNew,
+        OutboxPolicy::DropOldest,
+        OutboxPolicy::LatestPerTopic,
+    ] {
+        let mut sim = sim_with(|o| {
+            o.max_bytes = 100;
+            o.policy = policy;
+        });
+        let mut p = Publish::new("t", vec![b'x'; 200]);
+        p.qos = QoS::AtLeastOnce;
+        let e = sim.client.publish(sim.now, p).unwrap_err();
+        assert!(
+            matches!(
+                e,
+                ClientError::MessageTooLarge {
+                    size: 201,
+                    max: 100
+                }
+            ),
+            "{policy:?}: {e:?}"
+        );
+        assert_eq!(e.kind(), "MESSAGE_TOO_LARGE");
+    }
+}

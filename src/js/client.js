@@ -254,6 +254,9 @@ export class MqttClient extends Emitter {
     this._topics = new Array(64);
     this._waiting = [];
     this._waitingHead = 0;
+    // Publishers waiting for room in a full outbox are bounded like the outbox itself (they
+    // are not yet accepted: their callbacks have not run, and a reload forgets them).
+    this._waitingMax = o.outbox?.maxMessages ?? 10000;
     this._ended = false;
     this._everConnecting = false;
     this._endCallbacks = [];
@@ -396,7 +399,8 @@ export class MqttClient extends Emitter {
           if (a !== 0xffffffff) {
             this.reconnecting = true;
             this.emit('offline', err);
-          } else if (!err) {
+          } else if (!err || this._ended) {
+            // end() completes also when the link broke during its graceful drain.
             this._finishEnd();
           } else {
             this.reconnecting = false;
@@ -526,11 +530,9 @@ export class MqttClient extends Emitter {
       dup: false,
       properties: o.properties,
     };
-    if (this._waitingHead < this._waiting.length) {
-      this._waiting.push({ packet, callback });
-      return this;
+    if (this._waitingHead < this._waiting.length || !this._publish(packet, callback)) {
+      this._wait(packet, callback);
     }
-    this._publish(packet, callback);
     return this;
   }
 
@@ -549,10 +551,8 @@ export class MqttClient extends Emitter {
       return true;
     }
     const err = this._error();
-    if (err.kind === 'OUTBOX_FULL' && !this._ended) {
-      this._waiting.push({ packet, callback });
-      return false;
-    }
+    // Full: the caller keeps it waiting for room.
+    if (err.kind === 'OUTBOX_FULL' && !this._ended) return false;
     this._fail(callback, err);
     return true;
   }
@@ -563,11 +563,7 @@ export class MqttClient extends Emitter {
     const w = this._waiting;
     while (this._waitingHead < w.length) {
       const { packet, callback } = w[this._waitingHead];
-      const tail = w.length;
-      if (!this._publish(packet, callback)) {
-        w.length = tail; // _publish appended it again: it stays at the head instead
-        break;
-      }
+      if (!this._publish(packet, callback)) break; // still full: it stays at the head
       w[this._waitingHead++] = undefined;
     }
     if (this._waitingHead === w.length) {
@@ -577,6 +573,14 @@ export class MqttClient extends Emitter {
       w.splice(0, this._waitingHead);
       this._waitingHead = 0;
     }
+  }
+
+  _wait(packet, callback) {
+    if (this._waiting.length - this._waitingHead >= this._waitingMax) {
+      this._fail(callback, new MqttError('OUTBOX_FULL', `the outbox is full and ${this._waitingMax} publishes already wait for room: publish more slowly, or raise outbox.maxMessages`));
+      return;
+    }
+    this._waiting.push({ packet, callback });
   }
 
   publishAsync(topic, message, opts) {

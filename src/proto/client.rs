@@ -1249,7 +1249,10 @@ impl Client {
     fn after_ending(&mut self, now: Instant, ending: Ending, connected_for: Option<Duration>) {
         let error = ending.error();
         if !self.started {
+            // The application ended the client and the connection broke before the end
+            // finished: it ends all the same.
             self.state = State::Idle;
+            self.ended_by_app();
             self.events.push_back(Event::Disconnected {
                 error: Some(error),
                 reconnect_at: None,

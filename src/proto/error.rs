@@ -99,6 +99,14 @@ pub enum ClientError {
         /// Bytes queued.
         bytes: usize,
     },
+    /// The message alone is larger than the whole outbox: it can never be queued.
+    #[error("the message ({size} bytes of topic and payload) is larger than the whole outbox ({max} bytes): raise outbox.maxBytes or send less")]
+    MessageTooLarge {
+        /// Its topic and payload bytes.
+        size: usize,
+        /// The outbox's byte bound.
+        max: usize,
+    },
     /// The message was dropped from a full outbox to make room (policy DropOldest).
     #[error("the message was dropped from the full outbox to make room for a newer one")]
     Dropped,
@@ -210,6 +218,7 @@ impl ClientError {
             ClientError::Encode(_) => "ENCODE",
             ClientError::PacketTooLarge { .. } => "PACKET_TOO_LARGE",
             ClientError::OutboxFull { .. } => "OUTBOX_FULL",
+            ClientError::MessageTooLarge { .. } => "MESSAGE_TOO_LARGE",
             ClientError::Dropped => "DROPPED",
             ClientError::Superseded => "SUPERSEDED",
             ClientError::Expired => "EXPIRED",

@@ -232,6 +232,13 @@ impl Outbox {
             messages: o.items.len() + held.0,
             bytes: o.bytes + held.1,
         };
+        if size > cfg.max_bytes {
+            // Never fits, whatever leaves: refused as such, so nobody waits for room.
+            return Err(ClientError::MessageTooLarge {
+                size,
+                max: cfg.max_bytes,
+            });
+        }
         let max_messages = cfg.max_messages.saturating_sub(held.0);
         let max_bytes = cfg.max_bytes.saturating_sub(held.1);
         if cfg.policy == OutboxPolicy::LatestPerTopic {

@@ -179,6 +179,34 @@ describe('wasmqtt in headless Chromium', { skip: SKIP }, () => {
     }
   });
 
+  it('end() completes when the link drops during its graceful drain, and later calls fail at once', async () => {
+    // Defects 4 and 14 of the reliability issue: end() never completed after the drop, and a
+    // publish after end() waited silently forever.
+    const proxy = await startProxy(mosq.wsPort);
+    const page = await clientPage(browser, server);
+    try {
+      await page.evaluate(async (url) => {
+        window.c = await wasmqtt.connectAsync(url, { clientId: 'drain-drop', reconnectPeriod: 200 });
+      }, proxy.ws);
+      proxy.stall();
+      await page.evaluate(() => {
+        window.outcome = {};
+        window.c.publish('drain/x', 'never acknowledged', { qos: 1 }, (err) => { window.outcome.publish = err ? err.kind : 'ok'; });
+        window.c.endAsync().then(() => { window.outcome.ended = true; });
+      });
+      await sleep(300);
+      assert.equal(await page.evaluate(() => window.outcome.ended), undefined, 'end() waits for the PUBACK');
+      proxy.cut();
+      await waitFor(() => page.evaluate(() => window.outcome.ended === true), 5000, 'end() to complete');
+      assert.equal(await page.evaluate(() => window.outcome.publish), 'CANCELLED');
+      const late = await page.evaluate(() => window.c.publishAsync('drain/y', 'late', { qos: 1 }).then(() => 'resolved', (e) => e.kind));
+      assert.equal(late, 'ENDED');
+    } finally {
+      await page.close();
+      await proxy.close();
+    }
+  });
+
   it('a frozen broker is noticed within 1.5x keep-alive', async () => {
     const frozen = await startMosquitto();
     const page = await clientPage(browser, server);
