@@ -175,3 +175,72 @@ fn a_message_that_fits_only_without_an_alias_goes_without_one_and_defines_none()
         "alias-only for an alias never defined"
     );
 }
+
+#[test]
+fn a_message_is_sent_only_if_its_resend_without_an_alias_fits_too() {
+    // Found by the simulation (seed 7981): a message fitting the server's Maximum Packet
+    // Size only thanks to a topic alias went out; the connection dropped; its resend must
+    // carry the topic [MQTT-3.3.2-7] and was 2 bytes over the limit [MQTT-3.2.2-15].
+    let topic = "b/y/z";
+    let payload = vec![b'x'; 100];
+    let mut full = Publish::new(topic, payload.clone());
+    full.qos = QoS::AtLeastOnce;
+    full.packet_id = 1;
+    full.dup = true;
+    let full_len = Packet::Publish(full)
+        .encoded_len(ProtocolVersion::V5)
+        .unwrap() as u32;
+    let mut cfg = config(ProtocolVersion::V5);
+    cfg.clean_start = false;
+    cfg.session_expiry_interval = Some(60);
+    let mut sim = Sim::new(cfg);
+    let limits = |max: u32| {
+        connack_props(move |p| {
+            p.topic_alias_maximum = Some(1);
+            p.maximum_packet_size = Some(max);
+        })
+    };
+    // Both queued before the first connection, so the server's limit is not known yet.
+    sim.publish(topic, "defines the alias", QoS::AtMostOnce);
+    let mut p = Publish::new(topic, payload);
+    p.qos = QoS::AtLeastOnce;
+    let op = sim.client.publish(sim.now, p).unwrap();
+    sim.connect_with(limits(full_len - 2));
+    let sent = sim.sent();
+    assert!(
+        !sent
+            .iter()
+            .any(|p| matches!(p, Packet::Publish(p) if p.qos == QoS::AtLeastOnce)),
+        "sent although its resend would not fit: {sent:?}"
+    );
+    assert!(sim
+        .published()
+        .iter()
+        .any(|(id, r)| *id == op && matches!(r, Err(ClientError::PacketTooLarge { .. }))));
+}
+
+#[test]
+fn an_in_flight_message_a_new_server_limit_excludes_fails_instead_of_going_out() {
+    let mut cfg = config(ProtocolVersion::V5);
+    cfg.clean_start = false;
+    cfg.session_expiry_interval = Some(60);
+    let mut sim = Sim::new(cfg);
+    sim.connect();
+    let op = sim.publish("t", &"x".repeat(500), QoS::AtLeastOnce);
+    sim.sent();
+    sim.drop_connection("reset");
+    sim.reconnect_with(ConnAck {
+        session_present: true,
+        ..connack_props(|p| p.maximum_packet_size = Some(100))
+    });
+    let sent = sim.sent();
+    assert!(
+        !sent.iter().any(|p| matches!(p, Packet::Publish(_))),
+        "an oversize resend went out [MQTT-3.2.2-15]: {sent:?}"
+    );
+    assert!(sim
+        .published()
+        .iter()
+        .any(|(id, r)| *id == op && matches!(r, Err(ClientError::PacketTooLarge { .. }))));
+    assert_eq!(sim.client.metrics().inflight_out, 0);
+}

@@ -1440,9 +1440,20 @@ impl Client {
                 }
                 break;
             }
-            let Some((result, size)) = sized else {
+            let Some((result, mut size)) = sized else {
                 continue;
             };
+            if let (Some(m), Some((_, false))) = (max, alias) {
+                // Sent alias-only, it fits; its resend on another connection carries the
+                // topic [MQTT-3.3.2-7] and must fit too, so the full form decides.
+                let mut full = wire.clone();
+                full.dup = true;
+                let full_size = Packet::Publish(full).encoded_len(v).unwrap_or(usize::MAX);
+                if full_size > m && self.tx.len() > before {
+                    self.tx.truncate(before);
+                    size = full_size;
+                }
+            }
             if let Err(e) = result {
                 self.tx.truncate(before);
                 self.session.ids.remove(id);
@@ -1704,6 +1715,11 @@ impl Client {
     /// [MQTT-4.4.0-1], [MQTT-4.6.0-1]. Never with a topic alias [MQTT-3.3.2-7].
     fn resend_inflight(&mut self, now: Instant) {
         let v = self.cfg.protocol;
+        let max = self
+            .server()
+            .and_then(|s| s.maximum_packet_size)
+            .map_or(usize::MAX, |m| m as usize);
+        let mut too_large = Vec::new();
         for m in self.session.inflight.iter() {
             let packet = match m.stage {
                 Stage::AwaitAck | Stage::AwaitRec => {
@@ -1717,7 +1733,19 @@ impl Client {
                 }
                 Stage::AwaitComp => Packet::PubRel(PubResp::new(m.id)),
             };
+            let before = self.tx.len();
             let _ = packet.encode(v, &mut self.tx);
+            if self.tx.len() - before > max {
+                // This server accepts less than the one it was sent to [MQTT-3.2.2-15].
+                too_large.push((m.id, self.tx.len() - before));
+                self.tx.truncate(before);
+            }
+        }
+        for (id, size) in too_large {
+            if let Some(m) = self.session.take_inflight(id) {
+                let max = max as u32;
+                self.complete_publish(m.op, Err(ClientError::PacketTooLarge { size, max }));
+            }
         }
     }
 
