@@ -34,6 +34,15 @@ impl Rng {
         };
         (0..n).map(|_| self.next() as u8).collect::<Vec<_>>().into()
     }
+    /// A PUBLISH payload: now and then large (3-byte Remaining Lengths, packets spread over
+    /// many frames), so the split-decoding property covers them.
+    fn payload(&mut self) -> Bytes {
+        if self.chance(100) {
+            let n = self.range(16_384, 300_000);
+            return (0..n).map(|_| self.next() as u8).collect::<Vec<_>>().into();
+        }
+        self.bytes(20)
+    }
     /// Any string without U+0000, mixing ASCII and multi-byte characters.
     fn string(&mut self, max: u64) -> ByteStr {
         const CHARS: &[char] = &[
@@ -295,7 +304,7 @@ impl Rng {
             .filter(|_| self.chance(2));
         let will = self.chance(2).then(|| Will {
             topic: self.topic_name(),
-            payload: self.bytes(20),
+            payload: self.payload(),
             qos: self.qos(),
             retain: self.chance(2),
             properties: self.properties(Ctx::Will, v),

@@ -38,10 +38,23 @@ proptest! {
         for p in &packets {
             p.encode(v, &mut stream).unwrap();
         }
-        if stream.len() > 3000 {
-            stream.truncate(0);
-        }
-        for split in 0..=stream.len() {
+        // Every split point of a short stream; of a long one (large packets must be covered
+        // too, not skipped), the edges, each packet boundary's neighbourhood and random points.
+        let mut splits: Vec<usize> = if stream.len() <= 3000 {
+            (0..=stream.len()).collect()
+        } else {
+            let mut at: Vec<usize> = (0..64).chain(stream.len() - 64..=stream.len()).collect();
+            let mut end = 0;
+            for p in &packets {
+                end += p.encoded_len(v).unwrap();
+                at.extend(end.saturating_sub(8)..(end + 8).min(stream.len()));
+            }
+            at.extend((0..200).map(|_| rng.below(stream.len() as u64 + 1) as usize));
+            at
+        };
+        splits.sort_unstable();
+        splits.dedup();
+        for split in splits {
             let mut d = Decoder::new(v);
             let mut got = Vec::new();
             for chunk in [&stream[..split], &stream[split..]] {
@@ -51,10 +64,22 @@ proptest! {
                 }
             }
             prop_assert_eq!(d.buffered(), 0);
-            if !stream.is_empty() {
-                prop_assert_eq!(&got, &packets, "split at {}", split);
+            prop_assert_eq!(&got, &packets, "split at {}", split);
+        }
+        // And in many small pieces of random sizes, as a slow link delivers them.
+        let mut d = Decoder::new(v);
+        let mut got = Vec::new();
+        let mut rest = &stream[..];
+        while !rest.is_empty() {
+            let n = 1 + rng.below(rest.len().min(700) as u64) as usize;
+            d.push(&rest[..n]);
+            rest = &rest[n..];
+            while let Some(p) = d.decode().map_err(|e| TestCaseError::fail(e.to_string()))? {
+                got.push(p);
             }
         }
+        prop_assert_eq!(&got, &packets, "random pieces");
+        prop_assert_eq!(d.buffered(), 0);
     }
 
     #[test]
