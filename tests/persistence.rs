@@ -172,3 +172,22 @@ fn a_session_is_not_imported_into_a_started_client() {
     sim.connect();
     assert!(sim.client.import_session(&state, sim.now, 1_000).is_err());
 }
+
+#[test]
+fn a_corrupt_stored_session_is_refused_not_trusted() {
+    // Found by fuzzing session import: a subscription numbered u64::MAX overflowed the
+    // client's numbering on import. Every stored number is checked on the way in.
+    let mut s = Session::default();
+    s.registry.insert(ActiveSubscription {
+        id: SubscriptionId(u64::MAX),
+        filter: "a".into(),
+        options: SubscriptionOptions::default(),
+        identifier: None,
+    });
+    let bytes = s.export(Instant::from_millis(1), 1);
+    assert!(Session::import(&bytes, Instant::from_millis(1), 1).is_err());
+    let mut c = Client::new(persistent());
+    assert!(c
+        .import_session(&bytes, Instant::from_millis(1), 1)
+        .is_err());
+}

@@ -573,7 +573,12 @@ impl Session {
             s.received_qos2.insert(u16::from_be_bytes([b[0], b[1]]));
         }
         for _ in 0..r.u32()? {
+            // Numbered by the client (0: its own request/response subscription); beyond 2^53
+            // a JavaScript number cannot carry it.
             let id = SubscriptionId(r.u64()?);
+            if id.0 > 1 << 53 {
+                return Err(format!("bad subscription number {}", id.0));
+            }
             let identifier = Some(r.u32()?).filter(|i| *i != 0);
             let o = r.u8()?;
             let n = r.u32()? as usize;

@@ -6,10 +6,12 @@
 //! - `bench` benchmarks; figures go to BENCHMARKS.md by hand
 //! - `screenshots` the dashboard's main views into docs/ (for README)
 //! - `sim`   the deterministic simulation of the client over many seeds, for hours
+//! - `fuzz`  the fuzz targets (decoder, client, session import, JSON reader), for long
 //! - `setup` install the tools the other tasks need (they call it themselves)
 //!
 //! Every task first installs what is missing, and is fast when everything is present.
 
+mod fuzz;
 mod proc;
 mod sim;
 mod tasks;
@@ -31,15 +33,17 @@ fn main() -> ExitCode {
         "browser-tests" => tasks::browser_only(),
         "screenshots" => tasks::screenshots(),
         "sim" => sim::sim(rest),
+        "fuzz" => fuzz::long(rest),
         "setup" => tools::setup(tools::Need::all()),
         _ => {
             eprintln!(
-                "usage: cargo xtask <dev|test|pkg|bench|sim|setup>\n\
+                "usage: cargo xtask <dev|test|pkg|bench|sim|fuzz|setup>\n\
                  \x20 dev    serve the dashboard (main job)\n\
                  \x20 test   run every test (add `--quick` to skip fuzzing and browsers)\n\
                  \x20 pkg    build the npm package into pkg/\n\
                  \x20 bench  run the benchmarks\n\
                  \x20 sim    the client's deterministic simulation over many seeds (--hours H)\n\
+                 \x20 fuzz   the fuzz targets for long (TARGET, --minutes M)\n\
                  \x20 setup  install the tools the tasks need"
             );
             return if task == "help" {

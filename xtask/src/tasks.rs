@@ -329,20 +329,7 @@ pub fn test(args: &[String]) -> Result {
         &["test", "--profile", "tool", "-p", "wasmqtt-fleet"],
     ))?;
     if !quick {
-        println!("\n== fuzzing the decoder (20 s)");
-        run(&mut cmd(
-            "cargo",
-            &[
-                "+nightly",
-                "fuzz",
-                "run",
-                "--fuzz-dir",
-                "tests/fuzz",
-                "decode",
-                "--",
-                "-max_total_time=20",
-            ],
-        ))?;
+        crate::fuzz::quick()?;
     }
     println!("\n== npm package and its Node tests");
     pkg()?;
