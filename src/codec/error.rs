@@ -223,6 +223,13 @@ pub enum DecodeError {
         /// The value received.
         value: u32,
     },
+    /// Authentication Data without an Authentication Method (a Protocol Error, MQTT 5
+    /// 3.1.2.11.10, 3.2.2.3.18, 3.15.2.2.3).
+    #[error("{context} has Authentication Data but no Authentication Method (a Protocol Error, MQTT 5 section 3.1.2.11.10)")]
+    AuthenticationDataWithoutMethod {
+        /// The packet.
+        context: &'static str,
+    },
 }
 
 impl DecodeError {
@@ -257,7 +264,8 @@ impl DecodeError {
             | TrailingBytes { .. }
             | PropertyNotAllowed { .. }
             | DuplicateProperty { .. }
-            | InvalidPropertyValue { .. } => return None,
+            | InvalidPropertyValue { .. }
+            | AuthenticationDataWithoutMethod { .. } => return None,
         })
     }
 
@@ -272,6 +280,7 @@ impl DecodeError {
             // The 5.0 specification classifies these as Protocol Errors rather than malformed.
             DuplicateProperty { .. }
             | InvalidPropertyValue { .. }
+            | AuthenticationDataWithoutMethod { .. }
             | DupOnQoS0 { .. }
             | InvalidPacketType { .. } => ReasonCode::ProtocolError,
             InvalidSubscriptionOptions { problem, .. }
@@ -363,6 +372,12 @@ pub enum EncodeError {
         property: PropertyId,
         /// The value.
         value: u32,
+    },
+    /// Authentication Data without an Authentication Method (MQTT 5 3.1.2.11.10).
+    #[error("{context} cannot carry Authentication Data without an Authentication Method")]
+    AuthenticationDataWithoutMethod {
+        /// The packet.
+        context: &'static str,
     },
     /// A reason code not defined for this packet, or one MQTT 3 cannot express.
     #[error("reason code {code:?} cannot be sent in {packet} {}", if *v5 { "(MQTT 5)" } else { "before MQTT 5" })]

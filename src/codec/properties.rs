@@ -603,6 +603,11 @@ impl Properties {
                 SetError::Topic(problem) => DecodeError::InvalidTopicName { problem, v5: true },
             })?;
         }
+        if props.authentication_data.is_some() && props.authentication_method.is_none() {
+            return Err(DecodeError::AuthenticationDataWithoutMethod {
+                context: ctx.name(),
+            });
+        }
         Ok(props)
     }
 
@@ -636,6 +641,11 @@ impl Properties {
         });
         if let Some(e) = err {
             return Err(e);
+        }
+        if self.authentication_data.is_some() && self.authentication_method.is_none() {
+            return Err(EncodeError::AuthenticationDataWithoutMethod {
+                context: ctx.name(),
+            });
         }
         if n > super::MAX_REMAINING_LENGTH {
             return Err(EncodeError::PacketTooLarge { size: n });

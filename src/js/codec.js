@@ -50,7 +50,8 @@ export class MqttCodecError extends Error {
 
 // ---------------------------------------------------------------- decoding
 
-const utf8 = new TextDecoder();
+// ignoreBOM: a leading U+FEFF is part of an MQTT string [MQTT-1.5.4-3], never a byte order mark.
+const utf8 = new TextDecoder('utf-8', { ignoreBOM: true });
 let memBuffer = null;
 let u8 = null;
 let u32 = null;

@@ -168,3 +168,24 @@ test('non-ASCII strings survive both ways', () => {
     assert.equal(new TextDecoder().decode(q.payload), s);
   }
 });
+
+test('a U+FEFF at the start of a string is kept, never stripped as a byte order mark [MQTT-1.5.4-3]', () => {
+  // Found by an independent conformance corpus: TextDecoder strips a leading BOM unless told
+  // not to, so topics, user properties and every other string lost their first character.
+  const topic = '\uFEFFa/b';
+  const props = { userProperties: { '\uFEFFk': '\uFEFFv' }, contentType: '\uFEFFtext' };
+  const bytes = encodePacket({ cmd: 'publish', topic, payload: 'x', qos: 0, properties: props }, 5);
+  const p = decodePacket(bytes, 5);
+  assert.equal(p.topic, topic);
+  assert.deepEqual(plain(p.properties.userProperties), { '\uFEFFk': '\uFEFFv' });
+  assert.equal(p.properties.contentType, '\uFEFFtext');
+  const parser = new Parser(5);
+  const [q] = parser.push(bytes);
+  assert.equal(q.topic, topic);
+});
+
+test('Authentication Data without an Authentication Method is refused both ways (a Protocol Error, MQTT 5 3.1.2.11.10)', () => {
+  const bytes = new Uint8Array([0x10, 0x12, 0, 4, 0x4d, 0x51, 0x54, 0x54, 5, 2, 0, 60, 4, 0x16, 0, 1, 0x61, 0, 1, 0x63]);
+  assert.throws(() => decodePacket(bytes, 5), (e) => e instanceof MqttCodecError && e.reasonCode === 0x82);
+  assert.throws(() => encodePacket({ cmd: 'connect', protocolVersion: 5, clientId: 'c', properties: { authenticationData: new Uint8Array([1]) } }, 5), MqttCodecError);
+});

@@ -104,6 +104,11 @@ function properties(r, kind) {
   const gen = propGen(r);
   const props = {};
   for (const name of ALLOWED[kind]) if (r.chance(0.3)) props[name] = gen[name]();
+  // Data without a method is a Protocol Error (MQTT 5 3.1.2.11.10), which mqtt-packet does
+  // not check: a differential test must not inherit that blind spot (see codec.test.mjs).
+  if (props.authenticationData !== undefined && props.authenticationMethod === undefined) {
+    props.authenticationMethod = gen.authenticationMethod();
+  }
   if (kind === 'publish' && props.subscriptionIdentifier !== undefined && r.chance(0.3)) {
     props.subscriptionIdentifier = [props.subscriptionIdentifier, gen.subscriptionIdentifier()];
   }

@@ -41,7 +41,7 @@ impl Rng {
             let n = self.range(16_384, 300_000);
             return (0..n).map(|_| self.next() as u8).collect::<Vec<_>>().into();
         }
-        self.bytes(20)
+        self.bytes(100)
     }
     /// Any string without U+0000, mixing ASCII and multi-byte characters.
     fn string(&mut self, max: u64) -> ByteStr {
@@ -177,6 +177,10 @@ impl Rng {
                 }
             }
         }
+        if p.authentication_data.is_some() && p.authentication_method.is_none() {
+            // Data without a method is a Protocol Error (MQTT 5 3.1.2.11.10).
+            p.authentication_method = Some(self.string(10));
+        }
         p
     }
 
@@ -304,7 +308,7 @@ impl Rng {
             .filter(|_| self.chance(2));
         let will = self.chance(2).then(|| Will {
             topic: self.topic_name(),
-            payload: self.payload(),
+            payload: self.bytes(20),
             qos: self.qos(),
             retain: self.chance(2),
             properties: self.properties(Ctx::Will, v),
@@ -336,7 +340,7 @@ impl Rng {
             retain: self.chance(2),
             topic,
             packet_id: if qos == QoS::AtMostOnce { 0 } else { self.id() },
-            payload: self.bytes(100),
+            payload: self.payload(),
             properties,
         }
     }

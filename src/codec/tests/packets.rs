@@ -60,6 +60,28 @@ fn connect_v5_with_properties_and_will() {
 }
 
 #[test]
+fn authentication_data_without_a_method_is_a_protocol_error() {
+    // MQTT 5, 3.1.2.11.10: "It is a Protocol Error to include Authentication Data if there is
+    // no Authentication Method" (found by an independent conformance corpus; same for AUTH).
+    let bytes = hex("
+        10 12                 # CONNECT, remaining length 18
+        00 04 4d 51 54 54 05  # \"MQTT\", level 5
+        02 00 3c              # clean start, keep alive 60
+        04                    # properties: 4 bytes
+        16 00 01 61           # Authentication Data \"a\", and no Authentication Method
+        00 01 63              # client id \"c\"
+    ");
+    let e = decode(&bytes, V5).unwrap_err();
+    assert_eq!(e.reason_code(), ReasonCode::ProtocolError, "{e}");
+    let mut c = Connect::default();
+    c.properties.authentication_data = Some(Bytes::from_static(b"a"));
+    assert!(
+        Packet::Connect(Box::new(c)).to_bytes(V5).is_err(),
+        "encoded anyway"
+    );
+}
+
+#[test]
 fn connect_v31_uses_mqisdp() {
     let p = roundtrip(
         &hex("10 0f  00 06 4d 51 49 73 64 70  03  02  00 3c  00 01 61"),
