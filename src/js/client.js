@@ -300,10 +300,19 @@ export class MqttClient extends Emitter {
     views();
     let i = at >>> 2;
     const end = i + words;
+    let thrown = null;
     while (i < end) {
+      // A handler may have grown wasm memory (a large publish): views are renewed for every
+      // event, or the rest of the batch would be read from a detached buffer.
+      views();
       const k = word(i);
       const a = word(i + 1);
+      // Operation ids cross whole: low and high words (see EventTape::op).
+      const id = a + word(i + 2) * 0x100000000;
       i += 3;
+      // Every case advances `i` past its event before calling out, so a handler that throws
+      // loses nothing: the batch goes on, and the first error is rethrown after it.
+      try {
       switch (k) {
         case EV.MESSAGE: {
           const [packet, next] = readPacketAt(i, EV.END, this._topics);
@@ -320,35 +329,35 @@ export class MqttClient extends Emitter {
             code = word(i + 1);
             i += 3;
           }
-          this._complete(a, err, err ? undefined : { cmd: 'puback', reasonCode: code });
+          this._complete(id, err, err ? undefined : { cmd: 'puback', reasonCode: code });
           break;
         }
         case EV.SUBSCRIBED: {
           let err;
           let codes;
           [err, codes, i] = this._readCodes(i, end);
-          const op = this._ops.get(a);
+          const op = this._ops.get(id);
           const granted = op?.topics ? op.topics.map((topic, j) => ({ topic, qos: codes[j] ?? 0x80 })) : codes;
-          this._complete(a, err, granted);
+          this._complete(id, err, granted);
           break;
         }
         case EV.UNSUBSCRIBED: {
           let err;
           let codes;
           [err, codes, i] = this._readCodes(i, end);
-          this._complete(a, err, err ? undefined : { cmd: 'unsuback', reasonCode: codes[0] ?? 0, granted: codes });
+          this._complete(id, err, err ? undefined : { cmd: 'unsuback', reasonCode: codes[0] ?? 0, granted: codes });
           break;
         }
         case EV.RESPONSE: {
           if (word(i) === EV.ERR) {
             let err;
             [err, i] = this._readError(i);
-            this._complete(a, err);
+            this._complete(id, err);
           } else {
             const [packet, next] = readPacketAt(i, EV.END, this._topics);
             i = next;
             while (i < end && word(i) === EV.SUB_ID) i += 3;
-            this._complete(a, null, packet);
+            this._complete(id, null, packet);
           }
           break;
         }
@@ -451,11 +460,17 @@ export class MqttClient extends Emitter {
         }
         default:
           // An unknown key means the tape is out of step: stop rather than misread.
+          i = end;
           this.emit('error', new MqttError('INTERNAL', `unexpected event tape key ${k}`));
-          return;
+      }
+      } catch (e) {
+        thrown ??= e;
       }
     }
     this._drainWaiting();
+    // As an event handler's exception in a browser: reported, never swallowed, and the batch
+    // (and the connection) carry on.
+    if (thrown !== null) queueMicrotask(() => { throw thrown; });
   }
 
   /** An optional error, then reason codes, at word `i`; returns [error or null, codes, next word]. */

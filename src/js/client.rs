@@ -15,7 +15,7 @@ use crate::codec::{
     ConnAck, Packet, ProtocolVersion, Publish, QoS, ReasonCode, SubscriptionOptions,
 };
 use crate::proto::{
-    ClientError, Config, DisconnectOptions, Event, Message, OutboxPolicy, RequestOptions,
+    ClientError, Config, DisconnectOptions, Event, Message, OpId, OutboxPolicy, RequestOptions,
 };
 use crate::web::{
     Credentials, CredentialsProvider, CredentialsRequest, Driver, Notice, Options, Persistence,
@@ -110,6 +110,13 @@ impl Sink for EventTape {
 }
 
 impl EventTape {
+    /// An operation id, whole: low word, high word (JavaScript numbers hold it exactly up to
+    /// 2^53; cut to 32 bits, completions stopped matching their calls after 2^32 operations).
+    fn op(&mut self, k: u32, id: OpId) {
+        let (lo, hi) = tape::split_id(id.0);
+        self.words.extend_from_slice(&[k, lo, hi]);
+    }
+
     fn string(&mut self, k: u32, s: String) {
         self.words
             .extend_from_slice(&[k, s.as_ptr() as usize as u32, s.len() as u32]);
@@ -186,14 +193,14 @@ impl EventTape {
                 }
                 Event::Published { id, result } => {
                     let code = result.as_ref().map_or(0, |c| *c as u32);
-                    self.int(ev::PUBLISHED, id.0 as u32);
+                    self.op(ev::PUBLISHED, *id);
                     match result {
                         Ok(_) => self.int(ev::CODE, code),
                         Err(e) => self.error(e),
                     }
                 }
                 Event::Subscribed { id, result } => {
-                    self.int(ev::SUBSCRIBED, id.0 as u32);
+                    self.op(ev::SUBSCRIBED, *id);
                     match result {
                         Ok(granted) => {
                             for g in granted {
@@ -208,7 +215,7 @@ impl EventTape {
                     }
                 }
                 Event::Unsubscribed { id, result } => {
-                    self.int(ev::UNSUBSCRIBED, id.0 as u32);
+                    self.op(ev::UNSUBSCRIBED, *id);
                     match result {
                         Ok(codes) => {
                             for c in codes {
@@ -219,7 +226,7 @@ impl EventTape {
                     }
                 }
                 Event::Response { id, result } => {
-                    self.int(ev::RESPONSE, id.0 as u32);
+                    self.op(ev::RESPONSE, *id);
                     match result {
                         Ok(m) => self.message(m),
                         Err(e) => self.error(e),

@@ -641,3 +641,9 @@ pub fn packet_and_extra(
     };
     Ok((packet, extra))
 }
+
+/// A 64-bit id as the (low, high) words of an event tape entry; JavaScript reads it back as
+/// `low + high * 2^32`, exact up to 2^53.
+pub fn split_id(id: u64) -> (u32, u32) {
+    (id as u32, (id >> 32) as u32)
+}

@@ -71,3 +71,20 @@ fn malformed_tapes_are_errors_not_panics() {
     }
     assert!(packet_from_tape(Vec::new().into(), ProtocolVersion::V5).is_err());
 }
+
+#[test]
+fn operation_ids_cross_whole_beyond_2_pow_32() {
+    // Defect 7 of the reliability issue: ids went to JavaScript whole (as numbers) and came
+    // back in events cut to 32 bits, so after 2^32 operations no callback fired.
+    for id in [
+        1u64,
+        u64::from(u32::MAX),
+        u64::from(u32::MAX) + 8,
+        (1 << 53) - 1,
+    ] {
+        let (lo, hi) = tape::split_id(id);
+        // What client.js computes from the event's two words:
+        let read = f64::from(lo) + f64::from(hi) * 4_294_967_296.0;
+        assert_eq!(read, id as f64, "{id}");
+    }
+}
