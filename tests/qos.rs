@@ -272,3 +272,23 @@ fn pubrel_for_an_unknown_identifier_gets_pubcomp_not_found() {
     comp.reason_code = ReasonCode::PacketIdentifierNotFound;
     assert_eq!(sim.sent(), vec![Packet::PubComp(comp)]);
 }
+
+#[test]
+fn a_publication_on_a_held_qos2_identifier_is_not_delivered_again_whatever_its_dup_flag() {
+    // [MQTT-4.3.3-9]: until PUBREL, any PUBLISH with the same identifier is acknowledged with
+    // PUBREC and not delivered again, DUP 0 included. (The long simulation found the price,
+    // seed 171743: when a broker lost its sessions and the CONNACK of the new one never
+    // reached the client, a later "session present" kept the client's held identifiers, and
+    // a new message on one of them was dropped. The specification leaves the client no way
+    // to tell; the simulation exempts exactly that case and says so.)
+    let mut cfg = config(ProtocolVersion::V3_1_1);
+    cfg.clean_start = false;
+    let mut sim = Sim::new(cfg);
+    sim.connect();
+    sim.send(publish("a", "old", QoS::ExactlyOnce, 1));
+    assert_eq!(sim.messages().len(), 1);
+    sim.sent();
+    sim.send(publish("a", "new", QoS::ExactlyOnce, 1));
+    assert!(sim.messages().is_empty());
+    assert_eq!(sim.sent(), vec![Packet::PubRec(PubResp::new(1))]);
+}

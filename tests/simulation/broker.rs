@@ -29,6 +29,9 @@ pub struct Limits {
 pub struct Seen {
     pub qos: QoS,
     pub epoch: u64,
+    /// Queued while the client's view of the session had diverged from the broker's (see
+    /// `Broker::new_session_unseen`): a QoS 2 message may then be dropped as a duplicate.
+    pub exempt: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -102,6 +105,11 @@ pub struct Broker {
     /// an identifier never PUBREC'd at all is a client bug.
     ever_pubrec: BTreeSet<u16>,
     copies: u64,
+    /// A CONNECT made a new session whose CONNACK (Session Present 0) the client may not
+    /// have seen; cleared by the world when the client reports a session not present.
+    pub new_session_unseen: bool,
+    /// Set by the world while the client's session state and the broker's diverge.
+    pub exempt: bool,
 }
 
 /// The tag that names an application message: its payload up to the first '|'.
@@ -130,6 +138,8 @@ impl Broker {
             rng: Rng::new(seed),
             ever_pubrec: BTreeSet::new(),
             copies: 0,
+            new_session_unseen: false,
+            exempt: false,
         }
     }
 
@@ -417,6 +427,7 @@ impl Broker {
             s.epoch = epoch;
             s.next_id = 1;
         }
+        let new_session = !present;
         s.expiry = expiry;
         s.gone_at = None;
         let conn = self.conn.as_mut().ok_or("no connection")?;
@@ -435,6 +446,9 @@ impl Broker {
             ack.properties.maximum_packet_size = self.limits.maximum_packet_size;
         }
         self.send(&Packet::ConnAck(ack));
+        if new_session {
+            self.new_session_unseen = true;
+        }
         if present {
             // [MQTT-4.4.0-1]: unacknowledged PUBLISHes again with DUP, PUBRELs again, in order.
             let s = self.session_mut();
@@ -535,6 +549,7 @@ impl Broker {
         seen.push(Seen {
             qos: p.qos,
             epoch: self.epoch,
+            exempt: false,
         });
         if p.retain {
             if p.payload.is_empty() {
@@ -682,6 +697,7 @@ impl Broker {
             Seen {
                 qos: m.qos,
                 epoch: s.epoch,
+                exempt: self.exempt,
             },
         );
         s.queue.push_back(m);

@@ -284,10 +284,24 @@ impl World {
                 }
                 seen.push(epoch);
             }
-            Event::Connected(info) => self.note(format!(
-                "event: connected, session present {}",
-                info.session_present
-            )),
+            Event::Connected(info) => {
+                self.note(format!(
+                    "event: connected, session present {}",
+                    info.session_present
+                ));
+                if !info.session_present {
+                    self.broker.new_session_unseen = false;
+                    self.broker.exempt = false;
+                } else if self.broker.new_session_unseen {
+                    // The broker made a new session for a CONNECT whose CONNACK never reached
+                    // the client, and now reports it present: the client keeps identifiers
+                    // of QoS 2 messages the new session knows nothing of, and drops a new
+                    // message on one of them as a duplicate [MQTT-4.3.3-9]. The protocol
+                    // gives the client no way to tell; such messages are exempt until the
+                    // views agree again.
+                    self.broker.exempt = true;
+                }
+            }
             Event::Disconnected {
                 error,
                 reconnect_at,
@@ -418,6 +432,7 @@ impl World {
         let epoch = self.broker.epoch;
         for (tag, seen) in &self.broker.queued_for_client {
             if seen.qos == QoS::AtMostOnce
+                || (seen.exempt && seen.qos == QoS::ExactlyOnce)
                 || seen.epoch != epoch
                 || self.broker.undeliverable.contains(tag)
             {
