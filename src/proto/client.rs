@@ -12,6 +12,8 @@ use super::metrics::Metrics;
 use super::reconnect::{Decision, Ending, Reconnect};
 use super::rng::Rng;
 use super::session::{expired, remaining_expiry, Inflight, Queued, Session, Stage};
+use super::requests::Requests;
+use super::timers::{Timer, Timers};
 use super::topic::{ActiveSubscription, SubscriptionId};
 use super::{ClientError, Instant};
 use crate::codec::{
@@ -26,48 +28,6 @@ const BATCH_BYTES: usize = 64 * 1024;
 
 /// The subscription the request/response helper makes for itself (never routed to the app).
 const INTERNAL: SubscriptionId = SubscriptionId(0);
-
-/// Timers, as data: the driver arms one real timer for the earliest.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Timer {
-    /// Next connection attempt.
-    Reconnect = 0,
-    /// CONNACK deadline.
-    Connect,
-    /// Next PINGREQ.
-    Ping,
-    /// PINGRESP deadline.
-    PingTimeout,
-    /// End of the graceful-disconnect grace period.
-    Disconnect,
-    /// Earliest request deadline.
-    Request,
-    /// Earliest message expiry in the outbox.
-    Expiry,
-}
-
-const TIMERS: usize = 7;
-
-#[derive(Debug, Clone, Default)]
-struct Timers([Option<Instant>; TIMERS]);
-
-impl Timers {
-    fn set(&mut self, t: Timer, at: Instant) {
-        self.0[t as usize] = Some(at);
-    }
-    fn clear(&mut self, t: Timer) {
-        self.0[t as usize] = None;
-    }
-    fn get(&self, t: Timer) -> Option<Instant> {
-        self.0[t as usize]
-    }
-    fn due(&self, t: Timer, now: Instant) -> bool {
-        self.get(t).is_some_and(|at| at <= now)
-    }
-    fn earliest(&self) -> Option<Instant> {
-        self.0.iter().flatten().min().copied()
-    }
-}
 
 /// Per-connection state: what CONNACK granted and what keeps the link alive.
 #[derive(Debug)]
@@ -130,14 +90,6 @@ struct Pending {
     packet_id: Option<u16>,
 }
 
-/// A request waiting for its response.
-#[derive(Debug, Clone)]
-struct Request {
-    op: OpId,
-    deadline: Instant,
-    timeout: Duration,
-}
-
 /// Options of a graceful disconnect.
 #[derive(Debug, Clone, Default)]
 pub struct DisconnectOptions {
@@ -197,9 +149,8 @@ pub struct Client {
     next_op: u64,
     next_sub: u64,
     pending: Vec<Pending>,
-    /// Pending requests by correlation data (bounded by `max_pending_requests`).
-    requests: Vec<(Bytes, Request)>,
-    response_topic: Option<String>,
+    /// Request/response (bounded by `max_pending_requests`).
+    requests: Requests,
     online: bool,
     started: bool,
     /// The application ended the client; operations fail until it starts again.
@@ -231,8 +182,7 @@ impl Client {
             next_op: 1,
             next_sub: 1,
             pending: Vec::new(),
-            requests: Vec::new(),
-            response_topic: None,
+            requests: Requests::default(),
             online: true,
             started: false,
             ended: false,
@@ -899,7 +849,7 @@ impl Client {
                 max: self.cfg.max_pending_requests,
             });
         }
-        let topic = match (&opts.response_topic, &self.response_topic) {
+        let topic = match (&opts.response_topic, &self.requests.response_topic) {
             (Some(t), _) => t.clone(),
             (None, Some(t)) => t.clone(),
             (None, None) => {
@@ -947,7 +897,9 @@ impl Client {
             });
             self.send_pending(now);
         }
-        self.response_topic.get_or_insert_with(|| topic.clone());
+        self.requests
+            .response_topic
+            .get_or_insert_with(|| topic.clone());
         let correlation = Bytes::from(self.rng.bytes(16));
         publish.properties.response_topic = Some(topic.into());
         publish.properties.correlation_data = Some(correlation.clone());
@@ -955,15 +907,7 @@ impl Client {
         self.check_publish(&publish)?;
         let op = self.op();
         self.enqueue(now, publish, None)?;
-        let deadline = now + opts.timeout;
-        self.requests.push((
-            correlation,
-            Request {
-                op,
-                deadline,
-                timeout: opts.timeout,
-            },
-        ));
+        self.requests.insert(correlation, op, now, opts.timeout);
         self.arm_requests();
         Ok(op)
     }
@@ -1200,14 +1144,7 @@ impl Client {
     }
 
     fn clear_connection_timers(&mut self) {
-        for t in [
-            Timer::Connect,
-            Timer::Ping,
-            Timer::PingTimeout,
-            Timer::Disconnect,
-        ] {
-            self.timers.clear(t);
-        }
+        self.timers.clear_connection();
     }
 
     /// We end the connection: MQTT 5 gets a DISCONNECT with `reason` first.
@@ -1308,12 +1245,13 @@ impl Client {
             }
             self.fail_pending(p, ClientError::Cancelled);
         }
-        for (_, r) in std::mem::take(&mut self.requests) {
+        for op in self.requests.drain() {
             self.events.push_back(Event::Response {
-                id: r.op,
+                id: op,
                 result: Err(ClientError::Cancelled),
             });
         }
+        self.arm_requests();
         self.session.received_qos2.clear();
     }
 
@@ -1892,15 +1830,14 @@ impl Client {
             .registry
             .route(&p.topic, &p.properties.subscription_identifiers);
         if let Some(c) = &p.properties.correlation_data {
-            if let Some(i) = self.requests.iter().position(|(k, _)| k == c) {
-                let (_, req) = self.requests.remove(i);
+            if let Some(op) = self.requests.take(c) {
                 routes.retain(|r| *r != INTERNAL);
                 let message = Message {
                     publish: p.clone(),
                     subscriptions: routes.clone(),
                 };
                 self.events.push_back(Event::Response {
-                    id: req.op,
+                    id: op,
                     result: Ok(Box::new(message)),
                 });
                 self.arm_requests();
@@ -1910,7 +1847,7 @@ impl Client {
             }
         }
         routes.retain(|r| *r != INTERNAL);
-        if routes.is_empty() && self.response_topic.as_deref() == Some(&*p.topic) {
+        if routes.is_empty() && self.requests.response_topic.as_deref() == Some(&*p.topic) {
             // A late response to a request that timed out.
             return;
         }
@@ -2127,24 +2064,16 @@ impl Client {
     // ------------------------------------------------------------------ timers
 
     fn arm_requests(&mut self) {
-        match self.requests.iter().map(|(_, r)| r.deadline).min() {
-            Some(at) => self.timers.set(Timer::Request, at),
-            None => self.timers.clear(Timer::Request),
-        }
+        self.timers
+            .set_or_clear(Timer::Request, self.requests.next_deadline());
     }
 
     fn expire_requests(&mut self, now: Instant) {
-        let mut i = 0;
-        while i < self.requests.len() {
-            if self.requests[i].1.deadline <= now {
-                let (_, r) = self.requests.remove(i);
-                self.events.push_back(Event::Response {
-                    id: r.op,
-                    result: Err(ClientError::RequestTimeout(r.timeout.as_millis() as u64)),
-                });
-            } else {
-                i += 1;
-            }
+        for (op, ms) in self.requests.expire(now) {
+            self.events.push_back(Event::Response {
+                id: op,
+                result: Err(ClientError::RequestTimeout(ms)),
+            });
         }
         self.arm_requests();
     }
@@ -2161,10 +2090,7 @@ impl Client {
                     .map(|s| q.queued_at + Duration::from_secs(u64::from(s)))
             })
             .min();
-        match next {
-            Some(at) => self.timers.set(Timer::Expiry, at),
-            None => self.timers.clear(Timer::Expiry),
-        }
+        self.timers.set_or_clear(Timer::Expiry, next);
     }
 
     fn expire_outbox(&mut self, now: Instant) {

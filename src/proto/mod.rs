@@ -13,9 +13,11 @@ mod error;
 mod event;
 mod metrics;
 mod reconnect;
+mod requests;
 mod rng;
 mod session;
 mod time;
+mod timers;
 mod topic;
 
 pub use alias::{InAliases, OutAliases};
