@@ -9,17 +9,18 @@ use super::alias::{InAliases, OutAliases};
 use super::config::Config;
 use super::event::{Event, Granted, Message, OpId, ServerInfo, TransportAction};
 use super::metrics::Metrics;
+use super::pending::{Pending, PendingKind, PendingOps};
 use super::reconnect::{Decision, Ending, Reconnect};
+use super::requests::Requests;
 use super::rng::Rng;
 use super::session::{expired, remaining_expiry, Inflight, Queued, Session, Stage};
-use super::requests::Requests;
 use super::timers::{Timer, Timers};
 use super::topic::{ActiveSubscription, SubscriptionId};
 use super::{ClientError, Instant};
 use crate::codec::{
     validate_topic_filter, validate_topic_name, Auth, ByteStr, ConnAck, Connect, Decoder,
-    Disconnect, Packet, Properties, PubResp, Publish, QoS, ReasonCode, SubAck, Subscribe,
-    SubscriptionOptions, UnsubAck, Unsubscribe,
+    Disconnect, Packet, Properties, PubResp, Publish, QoS, ReasonCode, SubAck, SubscriptionOptions,
+    UnsubAck,
 };
 
 /// Bytes of PUBLISHes encoded per `poll_transmit` batch: one WebSocket message each, small
@@ -66,28 +67,6 @@ enum State {
         ending: Option<Ending>,
         connected_for: Option<Duration>,
     },
-}
-
-/// A subscribe or unsubscribe waiting to be sent or acknowledged.
-#[derive(Debug, Clone)]
-enum PendingKind {
-    Subscribe {
-        subs: Vec<ActiveSubscription>,
-        properties: Properties,
-        internal: bool,
-    },
-    Unsubscribe {
-        filters: Vec<ByteStr>,
-        properties: Properties,
-    },
-}
-
-#[derive(Debug, Clone)]
-struct Pending {
-    op: Option<OpId>,
-    kind: PendingKind,
-    /// The packet identifier while sent on the current connection.
-    packet_id: Option<u16>,
 }
 
 /// Options of a graceful disconnect.
@@ -148,7 +127,7 @@ pub struct Client {
     metrics: Metrics,
     next_op: u64,
     next_sub: u64,
-    pending: Vec<Pending>,
+    pending: PendingOps,
     /// Request/response (bounded by `max_pending_requests`).
     requests: Requests,
     online: bool,
@@ -181,7 +160,7 @@ impl Client {
             metrics: Metrics::default(),
             next_op: 1,
             next_sub: 1,
-            pending: Vec::new(),
+            pending: PendingOps::default(),
             requests: Requests::default(),
             online: true,
             started: false,
@@ -744,15 +723,10 @@ impl Client {
         // The bound covers subscribes still waiting for their SUBACK too: offline, every
         // subscribe waits, and the registry alone would let any number through.
         let max = self.cfg.max_subscriptions;
-        let mut known: std::collections::BTreeSet<&str> =
-            self.session.registry.iter().map(|s| &*s.filter).collect();
-        for p in &self.pending {
-            if let PendingKind::Subscribe { subs, .. } = &p.kind {
-                known.extend(subs.iter().map(|s| &*s.filter));
-            }
-        }
-        known.extend(filters.iter().map(|(f, _)| &**f));
-        if known.len() > max {
+        let with = self
+            .pending
+            .count_with(&self.session.registry, filters.iter().map(|(f, _)| f));
+        if with > max {
             return Err(ClientError::TooMany {
                 what: "subscriptions",
                 max,
@@ -777,15 +751,14 @@ impl Client {
             properties.user_properties = user_properties;
         }
         let op = self.op();
-        self.pending.push(Pending {
-            op: Some(op),
-            kind: PendingKind::Subscribe {
+        self.pending.push(
+            Some(op),
+            PendingKind::Subscribe {
                 subs,
                 properties,
                 internal: false,
             },
-            packet_id: None,
-        });
+        );
         self.send_pending(now);
         Ok((op, ids))
     }
@@ -814,14 +787,13 @@ impl Client {
             })?;
         }
         let op = self.op();
-        self.pending.push(Pending {
-            op: Some(op),
-            kind: PendingKind::Unsubscribe {
+        self.pending.push(
+            Some(op),
+            PendingKind::Unsubscribe {
                 filters,
                 properties: Properties::default(),
             },
-            packet_id: None,
-        });
+        );
         self.send_pending(now);
         Ok(op)
     }
@@ -874,12 +846,10 @@ impl Client {
             topic: topic.clone(),
             problem,
         })?;
-        if self.session.registry.get(&topic).is_none()
-            && !self.pending.iter().any(|p| matches!(&p.kind, PendingKind::Subscribe { subs, .. } if subs.iter().any(|s| *s.filter == *topic)))
-        {
-            self.pending.push(Pending {
-                op: None,
-                kind: PendingKind::Subscribe {
+        if self.session.registry.get(&topic).is_none() && !self.pending.subscribing(&topic) {
+            self.pending.push(
+                None,
+                PendingKind::Subscribe {
                     subs: vec![ActiveSubscription {
                         id: INTERNAL,
                         filter: topic.clone().into(),
@@ -893,8 +863,7 @@ impl Client {
                     properties: Properties::default(),
                     internal: true,
                 },
-                packet_id: None,
-            });
+            );
             self.send_pending(now);
         }
         self.requests
@@ -997,25 +966,7 @@ impl Client {
         self.session = s;
         // Subscribes made while it loaded count against the bound with the restored ones.
         let max = self.cfg.max_subscriptions;
-        let mut known: std::collections::BTreeSet<ByteStr> = self
-            .session
-            .registry
-            .iter()
-            .map(|s| s.filter.clone())
-            .collect();
-        let mut refused = Vec::new();
-        for p in std::mem::take(&mut self.pending) {
-            if let PendingKind::Subscribe { subs, .. } = &p.kind {
-                let mut with = known.clone();
-                with.extend(subs.iter().map(|s| s.filter.clone()));
-                if with.len() > max {
-                    refused.push(p);
-                    continue;
-                }
-                known = with;
-            }
-            self.pending.push(p);
-        }
+        let refused = self.pending.refuse_beyond(&self.session.registry, max);
         for p in refused {
             self.fail_pending(
                 p,
@@ -1239,7 +1190,7 @@ impl Client {
         for q in self.session.outbox.drain() {
             self.complete_publish(q.op, Err(ClientError::Cancelled));
         }
-        for p in std::mem::take(&mut self.pending) {
+        for p in self.pending.drain() {
             if let Some(id) = p.packet_id {
                 self.session.ids.remove(id);
             }
@@ -1444,59 +1395,26 @@ impl Client {
         if !matches!(self.state, State::Connected(_)) {
             return;
         }
-        for i in 0..self.pending.len() {
-            if self.pending[i].packet_id.is_some() {
-                continue;
-            }
+        let max = self.server().and_then(|s| s.maximum_packet_size);
+        while let Some(i) = self.pending.first_unsent() {
             let Some(id) = self.session.ids.allocate() else {
                 return;
             };
-            self.pending[i].packet_id = Some(id);
-            let packet = match &self.pending[i].kind {
-                PendingKind::Subscribe {
-                    subs, properties, ..
-                } => {
-                    let mut props = properties.clone();
-                    if let Some(ident) = subs.first().and_then(|s| s.identifier) {
-                        props.subscription_identifiers = vec![ident];
-                    }
-                    Packet::Subscribe(Subscribe {
-                        packet_id: id,
-                        subscriptions: subs
-                            .iter()
-                            .map(|s| crate::codec::Subscription {
-                                filter: s.filter.clone(),
-                                options: s.options,
-                            })
-                            .collect(),
-                        properties: props,
-                    })
-                }
-                PendingKind::Unsubscribe {
-                    filters,
-                    properties,
-                } => Packet::Unsubscribe(Unsubscribe {
-                    packet_id: id,
-                    filters: filters.clone(),
-                    properties: properties.clone(),
-                }),
-            };
-            let max = self.server().and_then(|s| s.maximum_packet_size);
-            let size = packet.encoded_len(self.cfg.protocol);
-            match (size, max) {
+            let packet = self.pending.mark_sent(i, id);
+            let refused = match (packet.encoded_len(self.cfg.protocol), max) {
                 (Ok(size), Some(max)) if size > max as usize => {
+                    Some(ClientError::PacketTooLarge { size, max })
+                }
+                (Err(e), _) => Some(ClientError::Encode(e)),
+                _ => None,
+            };
+            match refused {
+                Some(e) => {
                     self.session.ids.remove(id);
                     let p = self.pending.remove(i);
-                    self.fail_pending(p, ClientError::PacketTooLarge { size, max });
-                    return self.send_pending(now);
+                    self.fail_pending(p, e);
                 }
-                (Err(e), _) => {
-                    self.session.ids.remove(id);
-                    let p = self.pending.remove(i);
-                    self.fail_pending(p, ClientError::Encode(e));
-                    return self.send_pending(now);
-                }
-                _ => self.write(now, &packet),
+                None => self.write(now, &packet),
             }
         }
     }
@@ -1632,9 +1550,7 @@ impl Client {
             self.session_lost(now);
         }
         // Pending (un)subscribes of the last connection were never acknowledged: send again.
-        for p in &mut self.pending {
-            p.packet_id = None;
-        }
+        self.pending.unsend_all();
         // In-flight (un)subscribe identifiers from the last connection are free again.
         let inflight_ids: Vec<u16> = self.session.inflight.iter().map(|m| m.id).collect();
         let mut ids = super::session::IdSet::default();
@@ -1736,7 +1652,7 @@ impl Client {
                 packet_id: None,
             })
             .collect();
-        self.pending.splice(0..0, again);
+        self.pending.prepend(again);
         let _ = now;
     }
 
@@ -1950,9 +1866,9 @@ impl Client {
     }
 
     fn take_pending(&mut self, id: u16) -> Option<Pending> {
-        let i = self.pending.iter().position(|p| p.packet_id == Some(id))?;
+        let p = self.pending.take(id)?;
         self.session.ids.remove(id);
-        Some(self.pending.remove(i))
+        Some(p)
     }
 
     fn on_suback(&mut self, now: Instant, a: SubAck) {

@@ -12,6 +12,7 @@ mod config;
 mod error;
 mod event;
 mod metrics;
+mod pending;
 mod reconnect;
 mod requests;
 mod rng;

@@ -81,8 +81,18 @@ mod tests {
     fn responses_match_by_correlation_and_deadlines_expire_in_order() {
         let mut r = Requests::default();
         let t0 = Instant::from_millis(1000);
-        r.insert(Bytes::from_static(b"a"), OpId(1), t0, Duration::from_secs(5));
-        r.insert(Bytes::from_static(b"b"), OpId(2), t0, Duration::from_secs(1));
+        r.insert(
+            Bytes::from_static(b"a"),
+            OpId(1),
+            t0,
+            Duration::from_secs(5),
+        );
+        r.insert(
+            Bytes::from_static(b"b"),
+            OpId(2),
+            t0,
+            Duration::from_secs(1),
+        );
         assert_eq!(r.next_deadline(), Some(t0 + Duration::from_secs(1)));
         assert_eq!(r.take(b"x"), None);
         assert!(r.expire(t0 + Duration::from_millis(999)).is_empty());
