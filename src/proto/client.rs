@@ -5,9 +5,9 @@ use std::time::Duration;
 
 use bytes::Bytes;
 
-use super::alias::{InAliases, OutAliases};
 use super::config::Config;
 use super::event::{Event, Granted, Message, OpId, ServerInfo, TransportAction};
+use super::link::Link;
 use super::metrics::Metrics;
 use super::pending::{Pending, PendingKind, PendingOps};
 use super::reconnect::{Decision, Ending, Reconnect};
@@ -29,23 +29,6 @@ const BATCH_BYTES: usize = 64 * 1024;
 
 /// The subscription the request/response helper makes for itself (never routed to the app).
 const INTERNAL: SubscriptionId = SubscriptionId(0);
-
-/// Per-connection state: what CONNACK granted and what keeps the link alive.
-#[derive(Debug)]
-struct Link {
-    server: ServerInfo,
-    since: Instant,
-    keep_alive: u16,
-    last_sent: Instant,
-    last_received: Instant,
-    ping_sent: Option<Instant>,
-    out_aliases: OutAliases,
-    in_aliases: InAliases,
-    /// A graceful disconnect is waiting for the outbox and in-flight messages to drain.
-    draining: Option<Disconnect>,
-    /// MQTT 5 re-authentication in progress.
-    reauthenticating: bool,
-}
 
 #[derive(Debug)]
 enum State {
@@ -271,8 +254,7 @@ impl Client {
         let out = std::mem::take(&mut self.tx);
         self.metrics.bytes_out += out.len() as u64;
         if let State::Connected(link) = &mut self.state {
-            link.last_sent = now;
-            Self::arm_ping(&mut self.timers, link);
+            link.sent(now, &mut self.timers);
         }
         Some(out)
     }
@@ -366,7 +348,14 @@ impl Client {
         self.handle_timeout(now);
         if let State::Connected(link) = &mut self.state {
             if link.ping_sent.is_none() && link.draining.is_none() {
-                Self::send_ping(&mut self.tx, &mut self.timers, &self.cfg, link, now);
+                let timeout = self.cfg.ping_timeout_for(link.keep_alive.max(1));
+                link.ping(
+                    self.cfg.protocol,
+                    timeout,
+                    &mut self.tx,
+                    &mut self.timers,
+                    now,
+                );
             }
         }
     }
@@ -541,7 +530,14 @@ impl Client {
             self.timers.clear(Timer::Ping);
             if let State::Connected(link) = &mut self.state {
                 if link.ping_sent.is_none() {
-                    Self::send_ping(&mut self.tx, &mut self.timers, &self.cfg, link, now);
+                    let timeout = self.cfg.ping_timeout_for(link.keep_alive.max(1));
+                    link.ping(
+                        self.cfg.protocol,
+                        timeout,
+                        &mut self.tx,
+                        &mut self.timers,
+                        now,
+                    );
                 }
             }
         }
@@ -1064,36 +1060,6 @@ impl Client {
         }
     }
 
-    fn send_ping(
-        tx: &mut Vec<u8>,
-        timers: &mut Timers,
-        cfg: &Config,
-        link: &mut Link,
-        now: Instant,
-    ) {
-        let _ = Packet::PingReq.encode(cfg.protocol, tx);
-        link.ping_sent = Some(now);
-        timers.clear(Timer::Ping);
-        timers.set(
-            Timer::PingTimeout,
-            now + cfg.ping_timeout_for(link.keep_alive.max(1)),
-        );
-    }
-
-    /// A PINGREQ is due when nothing was sent for the keep alive, or nothing received for it
-    /// (receiving does not postpone it [MQTT-3.1.2-22]; the second condition makes a dead link
-    /// visible while we keep sending into it).
-    fn arm_ping(timers: &mut Timers, link: &Link) {
-        if link.keep_alive == 0 || link.ping_sent.is_some() {
-            return;
-        }
-        let since = link.last_sent.min(link.last_received);
-        timers.set(
-            Timer::Ping,
-            since + Duration::from_secs(u64::from(link.keep_alive)),
-        );
-    }
-
     fn clear_connection_timers(&mut self) {
         self.timers.clear_connection();
     }
@@ -1423,10 +1389,7 @@ impl Client {
 
     fn handle_packet(&mut self, now: Instant, packet: Packet) {
         match &mut self.state {
-            State::Connected(link) => {
-                link.last_received = now;
-                Self::arm_ping(&mut self.timers, link);
-            }
+            State::Connected(link) => link.received(now, &mut self.timers),
             State::Handshake { .. } => {}
             _ => return,
         }
@@ -1448,11 +1411,9 @@ impl Client {
             Packet::UnsubAck(a) => self.on_unsuback(now, a),
             Packet::PingResp => {
                 if let State::Connected(link) = &mut self.state {
-                    if let Some(sent) = link.ping_sent.take() {
-                        self.metrics.record_rtt(now - sent);
+                    if let Some(rtt) = link.pong(now, &mut self.timers) {
+                        self.metrics.record_rtt(rtt);
                     }
-                    self.timers.clear(Timer::PingTimeout);
-                    Self::arm_ping(&mut self.timers, link);
                 }
             }
             Packet::Disconnect(d) => self.on_server_disconnect(now, d),
@@ -1526,22 +1487,12 @@ impl Client {
             properties: c.properties.clone(),
         };
         self.timers.clear(Timer::Connect);
-        let link = Link {
-            out_aliases: OutAliases::new(server.topic_alias_maximum),
-            in_aliases: InAliases::new(if self.cfg.protocol.is_v5() {
-                self.cfg.topic_alias_maximum
-            } else {
-                0
-            }),
-            server: server.clone(),
-            since: now,
-            keep_alive,
-            last_sent: now,
-            last_received: now,
-            ping_sent: None,
-            draining: None,
-            reauthenticating: false,
+        let alias_maximum = if self.cfg.protocol.is_v5() {
+            self.cfg.topic_alias_maximum
+        } else {
+            0
         };
+        let link = Link::new(server.clone(), now, keep_alive, alias_maximum);
         self.state = State::Connected(Box::new(link));
         self.last_server = Some(server.clone());
         if c.session_present {
@@ -1560,7 +1511,7 @@ impl Client {
         self.session.ids = ids;
         self.send_pending(now);
         if let State::Connected(link) = &mut self.state {
-            Self::arm_ping(&mut self.timers, link);
+            link.arm_ping(&mut self.timers);
         }
         self.events.push_back(Event::Connected(Box::new(server)));
     }

@@ -11,6 +11,7 @@ mod client;
 mod config;
 mod error;
 mod event;
+mod link;
 mod metrics;
 mod pending;
 mod reconnect;
