@@ -1,4 +1,12 @@
 //! The client: a sans-IO state machine for one MQTT session over successive connections.
+//!
+//! Length: this is the coordinator. Its sub-state machines own their data in files of their
+//! own: the connection and keep-alive (`link.rs`), timers (`timers.rs`), pending subscribes
+//! and unsubscribes (`pending.rs`), request/response (`requests.rs`), the outgoing message
+//! flow (`outbound.rs`), the session (`session.rs`) and reconnect policy (`reconnect.rs`).
+//! What remains here is the connection lifecycle, the application's commands (validation,
+//! then a hand-off) and the routing of received packets. The next split is the inbound side
+//! (acknowledgements and incoming QoS 2 into `Session`, SUBACK/UNSUBACK into `PendingOps`).
 
 use std::collections::VecDeque;
 use std::time::Duration;
@@ -13,7 +21,7 @@ use super::pending::{Pending, PendingKind, PendingOps};
 use super::reconnect::{Decision, Ending, Reconnect};
 use super::requests::Requests;
 use super::rng::Rng;
-use super::session::{expired, remaining_expiry, Inflight, Queued, Session, Stage};
+use super::session::{Inflight, Queued, Session, Stage};
 use super::timers::{Timer, Timers};
 use super::topic::{ActiveSubscription, SubscriptionId};
 use super::{ClientError, Instant};
@@ -22,10 +30,6 @@ use crate::codec::{
     Disconnect, Packet, Properties, PubResp, Publish, QoS, ReasonCode, SubAck, SubscriptionOptions,
     UnsubAck,
 };
-
-/// Bytes of PUBLISHes encoded per `poll_transmit` batch: one WebSocket message each, small
-/// enough that the driver's back-pressure check between batches stays meaningful.
-const BATCH_BYTES: usize = 64 * 1024;
 
 /// The subscription the request/response helper makes for itself (never routed to the app).
 const INTERNAL: SubscriptionId = SubscriptionId(0);
@@ -1204,147 +1208,16 @@ impl Client {
 
     // ------------------------------------------------------------------ sending
 
-    /// Moves messages from the outbox to the wire while the server's quota and the batch size
-    /// allow [MQTT-3.3.4-7].
+    /// Moves messages from the outbox to the wire (see [`Session::fill`]).
     fn fill_from_outbox(&mut self, now: Instant) {
         let State::Connected(link) = &mut self.state else {
             return;
         };
-        let v = self.cfg.protocol;
-        let quota = usize::from(
-            link.server
-                .receive_maximum
-                .min(self.cfg.inflight_window())
-                .max(1),
-        );
-        let start = self.tx.len();
-        let mut completed = Vec::new();
-        while self.tx.len() - start < BATCH_BYTES {
-            let Some(front) = self.session.outbox.front() else {
-                break;
-            };
-            if expired(&front.publish, front.queued_at, now) {
-                let q = self.session.outbox.pop_front().map(|q| q.op);
-                completed.push((q.flatten(), Err(ClientError::Expired)));
-                continue;
-            }
-            if front.publish.qos != QoS::AtMostOnce && self.session.inflight.len() >= quota {
-                break;
-            }
-            let Some(q) = self.session.outbox.pop_front() else {
-                break;
-            };
-            // Limits of this server, checked again: it may differ from the one published to.
-            if q.publish.qos > link.server.maximum_qos {
-                completed.push((
-                    q.op,
-                    Err(ClientError::QoSNotSupported {
-                        requested: q.publish.qos,
-                        max: link.server.maximum_qos,
-                    }),
-                ));
-                continue;
-            }
-            if q.publish.retain && !link.server.retain_available {
-                completed.push((q.op, Err(ClientError::RetainNotSupported)));
-                continue;
-            }
-            let id = if q.publish.qos == QoS::AtMostOnce {
-                0
-            } else {
-                match self.session.ids.allocate() {
-                    Some(id) => id,
-                    None => {
-                        self.session.outbox.requeue_front(vec![q]);
-                        break;
-                    }
-                }
-            };
-            let mut wire = q.publish.clone();
-            wire.packet_id = id;
-            wire.properties.message_expiry_interval =
-                remaining_expiry(&q.publish, q.queued_at, now);
-            // An alias is used, and a new one defined, only if the packet still fits the
-            // server's limit with it; else the message goes with its topic alone.
-            let alias = if v.is_v5() {
-                link.out_aliases.lookup(&wire.topic)
-            } else {
-                None
-            };
-            let max = link.server.maximum_packet_size.map(|m| m as usize);
-            let before = self.tx.len();
-            let mut sized = None;
-            for with_alias in [alias, None] {
-                let mut packet = wire.clone();
-                if let Some((a, with_topic)) = with_alias {
-                    packet.properties.topic_alias = Some(a);
-                    if !with_topic {
-                        packet.topic = ByteStr::new();
-                    }
-                }
-                let result = Packet::Publish(packet).encode(v, &mut self.tx);
-                let size = self.tx.len() - before;
-                sized = Some((result, size));
-                if max.is_some_and(|m| size > m) {
-                    self.tx.truncate(before);
-                    if with_alias.is_some() {
-                        continue;
-                    }
-                } else if result.is_ok() && matches!(with_alias, Some((_, true))) {
-                    link.out_aliases.define(&wire.topic);
-                }
-                break;
-            }
-            let Some((result, mut size)) = sized else {
-                continue;
-            };
-            if let (Some(m), Some((_, false))) = (max, alias) {
-                // Sent alias-only, it fits; its resend on another connection carries the
-                // topic [MQTT-3.3.2-7] and must fit too, so the full form decides.
-                let mut full = wire.clone();
-                full.dup = true;
-                let full_size = Packet::Publish(full).encoded_len(v).unwrap_or(usize::MAX);
-                if full_size > m && self.tx.len() > before {
-                    self.tx.truncate(before);
-                    size = full_size;
-                }
-            }
-            if let Err(e) = result {
-                self.tx.truncate(before);
-                self.session.ids.remove(id);
-                completed.push((q.op, Err(ClientError::Encode(e))));
-                continue;
-            }
-            if let Some(max) = max.filter(|m| size > *m) {
-                // [MQTT-3.2.2-15]: never send it.
-                self.session.ids.remove(id);
-                completed.push((
-                    q.op,
-                    Err(ClientError::PacketTooLarge {
-                        size,
-                        max: max as u32,
-                    }),
-                ));
-                continue;
-            }
-            self.metrics.messages_out += 1;
-            if q.publish.qos == QoS::AtMostOnce {
-                completed.push((q.op, Ok(ReasonCode::Success)));
-            } else {
-                let stage = if q.publish.qos == QoS::AtLeastOnce {
-                    Stage::AwaitAck
-                } else {
-                    Stage::AwaitRec
-                };
-                self.session.inflight.push_back(Inflight {
-                    id,
-                    publish: q.publish,
-                    stage,
-                    op: q.op,
-                    queued_at: q.queued_at,
-                });
-            }
-        }
+        let window = self.cfg.inflight_window();
+        let (completed, sent) =
+            self.session
+                .fill(link, window, self.cfg.protocol, &mut self.tx, now);
+        self.metrics.messages_out += sent;
         for (op, r) in completed {
             self.complete_publish(op, r);
         }
@@ -1516,41 +1389,14 @@ impl Client {
         self.events.push_back(Event::Connected(Box::new(server)));
     }
 
-    /// Resume: unacknowledged PUBLISHes again with DUP, PUBRELs again, in the original order
-    /// [MQTT-4.4.0-1], [MQTT-4.6.0-1]. Never with a topic alias [MQTT-3.3.2-7].
+    /// Resume: what was in flight goes again (see [`Session::resend`]).
     fn resend_inflight(&mut self, now: Instant) {
-        let v = self.cfg.protocol;
-        let max = self
-            .server()
-            .and_then(|s| s.maximum_packet_size)
-            .map_or(usize::MAX, |m| m as usize);
-        let mut too_large = Vec::new();
-        for m in self.session.inflight.iter() {
-            let packet = match m.stage {
-                Stage::AwaitAck | Stage::AwaitRec => {
-                    let mut p = m.publish.clone();
-                    p.dup = true;
-                    p.packet_id = m.id;
-                    p.properties.topic_alias = None;
-                    p.properties.message_expiry_interval =
-                        remaining_expiry(&m.publish, m.queued_at, now);
-                    Packet::Publish(p)
-                }
-                Stage::AwaitComp => Packet::PubRel(PubResp::new(m.id)),
-            };
-            let before = self.tx.len();
-            let _ = packet.encode(v, &mut self.tx);
-            if self.tx.len() - before > max {
-                // This server accepts less than the one it was sent to [MQTT-3.2.2-15].
-                too_large.push((m.id, self.tx.len() - before));
-                self.tx.truncate(before);
-            }
-        }
-        for (id, size) in too_large {
-            if let Some(m) = self.session.take_inflight(id) {
-                let max = max as u32;
-                self.complete_publish(m.op, Err(ClientError::PacketTooLarge { size, max }));
-            }
+        let max = self.server().and_then(|s| s.maximum_packet_size);
+        for (op, r) in self
+            .session
+            .resend(max, self.cfg.protocol, &mut self.tx, now)
+        {
+            self.complete_publish(op, r);
         }
     }
 
@@ -1559,26 +1405,9 @@ impl Client {
     /// acknowledged with PUBREC are complete (it took ownership [MQTT-4.3.3-8]); subscriptions
     /// are made again.
     fn session_lost(&mut self, now: Instant) {
-        let mut again = Vec::new();
-        let mut done = Vec::new();
-        for m in self.session.inflight.take_all() {
-            match m.stage {
-                Stage::AwaitComp => done.push(m.op),
-                _ => again.push(Queued {
-                    publish: Publish {
-                        dup: false,
-                        ..m.publish
-                    },
-                    op: m.op,
-                    queued_at: m.queued_at,
-                }),
-            }
+        for (op, r) in self.session.server_forgot() {
+            self.complete_publish(op, r);
         }
-        self.session.outbox.requeue_front(again);
-        for op in done {
-            self.complete_publish(op, Ok(ReasonCode::Success));
-        }
-        self.session.received_qos2.clear();
         if self.session.registry.is_empty() {
             return;
         }

@@ -13,6 +13,7 @@ mod error;
 mod event;
 mod link;
 mod metrics;
+mod outbound;
 mod pending;
 mod reconnect;
 mod requests;

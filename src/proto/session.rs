@@ -1,4 +1,8 @@
 //! Session state: what must survive a reconnect (and, exported as bytes, a page reload).
+//!
+//! Length: the in-flight queue, the outbox, the identifier sets and the stored format belong
+//! together (the format is the session's, and its tests round-trip all of them); the flow that
+//! moves messages between them is in `outbound.rs`.
 
 use std::collections::VecDeque;
 
