@@ -10,7 +10,7 @@
 use std::process::Command;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use crate::proc::{cmd, run, Result};
+use crate::proc::Result;
 
 const BATCH: u64 = 2_000;
 
@@ -61,10 +61,23 @@ pub fn sim(args: &[String]) -> Result {
             println!("simulation: seeds from {first}, {steps} steps each, for {minutes} minutes")
         }
     }
-    run(&mut cmd(
-        "cargo",
-        &["test", "--release", "--test", "simulation", "--no-run"],
-    ))?;
+    // Built once: the batches run that binary, so editing the sources meanwhile changes
+    // nothing about this run.
+    let build = Command::new("cargo")
+        .args(["test", "--release", "--test", "simulation", "--no-run"])
+        .current_dir(crate::proc::root())
+        .output()
+        .map_err(|e| format!("cannot build the simulation: {e}"))?;
+    let log = String::from_utf8_lossy(&build.stderr);
+    if !build.status.success() {
+        return Err(format!("the simulation does not build:\n{log}"));
+    }
+    let binary = log
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("Executable tests/simulation.rs ("))
+        .and_then(|rest| rest.strip_suffix(')'))
+        .map(|path| crate::proc::root().join(path))
+        .ok_or_else(|| format!("cannot find the simulation binary in:\n{log}"))?;
     let start = Instant::now();
     let (mut seeds, mut done_steps, mut published, mut faults, mut reloads) = (0, 0, 0, 0, 0);
     let mut next = first;
@@ -75,16 +88,8 @@ pub fn sim(args: &[String]) -> Result {
             None if start.elapsed() >= budget => break,
             None => BATCH,
         };
-        let out = Command::new("cargo")
-            .args([
-                "test",
-                "--release",
-                "-q",
-                "--test",
-                "simulation",
-                "--",
-                "--nocapture",
-            ])
+        let out = Command::new(&binary)
+            .arg("--nocapture")
             .current_dir(crate::proc::root())
             .env("SIM_FIRST", next.to_string())
             .env("SIM_SEEDS", batch.to_string())
@@ -113,6 +118,9 @@ pub fn sim(args: &[String]) -> Result {
                 .collect();
             for r in &reports {
                 eprintln!("{r}\n");
+            }
+            if reports.is_empty() {
+                eprintln!("{text}");
             }
             return Err(format!(
                 "the simulation failed in seeds {next_first}..{next} ({} failing; reports above)",
