@@ -104,6 +104,15 @@ describe('wasmqtt in headless Chromium', { skip: SKIP }, () => {
       assert.equal(item.text, `example/xss ${xss}`);
       assert.equal(item.images, 0);
       assert.deepEqual(errors, []);
+      // Defect 18 of the reliability issue: a Content-Security-Policy, so that even injected
+      // markup could not run script.
+      const injected = await page.evaluate(() => {
+        const s = document.createElement('script');
+        s.textContent = 'window.injectedRan = true';
+        document.head.append(s);
+        return window.injectedRan === true;
+      });
+      assert.equal(injected, false, 'an inline script ran');
     } finally {
       await page.close();
     }

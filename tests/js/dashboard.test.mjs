@@ -37,6 +37,23 @@ test('the dashboard shows a live fleet: devices, a crash, subscriptions, publish
     await page.goto(`${server.url}/index.html?broker=${encodeURIComponent(fleet.ws)}#devices`);
     await page.waitForSelector('[data-testid=conn-state]:text("connected")', { timeout: 30_000 });
 
+    // Defect 18 of the reliability issue: a Content-Security-Policy (scripts from the page's
+    // own origin only), and the dev broker refuses pages that are not on this machine.
+    const injected = await page.evaluate(() => {
+      const s = document.createElement('script');
+      s.textContent = 'window.injectedRan = true';
+      document.head.append(s);
+      return window.injectedRan === true;
+    });
+    assert.equal(injected, false, 'an inline script ran');
+    const foreign = await new Promise((resolve) => {
+      const c = mqtt.connect(fleet.ws, { reconnectPeriod: 0, connectTimeout: 5000, wsOptions: { origin: 'https://evil.example' } });
+      c.on('connect', () => { c.end(true); resolve('connected'); });
+      c.on('close', () => resolve('refused'));
+      c.on('error', () => {});
+    });
+    assert.equal(foreign, 'refused', 'a page from elsewhere reached the dev broker');
+
     // Devices appear, from their retained births.
     await until('20 devices online', () => page.textContent('[data-testid=census-online]').then((t) => t === '20'));
     assert.match(await page.textContent('[data-testid=census]'), /20\s*devices/);

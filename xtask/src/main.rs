@@ -11,6 +11,7 @@
 //!
 //! Every task first installs what is missing, and is fast when everything is present.
 
+mod csp;
 mod fuzz;
 mod proc;
 mod sim;
@@ -34,6 +35,7 @@ fn main() -> ExitCode {
         "screenshots" => tasks::screenshots(),
         "sim" => sim::sim(rest),
         "fuzz" => fuzz::long(rest),
+        "csp" => csp::csp(rest),
         "setup" => tools::setup(tools::Need::all()),
         _ => {
             eprintln!(

@@ -322,7 +322,7 @@ pub fn test(args: &[String]) -> Result {
         fuzz: !quick,
     })?;
     println!("\n== native tests (codec, client core, dashboard model, fake and real brokers)");
-    run(&mut cmd("cargo", &["test", "-p", "wasmqtt"]))?;
+    run(&mut cmd("cargo", &["test", "-p", "wasmqtt", "-p", "xtask"]))?;
     // The fleet's own tests, in the profile its binary is built with (no second rmqtt build).
     run(&mut cmd(
         "cargo",

@@ -38,14 +38,23 @@ pub async fn start(
     let tcp = bind("devices/tcp", tcp_port)?
         .tcp()
         .map_err(|e| e.to_string())?;
-    let ws = bind("browsers/ws", ws_port)?
+    // Browsers reach the WebSocket listener through the origin guard (origin.rs): rmqtt's
+    // own listener is on a loopback port of its own.
+    let public = tokio::net::TcpListener::bind(("127.0.0.1", ws_port))
+        .await
+        .map_err(|e| format!("cannot listen on 127.0.0.1:{ws_port} (browsers/ws): {e}; is another broker running there? pass another port"))?;
+    let internal = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .map_err(|e| format!("no free loopback port: {e}"))?;
+    let ws = bind("browsers/ws", internal)?
         .ws()
         .map_err(|e| e.to_string())?;
     let server = MqttServer::new(scx).listener(tcp).listener(ws).build();
     Ok(async move {
-        server
-            .run()
-            .await
-            .map_err(|e| format!("the broker stopped: {e}"))
+        tokio::select! {
+            r = server.run() => r.map_err(|e| format!("the broker stopped: {e}")),
+            () = crate::origin::guard(public, internal) => Err("the origin guard stopped".into()),
+        }
     })
 }

@@ -11,6 +11,7 @@
 mod broker;
 mod device;
 mod link;
+mod origin;
 
 use std::time::Duration;
 
