@@ -191,3 +191,18 @@ fn a_corrupt_stored_session_is_refused_not_trusted() {
         .import_session(&bytes, Instant::from_millis(1), 1)
         .is_err());
 }
+
+#[test]
+fn the_storage_key_carries_no_secrets_and_survives_a_new_token() {
+    // Defect 13 of the reliability issue: the key held the whole URL, query tokens included,
+    // so a freshly signed URL found nothing (and the token sat in IndexedDB's key list).
+    let a = storage_key(
+        "wss://user:pw@broker.example:8884/mqtt?token=abc#x",
+        "panel",
+    );
+    let b = storage_key("wss://broker.example:8884/mqtt?token=def", "panel");
+    assert_eq!(a, "wss://broker.example:8884/mqtt#panel");
+    assert_eq!(a, b);
+    assert_ne!(a, storage_key("wss://broker.example:8884/mqtt", "other"));
+    assert_ne!(a, storage_key("wss://broker.example:8885/mqtt", "panel"));
+}

@@ -207,3 +207,82 @@ async fn a_persistent_session_survives_a_new_driver() {
     d2.clear_stored_session();
     d2.disconnect(Default::default());
 }
+
+fn persistent_cfg(id: &str) -> Config {
+    let mut cfg = Config::new("ws://127.0.0.1:9/mqtt");
+    cfg.client_id = id.into();
+    cfg.protocol = ProtocolVersion::V5;
+    cfg.clean_start = false;
+    cfg.session_expiry_interval = Some(600);
+    cfg
+}
+
+async fn publish_offline(d: &Driver, n: usize) {
+    for i in 0..n {
+        let mut p = Publish::new("saved", format!("{i}"));
+        p.qos = QoS::AtLeastOnce;
+        d.publish(p).unwrap();
+    }
+    gloo_timers::future::sleep(Duration::from_millis(400)).await;
+}
+
+#[wasm_bindgen_test]
+async fn starting_twice_while_the_session_loads_imports_it_once() {
+    // Defect 5 of the reliability issue: a second start while IndexedDB was read loaded the
+    // session again (QoS 2 duplicated, or a live session replaced).
+    let cfg = persistent_cfg("twice");
+    let key = format!("twice-{}", js_sys::Math::random());
+    let (d, _log) = driver(cfg.clone(), Persistence::IndexedDb, &key);
+    d.start();
+    gloo_timers::future::sleep(Duration::from_millis(200)).await;
+    publish_offline(&d, 3).await;
+    d.disconnect(wasmqtt::proto::DisconnectOptions {
+        force: true,
+        ..Default::default()
+    });
+    drop(d);
+    let (d2, log2) = driver(cfg, Persistence::IndexedDb, &key);
+    d2.start();
+    d2.start();
+    d2.reconnect();
+    gloo_timers::future::sleep(Duration::from_millis(600)).await;
+    assert_eq!(d2.metrics().outbox_messages, 3);
+    let problems: Vec<String> = log2
+        .borrow()
+        .iter()
+        .filter_map(|n| match n {
+            Notice::Persistence(p) => Some(p.clone()),
+            _ => None,
+        })
+        .collect();
+    assert!(problems.is_empty(), "{problems:?}");
+    d2.clear_stored_session();
+    d2.disconnect(Default::default());
+}
+
+#[wasm_bindgen_test]
+async fn a_cleared_session_stays_cleared() {
+    // Defect 13 of the reliability issue: clearStoredSession was undone by the next save.
+    let cfg = persistent_cfg("cleared");
+    let key = format!("cleared-{}", js_sys::Math::random());
+    let (d, _log) = driver(cfg.clone(), Persistence::IndexedDb, &key);
+    d.start();
+    gloo_timers::future::sleep(Duration::from_millis(200)).await;
+    publish_offline(&d, 2).await;
+    d.clear_stored_session();
+    publish_offline(&d, 1).await;
+    d.disconnect(wasmqtt::proto::DisconnectOptions {
+        force: true,
+        ..Default::default()
+    });
+    drop(d);
+    let (d2, _log2) = driver(cfg, Persistence::IndexedDb, &key);
+    d2.start();
+    gloo_timers::future::sleep(Duration::from_millis(600)).await;
+    assert_eq!(
+        d2.metrics().outbox_messages,
+        0,
+        "the cleared session came back"
+    );
+    d2.disconnect(Default::default());
+}

@@ -31,6 +31,6 @@ pub use event::{Event, Granted, Message, OpId, ServerInfo, TransportAction};
 pub use metrics::Metrics;
 pub use reconnect::{resolve_reference, Decision, Ending, Reconnect};
 pub use rng::Rng;
-pub use session::{Inflight, InflightQueue, Outbox, Queued, Session, Stage};
+pub use session::{storage_key, Inflight, InflightQueue, Outbox, Queued, Session, Stage};
 pub use time::Instant;
 pub use topic::{filter_of, matches, ActiveSubscription, Registry, SubscriptionId};

@@ -610,6 +610,22 @@ impl Session {
     }
 }
 
+/// The key a browser stores a session under: the broker's URL without what may carry secrets
+/// or change from one page load to the next (user info, query, fragment: signed URLs and
+/// tokens), and the client id.
+pub fn storage_key(url: &str, client_id: &str) -> String {
+    let url = url.split(['?', '#']).next().unwrap_or_default();
+    let url = match url.split_once("://") {
+        Some((scheme, rest)) => {
+            let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+            let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+            format!("{scheme}://{host}{path}")
+        }
+        None => url.to_string(),
+    };
+    format!("{url}#{client_id}")
+}
+
 const MAGIC: &[u8] = b"WQS1";
 
 fn put_u32(w: &mut Vec<u8>, v: u32) {

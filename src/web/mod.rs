@@ -92,6 +92,9 @@ pub enum Notice {
 
 type Notify = Box<dyn FnMut(&Driver, Vec<Notice>)>;
 
+/// How long starting waits for IndexedDB before going on with the session in memory only.
+pub const LOAD_TIMEOUT_MS: u32 = 3_000;
+
 /// A handle to a client running in the browser. Clones share it.
 // Design: one `Rc` shared by the application's handles and (weakly) by the socket, timer and
 // listener callbacks. Every input mutates the client and schedules one pump on a microtask, so
@@ -141,6 +144,15 @@ struct Inner {
     persistence_key: String,
     saved_revision: u64,
     saving: bool,
+    /// The stored session is being read (see `start`); `loads` numbers the attempts, so a
+    /// load that timed out and finishes late is ignored.
+    loading: bool,
+    loads: u64,
+    /// The application asked to start (cleared by `disconnect`): a load starts the client when
+    /// it is done only if this still holds.
+    wants_start: bool,
+    /// `clear_stored_session` was called: nothing is saved until the application starts again.
+    cleared: bool,
     scheduled: bool,
     credentials: Option<CredentialsProvider>,
     high_water: u32,
@@ -205,10 +217,9 @@ impl Driver {
     pub fn new(options: Options, notify: impl FnMut(&Driver, Vec<Notice>) + 'static) -> Driver {
         let cfg = options.config;
         let key = options.persistence_key.unwrap_or_else(|| {
-            format!(
-                "{}#{}",
+            crate::proto::storage_key(
                 cfg.urls.first().map(String::as_str).unwrap_or(""),
-                cfg.client_id
+                &cfg.client_id,
             )
         });
         let window = web_sys::window();
@@ -226,6 +237,10 @@ impl Driver {
                 persistence_key: key,
                 saved_revision: 0,
                 saving: false,
+                loading: false,
+                loads: 0,
+                wants_start: false,
+                cleared: false,
                 scheduled: false,
                 credentials: options.credentials,
                 high_water: options.high_water_mark,
@@ -290,7 +305,8 @@ impl Driver {
         add(w.clone(), "pageshow", |d| {
             d.event(|c, now| c.check_liveness(now))
         });
-        add(w, "pagehide", |d| d.persist());
+        // Leaving: save now, even while an earlier save is under way (the later write wins).
+        add(w, "pagehide", |d| d.persist_now(true));
         if let Some(doc) = window.document() {
             add(doc.into(), "visibilitychange", |d| {
                 let visible = web_sys::window()
@@ -591,12 +607,18 @@ impl Driver {
     // ------------------------------------------------------------------ persistence
 
     fn persist(&self) {
+        self.persist_now(false);
+    }
+
+    /// Saves the session if it changed since the last save; `force`: even while a save is
+    /// under way.
+    fn persist_now(&self, force: bool) {
         let mut inner = self.0.inner.borrow_mut();
         let Some(store) = inner.store.clone() else {
             return;
         };
         let revision = inner.client.session_revision();
-        if inner.saving || revision == inner.saved_revision {
+        if inner.cleared || (inner.saving && !force) || revision == inner.saved_revision {
             return;
         }
         inner.saving = true;
@@ -607,17 +629,24 @@ impl Driver {
         spawn_local(async move {
             let result = store.save(&bytes).await;
             let Some(d) = upgrade(&weak) else { return };
-            let again = {
+            let (again, clear) = {
                 let mut inner = d.0.inner.borrow_mut();
                 inner.saving = false;
                 match result {
-                    Ok(()) => inner.saved_revision = revision,
+                    Ok(()) => inner.saved_revision = inner.saved_revision.max(revision),
                     Err(e) => inner
                         .notices
                         .push(Notice::Persistence(format!("cannot save the session: {e}"))),
                 }
-                inner.client.session_revision() != inner.saved_revision
+                (
+                    !inner.cleared && inner.client.session_revision() != inner.saved_revision,
+                    inner.cleared,
+                )
             };
+            if clear {
+                // Cleared while this save was under way: the clear must win.
+                let _ = store.clear().await;
+            }
             if again {
                 d.schedule();
             }
@@ -627,58 +656,101 @@ impl Driver {
     // ------------------------------------------------------------------ the application's API
 
     /// Starts connecting. A persistent session is first loaded from IndexedDB (unless
-    /// persistence is volatile), so what was in flight before a reload is resumed.
+    /// persistence is volatile), so what was in flight before a reload is resumed; starting
+    /// again while it loads waits for the same load (it never imports twice). If IndexedDB does
+    /// not answer within [`LOAD_TIMEOUT_MS`], the client starts with the session in memory only
+    /// and says so.
     pub fn start(&self) {
-        let (persistent, key, loaded) = {
-            let inner = self.0.inner.borrow();
+        let (persistent, key, loaded, loading) = {
+            let mut inner = self.0.inner.borrow_mut();
+            inner.wants_start = true;
+            inner.cleared = false;
             (
                 inner.persistence == Persistence::IndexedDb
                     && inner.client.config().persistent_session(),
                 inner.persistence_key.clone(),
                 inner.store.is_some(),
+                inner.loading,
             )
         };
+        if loading {
+            return;
+        }
         if !persistent || loaded {
             return self.input(|c, now| c.start(now));
         }
+        let load = {
+            let mut inner = self.0.inner.borrow_mut();
+            inner.loading = true;
+            inner.loads += 1;
+            inner.loads
+        };
         let weak = Rc::downgrade(&self.0);
+        let timeout = gloo_timers::callback::Timeout::new(LOAD_TIMEOUT_MS, {
+            let weak = weak.clone();
+            move || {
+                if let Some(d) = upgrade(&weak) {
+                    d.loaded(
+                        load,
+                        Err(format!(
+                            "IndexedDB did not answer within {} s: the session is kept in memory \
+                         only this time (it will not survive a reload)",
+                            LOAD_TIMEOUT_MS / 1000
+                        )),
+                    );
+                }
+            }
+        });
         spawn_local(async move {
-            let store = persist::Store::open(key).await;
-            let Some(d) = upgrade(&weak) else { return };
-            match store {
-                Ok(store) => {
-                    let loaded = store.load().await;
-                    let mut inner = d.0.inner.borrow_mut();
-                    match loaded {
-                        Ok(Some(bytes)) => {
-                            let now = inner.now();
-                            if let Err(e) =
-                                inner
-                                    .client
-                                    .import_session(&bytes, now, js_sys::Date::now() as u64)
-                            {
-                                inner.notices.push(Notice::Persistence(format!(
-                                    "the saved session is unreadable and was ignored: {e}"
-                                )));
-                            }
+            let result = match persist::Store::open(key).await {
+                Ok(store) => match store.load().await {
+                    Ok(bytes) => Ok((store, bytes)),
+                    Err(e) => Err(format!("cannot load the session: {e}")),
+                },
+                Err(e) => Err(format!("cannot open IndexedDB: {e}")),
+            };
+            drop(timeout);
+            if let Some(d) = upgrade(&weak) {
+                d.loaded(load, result);
+            }
+        });
+    }
+
+    /// The stored session's load `load` ended (or timed out): import it, then start if the
+    /// application still wants to.
+    fn loaded(&self, load: u64, result: Result<(persist::Store, Option<Vec<u8>>), String>) {
+        let start = {
+            let mut inner = self.0.inner.borrow_mut();
+            if !inner.loading || inner.loads != load {
+                return; // timed out earlier, or superseded: the client went on without it
+            }
+            inner.loading = false;
+            match result {
+                Ok((store, bytes)) => {
+                    if let Some(bytes) = bytes {
+                        let now = inner.now();
+                        if let Err(e) =
+                            inner
+                                .client
+                                .import_session(&bytes, now, js_sys::Date::now() as u64)
+                        {
+                            inner.notices.push(Notice::Persistence(format!(
+                                "the saved session was not restored: {e}"
+                            )));
                         }
-                        Ok(None) => {}
-                        Err(e) => inner
-                            .notices
-                            .push(Notice::Persistence(format!("cannot load the session: {e}"))),
                     }
                     inner.saved_revision = inner.client.session_revision();
                     inner.store = Some(Rc::new(store));
                 }
-                Err(e) => {
-                    d.0.inner
-                        .borrow_mut()
-                        .notices
-                        .push(Notice::Persistence(format!("cannot open IndexedDB: {e}")))
-                }
+                Err(e) => inner.notices.push(Notice::Persistence(e)),
             }
-            d.input(|c, now| c.start(now));
-        });
+            inner.wants_start
+        };
+        if start {
+            self.input(|c, now| c.start(now));
+        } else {
+            self.schedule();
+        }
     }
 
     /// Queues a message (see [`Client::publish`]).
@@ -708,12 +780,18 @@ impl Driver {
 
     /// Disconnects (see [`Client::disconnect`]).
     pub fn disconnect(&self, opts: DisconnectOptions) {
+        self.0.inner.borrow_mut().wants_start = false;
         self.input(|c, now| c.disconnect(now, opts));
     }
 
-    /// Forgets the stored session of this broker and client id.
+    /// Forgets the stored session of this broker and client id, and saves nothing more until
+    /// the application starts the client again (a save under way is undone when it ends).
     pub fn clear_stored_session(&self) {
-        let store = self.0.inner.borrow().store.clone();
+        let store = {
+            let mut inner = self.0.inner.borrow_mut();
+            inner.cleared = true;
+            inner.store.clone()
+        };
         if let Some(store) = store {
             spawn_local(async move {
                 let _ = store.clear().await;
@@ -723,7 +801,7 @@ impl Driver {
 
     /// Connects again now (after a stop, or to skip a backoff).
     pub fn reconnect(&self) {
-        self.input(|c, now| c.start(now));
+        self.start();
     }
 
     /// Counters and gauges.

@@ -85,16 +85,28 @@ impl Store {
         Ok(Some(js_sys::Uint8Array::new(&v).to_vec()))
     }
 
-    /// Saves the session (a quota error is returned, never swallowed).
+    /// Saves the session. Done means the transaction committed, not only that the write was
+    /// accepted: a quota error at commit is returned, never swallowed.
     pub async fn save(&self, bytes: &[u8]) -> Result<(), String> {
-        let store = self.store(web_sys::IdbTransactionMode::Readwrite)?;
+        let tx = self
+            .db
+            .transaction_with_str_and_mode(STORE, web_sys::IdbTransactionMode::Readwrite)
+            .map_err(message)?;
+        let committed = js_sys::Promise::new(&mut |resolve, reject| {
+            tx.set_oncomplete(Some(&resolve));
+            tx.set_onerror(Some(&reject));
+            tx.set_onabort(Some(&reject));
+        });
+        let store = tx.object_store(STORE).map_err(message)?;
         let value = js_sys::Uint8Array::from(bytes);
-        request(
-            &store
-                .put_with_key(&value, &JsValue::from_str(&self.key))
-                .map_err(message)?,
-        )
-        .await?;
+        store
+            .put_with_key(&value, &JsValue::from_str(&self.key))
+            .map_err(message)?;
+        JsFuture::from(committed).await.map_err(|e| {
+            tx.error()
+                .map(|ex| format!("{}: {}", ex.name(), ex.message()))
+                .unwrap_or_else(|| message(e))
+        })?;
         Ok(())
     }
 
