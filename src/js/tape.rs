@@ -245,7 +245,13 @@ impl TopicCache {
             slot as u32,
             0,
         ]);
-        self.slots[slot] = Some(topic.clone());
+        // A copy: the topic is a slice of the receive buffer, which it would keep alive.
+        self.slots[slot] = Some(ByteStr::from(topic.as_str()));
+    }
+
+    /// The topics kept (for tests: they must not pin receive buffers).
+    pub fn kept(&self) -> impl Iterator<Item = &ByteStr> {
+        self.slots.iter().flatten()
     }
 }
 

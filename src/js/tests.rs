@@ -88,3 +88,21 @@ fn operation_ids_cross_whole_beyond_2_pow_32() {
         assert_eq!(read, id as f64, "{id}");
     }
 }
+
+#[test]
+fn the_topic_cache_keeps_copies() {
+    // Defect 3 of the reliability issue: cached topics were slices of the receive buffer.
+    let frame = bytes::Bytes::from(vec![b'a'; 1 << 16]);
+    let topic = crate::codec::ByteStr::from_utf8_bytes(frame.slice(0..10))
+        .ok()
+        .unwrap();
+    let mut cache = tape::TopicCache::default();
+    let mut words = Vec::new();
+    cache.write(&topic, &mut words);
+    let kept = cache.kept().next().unwrap().as_bytes().as_ptr() as usize;
+    let start = frame.as_ptr() as usize;
+    assert!(
+        !(start..start + frame.len()).contains(&kept),
+        "the cache pins the frame"
+    );
+}

@@ -93,7 +93,31 @@ impl InAliases {
         if self.topics.len() <= i {
             self.topics.resize(i + 1, None);
         }
-        self.topics[i] = Some(topic.clone());
+        // A copy: the received topic is a slice of the whole frame, which it would keep alive
+        // for as long as the alias lives.
+        self.topics[i] = Some(ByteStr::from(topic.as_str()));
         Ok(topic)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use bytes::Bytes;
+
+    #[test]
+    fn an_alias_keeps_a_copy_of_its_topic() {
+        // Defect 3 of the reliability issue: the alias table kept a slice of the receive
+        // buffer, so one alias kept a whole (possibly large) frame alive for the connection.
+        let frame = Bytes::from(vec![b't'; 1 << 16]);
+        let topic = ByteStr::from_utf8_bytes(frame.slice(0..8)).ok().unwrap();
+        let mut a = InAliases::new(4);
+        a.resolve(topic, Some(1)).unwrap();
+        let again = a.resolve(ByteStr::new(), Some(1)).unwrap();
+        let (p, s) = (again.as_bytes().as_ptr() as usize, frame.as_ptr() as usize);
+        assert!(
+            !(s..s + frame.len()).contains(&p),
+            "the alias table pins the frame"
+        );
     }
 }

@@ -582,6 +582,7 @@ impl Dashboard {
     ) -> Changed {
         let mut c = Changed(Changed::LOG);
         let mut color = None;
+        let mut last_copy: Option<Bytes> = None;
         for s in &mut self.subs {
             if subs.contains(&s.id) {
                 s.count += 1;
@@ -590,7 +591,12 @@ impl Dashboard {
                     publish.topic.to_string(),
                     format::preview(&publish.payload, 60),
                 ));
-                s.last_payload = Some(publish.payload.clone());
+                // A copy (once per message, shared by its subscriptions): the payload is a
+                // slice of the receive buffer, which it would keep alive.
+                let copy = last_copy
+                    .get_or_insert_with(|| Bytes::copy_from_slice(&publish.payload))
+                    .clone();
+                s.last_payload = Some(copy);
                 color.get_or_insert(s.color);
                 c |= Changed(Changed::SUBS);
             }

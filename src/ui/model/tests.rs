@@ -370,3 +370,36 @@ fn other_presence_patterns_rebuild_the_board_from_what_was_seen() {
         (devices::Presence::Online, &[2.5f32][..])
     );
 }
+
+/// Whether `part` lies inside `buffer`'s memory (a slice that keeps all of it alive).
+fn pins(part: &[u8], buffer: &Bytes) -> bool {
+    let (p, b) = (part.as_ptr() as usize, buffer.as_ptr() as usize);
+    !part.is_empty() && p >= b && p < b + buffer.len()
+}
+
+#[test]
+fn what_the_dashboard_keeps_of_a_message_is_a_copy() {
+    // Defect 3 of the reliability issue: the topic tree's payload prefix and each
+    // subscription's last payload were slices of the receive buffer, so large messages on
+    // distinct topics kept whole buffers alive and exhausted memory.
+    let mut d = dashboard();
+    subscribe(&mut d, "big/#", 1, 1);
+    let frame = Bytes::from(vec![b'x'; 1 << 20]);
+    let payload = frame.slice(10..100_000);
+    d.apply(UiEvent::Message {
+        at_ms: 1.0,
+        publish: Publish::new("big/1", payload),
+        subscriptions: vec![SubscriptionId(1)],
+    });
+    let last = d.subs[0].last_payload.clone().unwrap();
+    assert!(
+        !pins(&last, &frame),
+        "a subscription's last payload pins the frame"
+    );
+    let tree = &d.tree;
+    let pinned = (0..10_000)
+        .filter_map(|i| tree.node(i))
+        .filter_map(|n| n.last.as_ref())
+        .any(|l| pins(l, &frame));
+    assert!(!pinned, "the topic tree pins the frame");
+}

@@ -114,7 +114,10 @@ impl TopicTree {
         node.messages += 1;
         node.last_at = at_ms;
         node.last_len = payload.len();
-        node.last = Some(payload.slice(..payload.len().min(LAST_VALUE_BYTES)));
+        // A copy: a slice would keep the whole receive buffer alive for as long as the node.
+        node.last = Some(Bytes::copy_from_slice(
+            &payload[..payload.len().min(LAST_VALUE_BYTES)],
+        ));
         if retain {
             // An empty retained message deletes the retained one [MQTT-3.3.1-6].
             node.retained = !payload.is_empty();
