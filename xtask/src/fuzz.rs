@@ -11,6 +11,7 @@ pub const TARGETS: &[(&str, u32)] = &[
     ("client", 15),        // the client core: inbound bytes and API calls interleaved
     ("session_import", 8), // stored sessions: corrupt, truncated, older, hostile
     ("json", 7),           // the dashboard's JSON reader
+    ("tape", 5),           // the tapes the package's JavaScript writes for Rust to read
 ];
 
 fn fuzz(target: &str, seconds: u32) -> Result {
