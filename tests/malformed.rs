@@ -135,3 +135,42 @@ fn garbage_after_malformed_input_is_ignored() {
     sim.run();
     assert!(sim.messages().is_empty());
 }
+
+#[test]
+fn an_oversize_packet_in_a_large_websocket_message_is_refused_before_the_message_is_copied() {
+    // Defect 10 of the reliability issue: a WebSocket message was copied whole into the
+    // decoder before the packet's size was checked. It is fed in pieces, and the fixed header
+    // of a packet over our Maximum Packet Size stops the copying [MQTT-3.1.2-25 applied by
+    // the receiver: such a packet is a Protocol Error, 0x95].
+    let mut cfg = config(ProtocolVersion::V5);
+    cfg.maximum_packet_size = 1000;
+    let mut sim = Sim::new(cfg);
+    sim.connect();
+    let n = 50 * 1024 * 1024;
+    let mut header = vec![0x30]; // PUBLISH, QoS 0
+    let mut len = n - 5;
+    while len > 0 {
+        let mut b = (len % 128) as u8;
+        len /= 128;
+        if len > 0 {
+            b |= 0x80;
+        }
+        header.push(b);
+    }
+    let mut copied = 0;
+    sim.client.handle_bytes_with(sim.now, n, |at, dst| {
+        copied += dst.len();
+        for (i, b) in dst.iter_mut().enumerate() {
+            *b = header.get(at + i).copied().unwrap_or(b'x');
+        }
+    });
+    sim.run();
+    assert!(
+        copied <= 64 * 1024,
+        "copied {copied} bytes of an oversize packet"
+    );
+    assert!(!sim.client.is_connected());
+    assert!(sim.sent().iter().any(
+        |p| matches!(p, Packet::Disconnect(d) if d.reason_code == ReasonCode::PacketTooLarge)
+    ));
+}

@@ -227,6 +227,11 @@ impl Decoder {
         self.buf.len()
     }
 
+    /// Bytes the receive buffer holds allocated (bounded by about twice what arrived).
+    pub fn reserved(&self) -> usize {
+        self.buf.capacity()
+    }
+
     /// Forgets buffered bytes and any failure, for a new connection.
     pub fn reset(&mut self) {
         self.buf.clear();
@@ -259,8 +264,11 @@ impl Decoder {
             return Ok(None);
         };
         if self.buf.len() < h.total {
-            // Reserve the rest of this packet once instead of growing in steps.
-            self.buf.reserve(h.total - self.buf.len());
+            // Grow with what arrives, at most doubling it: a header alone can claim up to the
+            // maximum packet size, and reserving that from five bytes lets a peer exhaust
+            // memory with a few headers.
+            let missing = h.total - self.buf.len();
+            self.buf.reserve(missing.min(self.buf.len().max(4096)));
             return Ok(None);
         }
         let first_byte = self.buf[0];

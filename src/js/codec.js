@@ -52,6 +52,7 @@ export class MqttCodecError extends Error {
 
 // ignoreBOM: a leading U+FEFF is part of an MQTT string [MQTT-1.5.4-3], never a byte order mark.
 const utf8 = new TextDecoder('utf-8', { ignoreBOM: true });
+const DEFAULT_MAX_PACKET = 16 * 1024 * 1024;
 let memBuffer = null;
 let u8 = null;
 let u32 = null;
@@ -217,7 +218,8 @@ function rawError(raw) {
  */
 export class Parser {
   constructor(protocolVersion = 4, options = {}) {
-    this._raw = new RawParser(level(protocolVersion), options.maxPacketSize ?? 0);
+    // 16 MiB unless asked otherwise (0: the protocol's 256 MiB), as the client's default.
+    this._raw = new RawParser(level(protocolVersion), options.maxPacketSize ?? DEFAULT_MAX_PACKET);
     // Topic strings by slot, kept in step with the parser's topic cache in Rust.
     this._topics = new Array(64);
   }

@@ -198,6 +198,7 @@ export function decodePacket(bytes: Uint8Array | ArrayBuffer, protocolVersion?: 
 
 /** A streaming parser for one connection: packets may be split across or joined in chunks. */
 export class Parser {
+  /** `maxPacketSize`: the largest packet accepted, fixed header included (default 16 MiB; 0: the protocol's 256 MiB). */
   constructor(protocolVersion?: ProtocolVersion, options?: { maxPacketSize?: number });
   /** The packets completed by these bytes. A malformed stream throws MqttCodecError, then again on every push. */
   push(bytes: Uint8Array | ArrayBuffer): Packet[];

@@ -31,6 +31,10 @@ use crate::codec::{
     UnsubAck,
 };
 
+/// The largest piece of received bytes copied into the decoder at once (see
+/// [`Client::handle_bytes_with`]).
+pub const PIECE: usize = 64 * 1024;
+
 /// The subscription the request/response helper makes for itself (never routed to the app).
 const INTERNAL: SubscriptionId = SubscriptionId(0);
 
@@ -429,19 +433,34 @@ impl Client {
 
     /// Bytes received from the transport, in any chunking.
     pub fn handle_bytes(&mut self, now: Instant, data: &[u8]) {
-        self.handle_bytes_with(now, data.len(), |buf| buf.copy_from_slice(data));
+        self.handle_bytes_with(now, data.len(), |at, buf| {
+            buf.copy_from_slice(&data[at..at + buf.len()])
+        });
     }
 
-    /// Like [`Client::handle_bytes`], for `n` bytes that `fill` writes straight into the
-    /// decoder's buffer (a browser driver copies a WebSocket frame there in one step).
-    pub fn handle_bytes_with(&mut self, now: Instant, n: usize, fill: impl FnOnce(&mut [u8])) {
-        if !matches!(self.state, State::Handshake { .. } | State::Connected(_)) {
-            return;
+    /// Like [`Client::handle_bytes`], for `n` bytes that `fill(offset, dst)` writes straight
+    /// into the decoder's buffer (a browser driver copies a WebSocket message there without an
+    /// intermediate copy). Large inputs go in pieces of [`PIECE`] bytes, decoded as they come:
+    /// a packet over our Maximum Packet Size is refused from its fixed header, before the
+    /// rest is copied.
+    pub fn handle_bytes_with(
+        &mut self,
+        now: Instant,
+        n: usize,
+        mut fill: impl FnMut(usize, &mut [u8]),
+    ) {
+        let mut at = 0;
+        while at < n {
+            if !matches!(self.state, State::Handshake { .. } | State::Connected(_)) {
+                return;
+            }
+            let piece = (n - at).min(PIECE);
+            self.revision += 1;
+            self.metrics.bytes_in += piece as u64;
+            fill(at, self.decoder.append_zeroed(piece));
+            at += piece;
+            self.decode_received(now);
         }
-        self.revision += 1;
-        self.metrics.bytes_in += n as u64;
-        fill(self.decoder.append_zeroed(n));
-        self.decode_received(now);
     }
 
     fn decode_received(&mut self, now: Instant) {

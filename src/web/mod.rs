@@ -546,7 +546,16 @@ impl Driver {
                 Some(buffer) => {
                     let view = js_sys::Uint8Array::new(buffer);
                     let n = view.length() as usize;
-                    d.event(|c, now| c.handle_bytes_with(now, n, |dst| view.copy_to(dst)));
+                    d.event(|c, now| {
+                        c.handle_bytes_with(now, n, |at, dst| {
+                            if dst.len() == n {
+                                view.copy_to(dst) // the usual case: one piece, no sub-view
+                            } else {
+                                let end = (at + dst.len()) as u32;
+                                view.subarray(at as u32, end).copy_to(dst)
+                            }
+                        })
+                    });
                 }
                 None => d.fail_socket(
                     1003,

@@ -189,3 +189,16 @@ test('Authentication Data without an Authentication Method is refused both ways 
   assert.throws(() => decodePacket(bytes, 5), (e) => e instanceof MqttCodecError && e.reasonCode === 0x82);
   assert.throws(() => encodePacket({ cmd: 'connect', protocolVersion: 5, clientId: 'c', properties: { authenticationData: new Uint8Array([1]) } }, 5), MqttCodecError);
 });
+
+test('a Parser refuses a packet over its maximum from the fixed header (default 16 MiB), and headers alone cannot exhaust memory', () => {
+  // Defect 10 of the reliability issue: the Parser reserved its maximum (256 MiB by default)
+  // from a 5-byte header, and a few such headers trapped the module.
+  const parsers = [];
+  for (let i = 0; i < 20; i++) {
+    const p = new Parser(5, { maxPacketSize: 0 });
+    assert.deepEqual(p.push(new Uint8Array([0x30, 0xff, 0xff, 0xff, 0x7f])), []);
+    parsers.push(p);
+  }
+  const p = new Parser(5);
+  assert.throws(() => p.push(new Uint8Array([0x30, 0x80, 0x80, 0x80, 0x08])), (e) => e instanceof MqttCodecError && e.reasonCode === 0x95);
+});

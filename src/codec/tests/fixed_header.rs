@@ -271,3 +271,17 @@ fn garbage_never_panics_and_always_terminates() {
         }
     }
 }
+
+#[test]
+fn a_header_alone_reserves_no_more_than_what_arrived() {
+    // Defect 10 of the reliability issue: a 5-byte fixed header declaring 256 MiB made the
+    // decoder reserve all of it at once; a few such headers exhausted wasm memory. The
+    // buffer grows as bytes arrive (at most doubling what is buffered).
+    let mut d = Decoder::new(V5);
+    d.push(&[0x30, 0xff, 0xff, 0xff, 0x7f]);
+    assert_eq!(d.decode(), Ok(None));
+    assert!(d.reserved() < 64 * 1024, "reserved {} bytes", d.reserved());
+    d.push(&vec![0u8; 100_000]);
+    assert_eq!(d.decode(), Ok(None));
+    assert!(d.reserved() < 1 << 20, "reserved {} bytes", d.reserved());
+}
