@@ -261,7 +261,12 @@ export class MqttClient extends Emitter {
     this._everConnecting = false;
     this._endCallbacks = [];
     const credentials = o.credentials ?? (o.transformWsUrl ? (u) => ({ url: o.transformWsUrl(u, o, this) }) : undefined);
-    const raw = new RawClient((at, words) => this._dispatch(at, words), credentials);
+    // The Rust side keeps this function for as long as the client exists: through `holder` it
+    // reaches the MqttClient strongly only while the client runs, weakly once it ended, so an
+    // ended client the application dropped can be collected (no cycle through wasm).
+    const holder = { strong: this, weak: new WeakRef(this) };
+    this._holder = holder;
+    const raw = new RawClient((at, words) => (holder.strong ?? holder.weak.deref())?._dispatch(at, words), credentials);
     this._raw = raw;
     const urls = brokerUrls(url, o);
     const len = writeOptions(raw, urls, o);
@@ -271,6 +276,7 @@ export class MqttClient extends Emitter {
 
   /** Starts connecting (with `manualConnect`), or again after `end()` or a stop. */
   connect() {
+    this._holder.strong = this;
     this._ended = false;
     this.disconnected = false;
     this._raw.start();
@@ -707,6 +713,7 @@ export class MqttClient extends Emitter {
 
   _finishEnd() {
     if (!this._ended || this.disconnected) return;
+    this._holder.strong = null;
     this.disconnecting = false;
     this.disconnected = true;
     this.reconnecting = false;
@@ -726,6 +733,7 @@ export class MqttClient extends Emitter {
 
   /** Reconnects now (after `end()`, a stop, or to skip a backoff). */
   reconnect() {
+    this._holder.strong = this;
     if (this._ended) {
       this._ended = false;
       this.disconnected = false;

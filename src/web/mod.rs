@@ -153,6 +153,8 @@ struct Inner {
     wants_start: bool,
     /// `clear_stored_session` was called: nothing is saved until the application starts again.
     cleared: bool,
+    /// Keep the timer in a Worker (see `timer.rs`).
+    worker_timer: bool,
     scheduled: bool,
     credentials: Option<CredentialsProvider>,
     high_water: u32,
@@ -241,6 +243,7 @@ impl Driver {
                 loads: 0,
                 wants_start: false,
                 cleared: false,
+                worker_timer: options.worker_timer,
                 scheduled: false,
                 credentials: options.credentials,
                 high_water: options.high_water_mark,
@@ -251,19 +254,41 @@ impl Driver {
             }),
             notify: RefCell::new(Box::new(notify)),
         });
-        let driver = Driver(shared);
-        let weak = Rc::downgrade(&driver.0);
-        let timer = timer::Timer::new(
-            Rc::new(move || {
-                if let Some(d) = upgrade(&weak) {
-                    d.event(|c, now| c.handle_timeout(now));
-                }
-            }),
-            options.worker_timer,
-        );
-        driver.0.inner.borrow_mut().timer = Some(timer);
-        driver.listen();
-        driver
+        Driver(shared)
+    }
+
+    /// Takes the browser resources a running client needs: the timer (a Worker) and the page's
+    /// network and visibility listeners. Released by [`Driver::detach`] once the application
+    /// ended the client, so ended clients leave nothing behind.
+    fn attach(&self) {
+        if self.0.inner.borrow().timer.is_none() {
+            let weak = Rc::downgrade(&self.0);
+            let worker = self.0.inner.borrow().worker_timer;
+            let timer = timer::Timer::new(
+                Rc::new(move || {
+                    if let Some(d) = upgrade(&weak) {
+                        d.event(|c, now| c.handle_timeout(now));
+                    }
+                }),
+                worker,
+            );
+            self.0.inner.borrow_mut().timer = Some(timer);
+        }
+        if self.0.inner.borrow().listeners.is_empty() {
+            self.listen();
+        }
+    }
+
+    /// Releases what [`Driver::attach`] took (the Worker is terminated, the listeners removed).
+    fn detach(&self) {
+        let (timer, listeners) = {
+            let mut inner = self.0.inner.borrow_mut();
+            (inner.timer.take(), std::mem::take(&mut inner.listeners))
+        };
+        drop(timer);
+        for (target, name, f) in listeners {
+            let _ = target.remove_event_listener_with_callback(name, f.as_ref().unchecked_ref());
+        }
     }
 
     /// Whether deadlines run unthrottled (in a Worker).
@@ -409,6 +434,16 @@ impl Driver {
             }
         }
         self.persist();
+        let ended = {
+            let inner = self.0.inner.borrow();
+            !inner.wants_start
+                && !inner.loading
+                && matches!(inner.client.state_name(), "idle" | "stopped")
+                && (inner.timer.is_some() || !inner.listeners.is_empty())
+        };
+        if ended {
+            self.detach();
+        }
     }
 
     fn transmit(&self, inner: &mut Inner, now: Instant) {
@@ -670,6 +705,7 @@ impl Driver {
     /// not answer within [`LOAD_TIMEOUT_MS`], the client starts with the session in memory only
     /// and says so.
     pub fn start(&self) {
+        self.attach();
         let (persistent, key, loaded, loading) = {
             let mut inner = self.0.inner.borrow_mut();
             inner.wants_start = true;

@@ -212,6 +212,51 @@ describe('wasmqtt in headless Chromium', { skip: SKIP }, () => {
     });
   }
 
+  it('100 clients created and ended leave no Worker and no page listener behind', async () => {
+    // Defect 11 of the reliability issue: every client kept its timer Worker and its window
+    // and document listeners after end(), and the dispatch closure kept the client alive.
+    const page = await clientPage(browser, server);
+    try {
+      const r = await page.evaluate(async (url) => {
+        let workers = 0;
+        const W = window.Worker;
+        window.Worker = class extends W {
+          constructor(...a) { super(...a); workers++; }
+          terminate() { workers--; super.terminate(); }
+        };
+        const listening = {};
+        const add = EventTarget.prototype.addEventListener;
+        const remove = EventTarget.prototype.removeEventListener;
+        const watched = (t) => t === window || t === document;
+        EventTarget.prototype.addEventListener = function (type, f, o) {
+          if (watched(this)) listening[type] = (listening[type] ?? 0) + 1;
+          return add.call(this, type, f, o);
+        };
+        EventTarget.prototype.removeEventListener = function (type, f, o) {
+          if (watched(this)) listening[type] = (listening[type] ?? 0) - 1;
+          return remove.call(this, type, f, o);
+        };
+        const before = { ...listening };
+        let peakWorkers = 0;
+        for (let i = 0; i < 100; i++) {
+          const c = await wasmqtt.connectAsync(url, { clientId: 'cycle-' + i });
+          peakWorkers = Math.max(peakWorkers, workers);
+          await c.endAsync();
+        }
+        const left = Object.entries(listening).filter(([t, n]) => n !== (before[t] ?? 0));
+        EventTarget.prototype.addEventListener = add;
+        EventTarget.prototype.removeEventListener = remove;
+        window.Worker = W;
+        return { workers, peakWorkers, left };
+      }, mosq.ws);
+      assert.ok(r.peakWorkers >= 1, 'the clients ran with their Worker timer');
+      assert.equal(r.workers, 0, `${r.workers} Workers left`);
+      assert.deepEqual(r.left, []);
+    } finally {
+      await page.close();
+    }
+  });
+
   it('the will is published on abrupt loss and not after end()', async () => {
     const obs = await observer(mosq.tcpPort, 'wills/#');
     const proxy = await startProxy(mosq.wsPort);
