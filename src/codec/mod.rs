@@ -41,7 +41,7 @@ pub use reason::{ConnectReturnCode, ReasonCode};
 pub use subscribe::{
     RetainHandling, SubAck, Subscribe, Subscription, SubscriptionOptions, UnsubAck, Unsubscribe,
 };
-pub use topic::{validate_topic_filter, validate_topic_name, TopicError};
+pub use topic::{is_shared, validate_topic_filter, validate_topic_name, TopicError};
 
 use bytes::BufMut;
 

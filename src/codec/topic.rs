@@ -107,7 +107,7 @@ pub fn validate_topic_filter(filter: &str, shared: bool) -> Result<(), TopicErro
     Ok(())
 }
 
-/// True when `filter` is a shared subscription (`$share/...`).
-pub(crate) fn is_shared(filter: &str) -> bool {
+/// Whether `filter` is a shared subscription (`$share/{group}/{filter}`, MQTT 5 4.8.2).
+pub fn is_shared(filter: &str) -> bool {
     filter.starts_with("$share/")
 }

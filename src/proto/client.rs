@@ -26,9 +26,9 @@ use super::timers::{Timer, Timers};
 use super::topic::{ActiveSubscription, SubscriptionId};
 use super::{ClientError, Instant};
 use crate::codec::{
-    validate_topic_filter, validate_topic_name, Auth, ByteStr, ConnAck, Connect, Decoder,
-    Disconnect, Packet, Properties, PubResp, Publish, QoS, ReasonCode, SubAck, SubscriptionOptions,
-    UnsubAck,
+    is_shared, validate_topic_filter, validate_topic_name, Auth, ByteStr, ConnAck, Connect,
+    Decoder, Disconnect, Packet, Properties, PubResp, Publish, QoS, ReasonCode, SubAck,
+    SubscriptionOptions, UnsubAck,
 };
 
 /// The largest piece of received bytes copied into the decoder at once (see
@@ -692,35 +692,13 @@ impl Client {
                 "subscribe needs at least one topic filter".into(),
             ));
         }
-        if !v5 && (identifier.is_some() || !user_properties.is_empty()) {
-            return Err(ClientError::Unsupported(
-                "subscription identifiers and user properties need MQTT 5",
-            ));
-        }
-        if identifier.is_some_and(|i| i == 0 || i > 268_435_455) {
-            return Err(ClientError::Config(
-                "a subscription identifier is 1 to 268,435,455".into(),
-            ));
-        }
         let server = self.server().or(self.last_server.as_ref());
-        for (f, o) in &filters {
+        for (f, _) in &filters {
             validate_topic_filter(f, v5).map_err(|problem| ClientError::InvalidFilter {
                 filter: f.to_string(),
                 problem,
             })?;
-            if !v5
-                && (o.no_local || o.retain_as_published || o.retain_handling != Default::default())
-            {
-                return Err(ClientError::Unsupported(
-                    "No Local, Retain As Published and Retain Handling need MQTT 5",
-                ));
-            }
-            let shared = f.starts_with("$share/");
-            if shared && o.no_local && v5 {
-                return Err(ClientError::Config(format!(
-                    "No Local cannot be set on the shared subscription {f:?} [MQTT-3.8.3-4]"
-                )));
-            }
+            let shared = is_shared(f);
             if let Some(s) = server {
                 if shared && !s.shared_subscription_available {
                     return Err(ClientError::Unsupported(
@@ -769,15 +747,24 @@ impl Client {
         if !user_properties.is_empty() {
             properties.user_properties = user_properties;
         }
+        let kind = PendingKind::Subscribe {
+            subs,
+            properties,
+            internal: false,
+        };
+        // The codec decides what a SUBSCRIBE may carry (option and property rules, ranges):
+        // asked here, before anything is queued, not restated.
+        let probe = Pending {
+            op: None,
+            kind,
+            packet_id: None,
+        };
+        probe
+            .packet(1)
+            .encoded_len(self.cfg.protocol)
+            .map_err(subscribe_refused)?;
         let op = self.op();
-        self.pending.push(
-            Some(op),
-            PendingKind::Subscribe {
-                subs,
-                properties,
-                internal: false,
-            },
-        );
+        self.pending.push(Some(op), probe.kind);
         self.send_pending(now);
         Ok((op, ids))
     }
@@ -1813,5 +1800,23 @@ impl Client {
             self.complete_publish(op, Err(e));
         }
         self.arm_expiry(now);
+    }
+}
+
+/// A SUBSCRIBE the codec refuses to encode, as the application's error: its kind says what to
+/// change (a feature of MQTT 5, a value out of range), its message cites the rule.
+fn subscribe_refused(e: crate::codec::EncodeError) -> ClientError {
+    use crate::codec::EncodeError as E;
+    match e {
+        E::SubscriptionOptionsRequireV5 => ClientError::Unsupported(
+            "No Local, Retain As Published and Retain Handling need MQTT 5",
+        ),
+        E::PropertiesRequireV5 { .. } => {
+            ClientError::Unsupported("subscription identifiers and user properties need MQTT 5")
+        }
+        E::NoLocalOnSharedSubscription | E::InvalidPropertyValue { .. } => {
+            ClientError::Config(e.to_string())
+        }
+        other => ClientError::Encode(other),
     }
 }
