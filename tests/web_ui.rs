@@ -345,3 +345,50 @@ async fn a_provider_connects_subscribes_and_publishes_through_a_real_broker() {
     assert!(all(&el, "i").is_empty());
     mqtt.disconnect();
 }
+
+#[wasm_bindgen_test]
+#[allow(clippy::option_env_unwrap)]
+async fn after_a_profile_switch_the_old_connection_changes_nothing() {
+    // Defect 15 of the reliability issue: the old driver kept feeding the shared model, and
+    // both numbered their operations from 1, so the old one's cancelled subscribe marked the
+    // new one failed.
+    let url =
+        option_env!("WASMQTT_TEST_WS").expect("WASMQTT_TEST_WS: run through `cargo xtask test`");
+    let el = container();
+    let first = Settings {
+        url: "ws://127.0.0.1:9/mqtt".into(),
+        subscriptions: vec![("old/#".into(), 1)],
+        ..Settings::default()
+    };
+    let _h = leptos::mount::mount_to(el.clone(), move || {
+        view! { <MqttProvider settings=first.clone()><Grab/><ConnectionStatus/></MqttProvider> }
+    });
+    let mqtt = HANDLE.with(|h| h.borrow_mut().take()).unwrap();
+    gloo_timers::future::sleep(Duration::from_millis(100)).await;
+    mqtt.connect(Settings {
+        url: url.into(),
+        subscriptions: vec![("new/#".into(), 1)],
+        ..Settings::default()
+    });
+    let state = || {
+        mqtt.with(|m| {
+            m.subs
+                .iter()
+                .find(|s| s.filter == "new/#")
+                .map(|s| s.state.clone())
+        })
+        .flatten()
+    };
+    for _ in 0..200 {
+        if matches!(state(), Some(wasmqtt::ui::model::SubState::Active(_))) {
+            break;
+        }
+        gloo_timers::future::sleep(Duration::from_millis(25)).await;
+    }
+    assert!(
+        matches!(state(), Some(wasmqtt::ui::model::SubState::Active(_))),
+        "{:?}",
+        state()
+    );
+    mqtt.disconnect();
+}

@@ -22,6 +22,9 @@ pub struct Mqtt {
     model: StoredValue<Dashboard>,
     driver: StoredValue<Option<Driver>, LocalStorage>,
     frame: StoredValue<Rc<RefCell<Frame>>, LocalStorage>,
+    /// Numbers the connections: a replaced driver's late events (it numbers its operations
+    /// from 1 too) are recognised by it and dropped, never applied to the new connection.
+    generation: StoredValue<u64>,
     /// The connection settings in use (the form edits a copy).
     pub settings: RwSignal<Settings>,
     /// Bumped when the connection state changes.
@@ -72,6 +75,7 @@ impl Mqtt {
             model: StoredValue::new(Dashboard::new(limits, presence)),
             driver: StoredValue::new_local(None),
             frame: StoredValue::new_local(Rc::new(RefCell::new(Frame::default()))),
+            generation: StoredValue::new(0),
             settings: RwSignal::new(settings),
             conn_v: RwSignal::new(0),
             log_v: RwSignal::new(0),
@@ -170,7 +174,14 @@ impl Mqtt {
         self.disconnect();
         self.settings.set(settings.clone());
         let this = *self;
+        let generation = self.generation.try_update_value(|g| {
+            *g += 1;
+            *g
+        });
         let driver = Driver::new(Options::new(cfg), move |_d, notices| {
+            if this.generation.try_get_value() != generation {
+                return; // a connection since replaced
+            }
             let at = wall_now();
             let now = client_now();
             let to_wall =
@@ -196,6 +207,9 @@ impl Mqtt {
     /// Ends the connection cleanly (DISCONNECT: no will) and forgets the client.
     pub fn disconnect(&self) {
         if let Some(d) = self.driver.try_update_value(Option::take).flatten() {
+            // Its remaining events (the cancelled operations) belong to a connection the page
+            // no longer shows.
+            self.generation.try_update_value(|g| *g += 1);
             d.disconnect(DisconnectOptions::default());
             // The driver lives until its DISCONNECT is written and the socket closed.
             let keep = d.clone();

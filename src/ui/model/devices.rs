@@ -14,6 +14,26 @@ pub const SPARK_POINTS: usize = 60;
 /// Latest values kept per device (top-level telemetry fields).
 pub const MAX_FIELDS: usize = 16;
 
+/// Longest field name, field value and description kept, in characters (longer ones end in
+/// "…"): what a device sends cannot grow the board's memory without bound.
+pub const MAX_FIELD_NAME: usize = 40;
+/// See [`MAX_FIELD_NAME`].
+pub const MAX_FIELD_VALUE: usize = 80;
+/// See [`MAX_FIELD_NAME`].
+pub const MAX_META: usize = 160;
+
+/// `s` cut to `max` characters, marked with "…" when cut.
+fn clip(s: String, max: usize) -> String {
+    match s.char_indices().nth(max) {
+        None => s,
+        Some((at, _)) => {
+            let mut cut = s[..at].to_string();
+            cut.push('…');
+            cut
+        }
+    }
+}
+
 /// Where devices are found and what their messages mean.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PresenceConfig {
@@ -286,7 +306,12 @@ impl Devices {
                     d.fields = members
                         .iter()
                         .take(MAX_FIELDS)
-                        .map(|(k, v)| (k.clone(), v.brief()))
+                        .map(|(k, v)| {
+                            (
+                                clip(k.clone(), MAX_FIELD_NAME),
+                                clip(v.brief(), MAX_FIELD_VALUE),
+                            )
+                        })
                         .collect();
                     let v = Json::Obj(members);
                     if let Some(x) = v.path(&spark_field).and_then(Json::as_f64) {
@@ -294,7 +319,7 @@ impl Devices {
                     }
                 }
                 Some(v) => {
-                    d.fields = vec![("value".into(), v.brief())];
+                    d.fields = vec![("value".into(), clip(v.brief(), MAX_FIELD_VALUE))];
                     if let Some(x) = v.as_f64() {
                         push_spark(&mut d.spark, x as f32);
                     }
@@ -309,14 +334,17 @@ impl Devices {
                     return false;
                 };
                 let text = String::from_utf8_lossy(payload);
-                d.meta = Some(match json::parse(&text) {
-                    Some(Json::Obj(m)) => m
-                        .iter()
-                        .map(|(_, v)| v.brief())
-                        .collect::<Vec<_>>()
-                        .join(" · "),
-                    _ => super::format::preview(payload, 80),
-                });
+                d.meta = Some(clip(
+                    match json::parse(&text) {
+                        Some(Json::Obj(m)) => m
+                            .iter()
+                            .map(|(_, v)| clip(v.brief(), MAX_FIELD_VALUE))
+                            .collect::<Vec<_>>()
+                            .join(" · "),
+                        _ => super::format::preview(payload, 80),
+                    },
+                    MAX_META,
+                ));
                 return true;
             }
         }

@@ -17,7 +17,7 @@ pub struct LogEntry {
     pub at_ms: f64,
     /// Topic.
     pub topic: ByteStr,
-    /// Payload (shared with the received packet, not copied).
+    /// Payload (a copy: a slice would keep the whole receive buffer alive).
     pub payload: Bytes,
     /// QoS.
     pub qos: QoS,
@@ -31,6 +31,13 @@ pub struct LogEntry {
     pub color: Option<u8>,
     /// MQTT 5 properties worth showing (content type, user properties, ...), one line.
     pub properties: Option<String>,
+}
+
+impl LogEntry {
+    /// What it costs the log's byte bound: topic, payload and the properties shown.
+    fn size(&self) -> usize {
+        self.topic.len() + self.payload.len() + self.properties.as_ref().map_or(0, String::len)
+    }
 }
 
 /// How a filter string selects topics.
@@ -95,7 +102,8 @@ pub struct MessageLog {
 }
 
 impl MessageLog {
-    /// A log keeping at most `max_entries` messages and `max_bytes` of topics and payloads.
+    /// A log keeping at most `max_entries` messages and `max_bytes` of topics, payloads and
+    /// the properties shown.
     pub fn new(max_entries: usize, max_bytes: usize) -> MessageLog {
         MessageLog {
             entries: VecDeque::new(),
@@ -115,7 +123,7 @@ impl MessageLog {
     pub fn push(&mut self, mut e: LogEntry) {
         e.seq = self.next_seq;
         self.next_seq += 1;
-        self.bytes += e.payload.len() + e.topic.len();
+        self.bytes += e.size();
         if self.filter != TopicFilter::All && self.filter.accepts(&e.topic) {
             self.matching.push_back(e.seq);
         }
@@ -126,7 +134,7 @@ impl MessageLog {
             let Some(old) = self.entries.pop_front() else {
                 break;
             };
-            self.bytes -= old.payload.len() + old.topic.len();
+            self.bytes -= old.size();
             self.evicted += 1;
             if self.matching.front() == Some(&old.seq) {
                 self.matching.pop_front();
@@ -239,7 +247,7 @@ impl MessageLog {
         self.entries.is_empty()
     }
 
-    /// Topic and payload bytes kept.
+    /// Topic, payload and property bytes kept.
     pub fn bytes(&self) -> usize {
         self.bytes
     }

@@ -457,6 +457,16 @@ impl Dashboard {
                     self.conn = ConnState::Waiting { retry_at_ms };
                 } else {
                     self.conn = ConnState::Disconnected;
+                    // Ended by the page: what was never acknowledged never will be (the
+                    // connection's own late events are not applied any more).
+                    for s in &mut self.subs {
+                        if s.state == SubState::Pending {
+                            s.state = SubState::Failed(
+                                "not acknowledged before the connection was ended".into(),
+                            );
+                            c |= Changed(Changed::SUBS);
+                        }
+                    }
                 }
                 c
             }
@@ -580,9 +590,14 @@ impl Dashboard {
         subs: &[SubscriptionId],
         outgoing: Option<()>,
     ) -> Changed {
+        // What is kept of the message is a copy: topic and payload are slices of the receive
+        // buffer, which they would keep alive for as long as the log, the tree or a
+        // subscription holds them.
+        let mut publish = publish;
+        publish.payload = Bytes::copy_from_slice(&publish.payload);
+        publish.topic = ByteStr::from(publish.topic.as_str());
         let mut c = Changed(Changed::LOG);
         let mut color = None;
-        let mut last_copy: Option<Bytes> = None;
         for s in &mut self.subs {
             if subs.contains(&s.id) {
                 s.count += 1;
@@ -591,12 +606,7 @@ impl Dashboard {
                     publish.topic.to_string(),
                     format::preview(&publish.payload, 60),
                 ));
-                // A copy (once per message, shared by its subscriptions): the payload is a
-                // slice of the receive buffer, which it would keep alive.
-                let copy = last_copy
-                    .get_or_insert_with(|| Bytes::copy_from_slice(&publish.payload))
-                    .clone();
-                s.last_payload = Some(copy);
+                s.last_payload = Some(publish.payload.clone());
                 color.get_or_insert(s.color);
                 c |= Changed(Changed::SUBS);
             }

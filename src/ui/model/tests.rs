@@ -396,10 +396,103 @@ fn what_the_dashboard_keeps_of_a_message_is_a_copy() {
         !pins(&last, &frame),
         "a subscription's last payload pins the frame"
     );
+    let entry = d.log.get(0).unwrap();
+    assert!(!pins(&entry.payload, &frame), "the log pins the frame");
     let tree = &d.tree;
     let pinned = (0..10_000)
         .filter_map(|i| tree.node(i))
         .filter_map(|n| n.last.as_ref())
         .any(|l| pins(l, &frame));
     assert!(!pinned, "the topic tree pins the frame");
+}
+
+#[test]
+fn ending_the_connection_settles_subscriptions_never_acknowledged() {
+    // With a profile switch the old connection's late events are dropped (defect 15 of the
+    // reliability issue), so the model itself settles what that connection left pending.
+    let mut d = dashboard();
+    subscribe(&mut d, "old/#", 1, 1);
+    assert_eq!(d.subs[0].state, SubState::Pending);
+    d.apply(UiEvent::Disconnected {
+        at_ms: 5.0,
+        error: None,
+        retry_at_ms: None,
+    });
+    assert!(matches!(d.subs[0].state, SubState::Failed(_)));
+}
+
+#[test]
+fn the_log_counts_what_it_shows_of_properties_in_its_byte_bound() {
+    // Defect 15 of the reliability issue: the byte bound counted topics and payloads only, so
+    // messages with large user properties went past it.
+    use crate::ui::model::log::{LogEntry, MessageLog};
+    let mut log = MessageLog::new(1000, 10_000);
+    for i in 0..100 {
+        log.push(LogEntry {
+            seq: 0,
+            at_ms: 0.0,
+            topic: format!("t/{i}").into(),
+            payload: Bytes::from_static(b"x"),
+            qos: QoS::AtMostOnce,
+            retain: false,
+            dup: false,
+            outgoing: false,
+            color: None,
+            properties: Some("p".repeat(1000)),
+        });
+    }
+    assert!(log.bytes() <= 10_000, "{} bytes kept", log.bytes());
+    assert!(log.len() < 100);
+}
+
+#[test]
+fn what_a_device_sends_is_kept_within_bounds() {
+    // Defect 15 of the reliability issue: field names, values and descriptions were kept
+    // whole, so a device could grow the board's memory without bound.
+    use crate::ui::model::devices::{MAX_FIELD_NAME, MAX_FIELD_VALUE, MAX_META};
+    let mut d = dashboard();
+    let big = "x".repeat(100_000);
+    let telemetry = format!("{{\"{big}\": \"{big}\", \"t\": 21}}");
+    msg(&mut d, 1.0, "devices/dev-1/telemetry", &telemetry, &[]);
+    msg(
+        &mut d,
+        2.0,
+        "devices/dev-1/meta",
+        &format!("{{\"m\": \"{big}\", \"n\": \"{big}\"}}"),
+        &[],
+    );
+    let dev = d.devices.get("dev-1").unwrap();
+    for (name, value) in &dev.fields {
+        assert!(
+            name.chars().count() <= MAX_FIELD_NAME + 1,
+            "{} chars",
+            name.len()
+        );
+        assert!(
+            value.chars().count() <= MAX_FIELD_VALUE + 1,
+            "{} chars",
+            value.len()
+        );
+    }
+    assert!(dev.meta.as_ref().unwrap().chars().count() <= MAX_META + 1);
+    assert!(dev.fields.iter().any(|(n, v)| n == "t" && v == "21"));
+}
+
+#[test]
+fn a_very_deep_topic_does_not_overflow_the_stack() {
+    // Defect 15 of the reliability issue: the topic tree looked a node's topic up
+    // recursively, one frame per level; a topic of tens of thousands of levels (65,535 bytes
+    // allow 32,768) overflowed the stack.
+    let topic = vec!["a"; 30_000].join("/");
+    let mut tree = crate::ui::model::TopicTree::new(100_000);
+    tree.record(&topic, &Bytes::from_static(b"deep"), false, 1.0);
+    let deepest = (0..40_000)
+        .filter(|&i| tree.node(i).is_some())
+        .max()
+        .unwrap();
+    let handle = std::thread::Builder::new()
+        .stack_size(256 * 1024)
+        .spawn(move || tree.topic_of(deepest))
+        .unwrap();
+    assert_eq!(handle.join().expect("stack overflow").len(), topic.len());
 }

@@ -167,50 +167,46 @@ impl TopicTree {
         self.rows_dirty = true;
     }
 
-    /// The full topic of a node.
-    pub fn topic_of(&self, id: usize) -> String {
-        // Walk down from the root to find the path (parents are not stored: the tree is small
-        // enough to search, and this runs on a click, not per message).
-        fn find(t: &TopicTree, at: usize, target: usize, path: &mut Vec<usize>) -> bool {
-            if at == target {
-                return true;
+    /// Each node's parent (the root's is itself): nodes keep only their children, and a topic
+    /// can have tens of thousands of levels, so lookups go up this table, never by recursion.
+    fn parents(&self) -> Vec<usize> {
+        let mut parent = vec![0; self.nodes.len()];
+        for (id, n) in self.nodes.iter().enumerate() {
+            for &c in n.children.values() {
+                parent[c] = id;
             }
-            for &c in t.nodes[at].children.values() {
-                path.push(c);
-                if find(t, c, target, path) {
-                    return true;
-                }
-                path.pop();
-            }
-            false
         }
-        let mut path = Vec::new();
-        find(self, 0, id, &mut path);
-        path.iter()
-            .map(|&n| self.nodes[n].name.as_str())
-            .collect::<Vec<_>>()
-            .join("/")
+        parent
+    }
+
+    fn topic_with(&self, parent: &[usize], id: usize) -> String {
+        let mut levels = Vec::new();
+        let mut at = id;
+        while at != 0 && at < self.nodes.len() {
+            levels.push(self.nodes[at].name.as_str());
+            at = parent[at];
+        }
+        levels.reverse();
+        levels.join("/")
+    }
+
+    /// The full topic of a node (runs on a click, not per message).
+    pub fn topic_of(&self, id: usize) -> String {
+        self.topic_with(&self.parents(), id)
     }
 
     /// Every topic with a last value: `(topic, start of the last payload, when)`.
     pub fn values(&self) -> Vec<(String, Bytes, f64)> {
-        let mut out = Vec::new();
-        let mut stack: Vec<(usize, String)> = vec![(0, String::new())];
-        while let Some((n, path)) = stack.pop() {
-            let node = &self.nodes[n];
-            if let Some(last) = &node.last {
-                out.push((path.clone(), last.clone(), node.last_at));
-            }
-            for (name, &c) in &node.children {
-                let p = if n == 0 {
-                    name.clone()
-                } else {
-                    format!("{path}/{name}")
-                };
-                stack.push((c, p));
-            }
-        }
-        out
+        let parent = self.parents();
+        self.nodes
+            .iter()
+            .enumerate()
+            .skip(1)
+            .filter_map(|(id, n)| {
+                let last = n.last.as_ref()?;
+                Some((self.topic_with(&parent, id), last.clone(), n.last_at))
+            })
+            .collect()
     }
 
     /// The visible rows (node ids, in display order), flattened again if the shape changed.
