@@ -99,10 +99,7 @@ fn a_failure_code_fails_the_publish_and_it_is_never_resent() {
 #[test]
 fn packet_identifiers_are_never_reused_while_in_flight() {
     // [MQTT-2.2.1-3]: all 65,535 in flight; the next message waits for one to be freed.
-    // (The outbox bound covers messages in flight too: raised past them here.)
-    let mut cfg = config(ProtocolVersion::V5);
-    cfg.outbox.max_messages = 70_000;
-    let mut sim = Sim::new(cfg);
+    let mut sim = Sim::v5();
     sim.connect();
     let mut ids = std::collections::HashSet::new();
     for i in 0..65_535 {

@@ -223,6 +223,12 @@ function writeOptions(raw, urls, o) {
   return tw.pos;
 }
 
+/** What a waiting publish counts against the waiting bound: its topic and payload. */
+function waitingSize(packet) {
+  const p = packet.payload;
+  return (packet.topic?.length ?? 0) + (typeof p === 'string' ? p.length : p?.length ?? 0);
+}
+
 /** The MQTT.js `MqttClient`, backed by wasmqtt. Create it with `connect()`. */
 export class MqttClient extends Emitter {
   constructor(url, options = {}) {
@@ -254,9 +260,10 @@ export class MqttClient extends Emitter {
     this._topics = new Array(64);
     this._waiting = [];
     this._waitingHead = 0;
-    // Publishers waiting for room in a full outbox are bounded like the outbox itself (they
-    // are not yet accepted: their callbacks have not run, and a reload forgets them).
-    this._waitingMax = o.outbox?.maxMessages ?? 10000;
+    // Publishers waiting for room in a full outbox are bounded in bytes like the outbox itself
+    // (they are not accepted yet: their callbacks have not run, and a reload forgets them).
+    this._waitingMaxBytes = o.outbox?.maxBytes ?? 16 * 1024 * 1024;
+    this._waitingBytes = 0;
     this._ended = false;
     this._everConnecting = false;
     this._endCallbacks = [];
@@ -571,9 +578,9 @@ export class MqttClient extends Emitter {
       if (callback) this._track(id, callback);
       return true;
     }
+    // Full (-2): the caller keeps it waiting for room.
+    if (id === -2 && !this._ended) return false;
     const err = this._error();
-    // Full: the caller keeps it waiting for room.
-    if (err.kind === 'OUTBOX_FULL' && !this._ended) return false;
     this._fail(callback, err);
     return true;
   }
@@ -583,8 +590,9 @@ export class MqttClient extends Emitter {
     // publishes can wait here.
     const w = this._waiting;
     while (this._waitingHead < w.length) {
-      const { packet, callback } = w[this._waitingHead];
+      const { packet, callback, size } = w[this._waitingHead];
       if (!this._publish(packet, callback)) break; // still full: it stays at the head
+      this._waitingBytes -= size;
       w[this._waitingHead++] = undefined;
     }
     if (this._waitingHead === w.length) {
@@ -597,11 +605,13 @@ export class MqttClient extends Emitter {
   }
 
   _wait(packet, callback) {
-    if (this._waiting.length - this._waitingHead >= this._waitingMax) {
-      this._fail(callback, new MqttError('OUTBOX_FULL', `the outbox is full and ${this._waitingMax} publishes already wait for room: publish more slowly, or raise outbox.maxMessages`));
+    const size = waitingSize(packet);
+    if (this._waitingBytes + size > this._waitingMaxBytes) {
+      this._fail(callback, new MqttError('OUTBOX_FULL', `the outbox is full and publishes of ${this._waitingBytes} bytes already wait for room: publish more slowly, or raise outbox.maxBytes`));
       return;
     }
-    this._waiting.push({ packet, callback });
+    this._waitingBytes += size;
+    this._waiting.push({ packet, callback, size });
   }
 
   publishAsync(topic, message, opts) {
@@ -721,6 +731,7 @@ export class MqttClient extends Emitter {
     const waiting = this._waiting.splice(this._waitingHead);
     this._waiting.length = 0;
     this._waitingHead = 0;
+    this._waitingBytes = 0;
     const err = new MqttError('CANCELLED', 'the client ended before the message could be sent');
     for (const w of waiting) if (w.callback) w.callback(err);
     this.emit('end');

@@ -496,6 +496,12 @@ impl RawClient {
         };
         match d.publish(publish) {
             Ok(op) => op.0 as f64,
+            // A full outbox is not a failure to report but a reason to wait: -2 tells
+            // JavaScript so without it building an error (a burst asks once per freed slot).
+            Err(e @ ClientError::OutboxFull { .. }) => {
+                self.error = Some(e);
+                -2.0
+            }
             Err(e) => self.fail(e),
         }
     }

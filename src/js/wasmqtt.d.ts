@@ -279,9 +279,9 @@ export interface ClientOptions {
     /** Send username and password to a host a server redirects to (0x9C / 0x9D) that is not one of the URLs given. Default false (true with a `credentials` provider, which is told each URL). Redirects never go from wss to ws. */
     redirectCredentials?: boolean;
   };
-  /** wasmqtt: the outbox of messages not yet acknowledged (queued offline or beyond the server's quota, and in flight). */
+  /** wasmqtt: the outbox of messages not yet sent (offline, or beyond the server's quota). */
   outbox?: {
-    /** Default 10000, in flight included. */
+    /** Default 10000. */
     maxMessages?: number;
     /** Topic and payload bytes. Default 16 MiB. */
     maxBytes?: number;

@@ -653,7 +653,10 @@ impl Client {
         op: Option<OpId>,
     ) -> Result<(), ClientError> {
         let has_expiry = publish.properties.message_expiry_interval.is_some();
-        let held = (self.session.inflight.len(), self.session.inflight.bytes());
+        // The bounds are on what waits to be sent: messages in flight are bounded by the
+        // server's quota, and counting them here would make every burst beyond the bound wait
+        // in the application's queue one acknowledgement at a time.
+        let held = (0, 0);
         let displaced = self.session.outbox.push(
             Queued {
                 publish,
@@ -960,7 +963,7 @@ impl Client {
         let mut current = std::mem::take(&mut self.session);
         // Restored messages first; those published while loading follow if the bounds
         // leave room (restored messages, whose callers are gone, are never displaced).
-        let held = (s.inflight.len(), s.inflight.bytes());
+        let held = (0, 0);
         for q in current.outbox.drain() {
             if let Err((q, e)) = s.outbox.push_if_room(q, &self.cfg.outbox, held) {
                 self.complete_publish(q.op, Err(e));

@@ -203,10 +203,11 @@ pub enum OutboxPolicy {
 /// Bounds of the outbox.
 #[derive(Debug, Clone)]
 pub struct OutboxConfig {
-    /// Most messages held until acknowledged: queued, and in flight (so a lost session's
-    /// in-flight messages return to the outbox without overflowing it). Default 10,000.
+    /// Most messages waiting to be sent (in flight ones are bounded by the in-flight window;
+    /// after a lost session they come back first, over this bound by at most that window, and
+    /// new messages are refused until the outbox is back under it). Default 10,000.
     pub max_messages: usize,
-    /// Most payload and topic bytes held, likewise. Default 16 MiB.
+    /// Most payload and topic bytes waiting, likewise. Default 16 MiB.
     pub max_bytes: usize,
     /// What to do when full.
     pub policy: OutboxPolicy,

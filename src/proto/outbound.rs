@@ -79,8 +79,11 @@ impl Session {
             };
             let mut wire = q.publish.clone();
             wire.packet_id = id;
-            wire.properties.message_expiry_interval =
-                remaining_expiry(&q.publish, q.queued_at, now);
+            if q.publish.properties.message_expiry_interval.is_some() {
+                // (Touching the properties of a message that has none would allocate them.)
+                wire.properties.message_expiry_interval =
+                    remaining_expiry(&q.publish, q.queued_at, now);
+            }
             // An alias is used, and a new one defined, only if the packet still fits the
             // server's limit with it; else the message goes with its topic alone.
             let alias = if v.is_v5() {
@@ -91,15 +94,26 @@ impl Session {
             let max = link.server.maximum_packet_size.map(|m| m as usize);
             let before = tx.len();
             let mut sized = None;
+            let mut packet = Packet::Publish(wire);
             for with_alias in [alias, None] {
-                let mut packet = wire.clone();
-                if let Some((a, with_topic)) = with_alias {
-                    packet.properties.topic_alias = Some(a);
-                    if !with_topic {
-                        packet.topic = ByteStr::new();
+                let Packet::Publish(p) = &mut packet else {
+                    break;
+                };
+                match with_alias {
+                    Some((a, with_topic)) => {
+                        p.properties.topic_alias = Some(a);
+                        if !with_topic {
+                            p.topic = ByteStr::new();
+                        }
                     }
+                    None if alias.is_some() => {
+                        // The alias made it too large: the topic alone, as published.
+                        p.properties.topic_alias = None;
+                        p.topic = q.publish.topic.clone();
+                    }
+                    None => {}
                 }
-                let result = Packet::Publish(packet).encode(v, tx);
+                let result = packet.encode(v, tx);
                 let size = tx.len() - before;
                 sized = Some((result, size));
                 if max.is_some_and(|m| size > m) {
@@ -108,18 +122,20 @@ impl Session {
                         continue;
                     }
                 } else if result.is_ok() && matches!(with_alias, Some((_, true))) {
-                    link.out_aliases.define(&wire.topic);
+                    link.out_aliases.define(&q.publish.topic);
                 }
                 break;
             }
             let Some((result, mut size)) = sized else {
                 continue;
             };
-            if let (Some(m), Some((_, false))) = (max, alias) {
+            if let (Some(m), Some((_, false)), Packet::Publish(sent)) = (max, alias, &packet) {
                 // Sent alias-only, it fits; its resend on another connection carries the
                 // topic [MQTT-3.3.2-7] and must fit too, so the full form decides.
-                let mut full = wire.clone();
+                let mut full = sent.clone();
                 full.dup = true;
+                full.topic = q.publish.topic.clone();
+                full.properties.topic_alias = None;
                 let full_size = Packet::Publish(full).encoded_len(v).unwrap_or(usize::MAX);
                 if full_size > m && tx.len() > before {
                     tx.truncate(before);
@@ -210,8 +226,9 @@ impl Session {
     }
 
     /// The server has no session for us [MQTT-3.2.2-5]: messages it never acknowledged go
-    /// again as new publications (at least once, never lost; they count against the outbox's
-    /// bounds already); those it acknowledged with PUBREC are complete (it took ownership
+    /// again as new publications, first (at least once, never lost: the outbox may then hold
+    /// up to the in-flight window more than its bounds, and refuses new messages until it is
+    /// back under them); those it acknowledged with PUBREC are complete (it took ownership
     /// [MQTT-4.3.3-8]: returned); incoming QoS 2 state is gone with the server's.
     pub(crate) fn server_forgot(&mut self) -> Vec<Completion> {
         let mut again = Vec::new();
