@@ -1,8 +1,6 @@
 //! Subscribes and unsubscribes waiting to be sent or acknowledged, with the packet identifiers
 //! they hold on the current connection.
 
-use std::collections::BTreeSet;
-
 use crate::codec::{ByteStr, Packet, Properties, Subscribe, Subscription, Unsubscribe};
 
 use super::topic::{ActiveSubscription, Registry};
@@ -113,11 +111,15 @@ impl PendingOps {
         registry: &'a Registry,
         new: impl Iterator<Item = &'a ByteStr>,
     ) -> usize {
-        let mut known: BTreeSet<&str> = registry.iter().map(|s| &*s.filter).collect();
+        // A sorted vector, not a set: this is the only set the client needs, and a B-tree's
+        // code costs kilobytes in the package.
+        let mut known: Vec<&str> = registry.iter().map(|s| &*s.filter).collect();
         for p in &self.ops {
             known.extend(p.filters().map(|f| &**f));
         }
         known.extend(new.map(|f| &**f));
+        known.sort_unstable();
+        known.dedup();
         known.len()
     }
 
@@ -158,16 +160,31 @@ impl PendingOps {
     /// Removes the subscribes that would take the subscriptions past `max` with `registry`
     /// (in order: the first ones fit), and returns them.
     pub(crate) fn refuse_beyond(&mut self, registry: &Registry, max: usize) -> Vec<Pending> {
-        let mut known: BTreeSet<ByteStr> = registry.iter().map(|s| s.filter.clone()).collect();
+        let mut known: Vec<ByteStr> = registry.iter().map(|s| s.filter.clone()).collect();
+        known.sort_unstable_by(|a, b| a.as_str().cmp(b.as_str()));
+        known.dedup_by(|a, b| a.as_str() == b.as_str());
         let mut refused = Vec::new();
         for p in std::mem::take(&mut self.ops) {
-            let mut with = known.clone();
-            with.extend(p.filters().cloned());
-            if with.len() > max {
+            let new: Vec<&ByteStr> = p
+                .filters()
+                .filter(|f| {
+                    known
+                        .binary_search_by(|k| k.as_str().cmp(f.as_str()))
+                        .is_err()
+                })
+                .collect();
+            let mut distinct: Vec<&str> = new.iter().map(|f| f.as_str()).collect();
+            distinct.sort_unstable();
+            distinct.dedup();
+            if known.len() + distinct.len() > max {
                 refused.push(p);
                 continue;
             }
-            known = with;
+            for f in distinct {
+                if let Err(at) = known.binary_search_by(|k| k.as_str().cmp(f)) {
+                    known.insert(at, ByteStr::from(f));
+                }
+            }
             self.ops.push(p);
         }
         refused
