@@ -155,6 +155,10 @@ struct Inner {
     cleared: bool,
     /// Keep the timer in a Worker (see `timer.rs`).
     worker_timer: bool,
+    /// A persistent session's bytes wait here until the session state that produced them is
+    /// committed to IndexedDB (durable before sent); `committing` while that write runs.
+    held: Vec<Vec<u8>>,
+    committing: bool,
     scheduled: bool,
     credentials: Option<CredentialsProvider>,
     high_water: u32,
@@ -244,6 +248,8 @@ impl Driver {
                 wants_start: false,
                 cleared: false,
                 worker_timer: options.worker_timer,
+                held: Vec::new(),
+                committing: false,
                 scheduled: false,
                 credentials: options.credentials,
                 high_water: options.high_water_mark,
@@ -447,6 +453,20 @@ impl Driver {
     }
 
     fn transmit(&self, inner: &mut Inner, now: Instant) {
+        // A persistent session (its store loaded) sends nothing the stored session would not
+        // know after a reload: what a round produces is held, the session written in one
+        // transaction (group commit), and then it goes out (`commit`).
+        let durable = inner.store.is_some() && !inner.cleared;
+        if durable && inner.committing {
+            return;
+        }
+        self.transmit_round(inner, now, durable);
+        if durable && !inner.held.is_empty() {
+            self.commit(inner, now);
+        }
+    }
+
+    fn transmit_round(&self, inner: &mut Inner, now: Instant, durable: bool) {
         loop {
             if !inner.client.may_transmit() {
                 return;
@@ -474,6 +494,10 @@ impl Driver {
             let Some(bytes) = inner.client.poll_transmit(now) else {
                 return;
             };
+            if durable {
+                inner.held.push(bytes);
+                continue;
+            }
             if let Err(e) = socket.ws.send_with_u8_array(&bytes) {
                 let detail = format!("cannot send on the WebSocket: {}", js_message(&e));
                 if let Some(s) = inner.socket.take() {
@@ -484,6 +508,47 @@ impl Driver {
                 return;
             }
         }
+    }
+
+    /// Writes the session as it is now (after the round that produced the held bytes), then
+    /// sends those bytes on the connection they were made for, if it is still open.
+    fn commit(&self, inner: &mut Inner, now: Instant) {
+        let Some(store) = inner.store.clone() else {
+            return;
+        };
+        inner.committing = true;
+        let held = std::mem::take(&mut inner.held);
+        let generation = inner.generation;
+        let revision = inner.client.session_revision();
+        let bytes = inner.client.export_session(now, js_sys::Date::now() as u64);
+        let weak = Rc::downgrade(&self.0);
+        spawn_local(async move {
+            let result = store.save(&bytes).await;
+            let Some(d) = upgrade(&weak) else { return };
+            {
+                let mut inner = d.0.inner.borrow_mut();
+                inner.committing = false;
+                match result {
+                    Ok(()) => inner.saved_revision = inner.saved_revision.max(revision),
+                    Err(e) => inner.notices.push(Notice::Persistence(format!(
+                        "cannot save the session before sending (sent anyway): {e}"
+                    ))),
+                }
+                let open = inner.generation == generation
+                    && inner
+                        .socket
+                        .as_ref()
+                        .is_some_and(|s| s.ws.ready_state() == web_sys::WebSocket::OPEN);
+                if open {
+                    for b in &held {
+                        if let Some(s) = &inner.socket {
+                            let _ = s.ws.send_with_u8_array(b);
+                        }
+                    }
+                }
+            }
+            d.schedule();
+        });
     }
 
     fn transport(&self, action: TransportAction) {
@@ -829,12 +894,13 @@ impl Driver {
         self.input(|c, now| c.disconnect(now, opts));
     }
 
-    /// Forgets the stored session of this broker and client id, and saves nothing more until
-    /// the application starts the client again (a save under way is undone when it ends).
+    /// Forgets the stored session of this broker and client id. A client the application
+    /// ended saves nothing more until it is started again (a save under way, or the one its
+    /// end would make, is undone); a running client goes on saving its live session.
     pub fn clear_stored_session(&self) {
         let store = {
             let mut inner = self.0.inner.borrow_mut();
-            inner.cleared = true;
+            inner.cleared = !inner.wants_start;
             inner.store.clone()
         };
         if let Some(store) = store {
