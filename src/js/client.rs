@@ -19,6 +19,7 @@ use crate::proto::{
 };
 use crate::web::{
     Credentials, CredentialsProvider, CredentialsRequest, Driver, Notice, Options, Persistence,
+    WebError,
 };
 
 /// Configuration keys of the options tape (bit 0x800: the value is bytes). Mirrored in
@@ -264,12 +265,16 @@ fn provider(f: js_sys::Function) -> CredentialsProvider {
                     &JsValue::from_str(&req.url),
                     &JsValue::from(req.attempt),
                 )
-                .map_err(|e| js_string(&e).unwrap_or_else(|| "it threw".into()))?;
+                .map_err(|e| {
+                    WebError::Credentials(js_string(&e).unwrap_or_else(|| "it threw".into()))
+                })?;
             let r = match r.dyn_ref::<js_sys::Promise>() {
                 Some(p) => wasm_bindgen_futures::JsFuture::from(p.clone())
                     .await
                     .map_err(|e| {
-                        js_string(&e).unwrap_or_else(|| "its promise was rejected".into())
+                        WebError::Credentials(
+                            js_string(&e).unwrap_or_else(|| "its promise was rejected".into()),
+                        )
                     })?,
                 None => r,
             };

@@ -2,9 +2,11 @@
 //! `WebSocket`, arms one timer for its deadlines, tells it about the network and the page's
 //! visibility, and keeps its session in IndexedDB.
 
+mod error;
 mod persist;
 mod timer;
 
+pub use error::WebError;
 pub use persist::Persistence;
 
 use std::cell::RefCell;
@@ -44,7 +46,7 @@ pub struct Credentials {
 }
 
 /// The future a credentials provider returns.
-pub type CredentialsFuture = Pin<Box<dyn Future<Output = Result<Credentials, String>>>>;
+pub type CredentialsFuture = Pin<Box<dyn Future<Output = Result<Credentials, WebError>>>>;
 
 /// Called before every (re)connection for the URL and credentials (tokens and signed URLs
 /// expire). Its error fails that attempt, which is then retried with backoff.
@@ -587,12 +589,9 @@ impl Driver {
                                     }
                                     d.open_socket(generation, target);
                                 }
-                                Err(e) => d.input(|c, now| {
-                                    c.handle_close(
-                                        now,
-                                        Some(format!("the credentials provider failed: {e}")),
-                                    )
-                                }),
+                                Err(e) => {
+                                    d.input(|c, now| c.handle_close(now, Some(e.to_string())))
+                                }
                             }
                         });
                     }
@@ -802,22 +801,15 @@ impl Driver {
                 if let Some(d) = upgrade(&weak) {
                     d.loaded(
                         load,
-                        Err(format!(
-                            "IndexedDB did not answer within {} s: the session is kept in memory \
-                         only this time (it will not survive a reload)",
-                            LOAD_TIMEOUT_MS / 1000
-                        )),
+                        Err(WebError::IndexedDbTimeout(LOAD_TIMEOUT_MS / 1000)),
                     );
                 }
             }
         });
         spawn_local(async move {
             let result = match persist::Store::open(key).await {
-                Ok(store) => match store.load().await {
-                    Ok(bytes) => Ok((store, bytes)),
-                    Err(e) => Err(format!("cannot load the session: {e}")),
-                },
-                Err(e) => Err(format!("cannot open IndexedDB: {e}")),
+                Ok(store) => store.load().await.map(|bytes| (store, bytes)),
+                Err(e) => Err(e),
             };
             drop(timeout);
             if let Some(d) = upgrade(&weak) {
@@ -828,7 +820,7 @@ impl Driver {
 
     /// The stored session's load `load` ended (or timed out): import it, then start if the
     /// application still wants to.
-    fn loaded(&self, load: u64, result: Result<(persist::Store, Option<Vec<u8>>), String>) {
+    fn loaded(&self, load: u64, result: Result<(persist::Store, Option<Vec<u8>>), WebError>) {
         let start = {
             let mut inner = self.0.inner.borrow_mut();
             if !inner.loading || inner.loads != load {
@@ -852,7 +844,7 @@ impl Driver {
                     inner.saved_revision = inner.client.session_revision();
                     inner.store = Some(Rc::new(store));
                 }
-                Err(e) => inner.notices.push(Notice::Persistence(e)),
+                Err(e) => inner.notices.push(Notice::Persistence(e.to_string())),
             }
             inner.wants_start
         };

@@ -5,6 +5,8 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 
+use super::WebError;
+
 const DB: &str = "wasmqtt";
 const STORE: &str = "sessions";
 
@@ -25,7 +27,7 @@ pub struct Store {
     key: String,
 }
 
-fn message(e: JsValue) -> String {
+pub(crate) fn message(e: JsValue) -> String {
     if let Some(ex) = e.dyn_ref::<web_sys::DomException>() {
         return format!("{}: {}", ex.name(), ex.message());
     }
@@ -33,24 +35,28 @@ fn message(e: JsValue) -> String {
 }
 
 /// Resolves when an IndexedDB request succeeds (with its result) or fails.
-async fn request(req: &web_sys::IdbRequest) -> Result<JsValue, String> {
+async fn request(what: &'static str, req: &web_sys::IdbRequest) -> Result<JsValue, WebError> {
     let promise = js_sys::Promise::new(&mut |resolve, reject| {
         req.set_onsuccess(Some(&resolve));
         req.set_onerror(Some(&reject));
     });
-    JsFuture::from(promise).await.map_err(message)?;
-    req.result().map_err(message)
+    JsFuture::from(promise)
+        .await
+        .map_err(|e| WebError::idb(what, e))?;
+    req.result().map_err(|e| WebError::idb(what, e))
 }
 
 impl Store {
     /// Opens (creating on first use) the store for `key`.
-    pub async fn open(key: String) -> Result<Store, String> {
-        let window = web_sys::window().ok_or("no window")?;
+    pub async fn open(key: String) -> Result<Store, WebError> {
+        let window = web_sys::window().ok_or(WebError::IndexedDbUnavailable)?;
         let factory = window
             .indexed_db()
-            .map_err(message)?
-            .ok_or("IndexedDB is not available in this browser context")?;
-        let open = factory.open_with_u32(DB, 1).map_err(message)?;
+            .map_err(|e| WebError::idb("open", e))?
+            .ok_or(WebError::IndexedDbUnavailable)?;
+        let open = factory
+            .open_with_u32(DB, 1)
+            .map_err(|e| WebError::idb("open", e))?;
         let on_upgrade = Closure::<dyn FnMut(web_sys::Event)>::new(move |e: web_sys::Event| {
             let db = e
                 .target()
@@ -62,23 +68,32 @@ impl Store {
             }
         });
         open.set_onupgradeneeded(Some(on_upgrade.as_ref().unchecked_ref()));
-        let db = request(&open).await?;
+        let db = request("open", &open).await?;
         drop(on_upgrade);
-        let db = db.dyn_into::<web_sys::IdbDatabase>().map_err(message)?;
+        let db = db
+            .dyn_into::<web_sys::IdbDatabase>()
+            .map_err(|e| WebError::idb("open", e))?;
         Ok(Store { db, key })
     }
 
-    fn store(&self, mode: web_sys::IdbTransactionMode) -> Result<web_sys::IdbObjectStore, String> {
+    fn store(
+        &self,
+        what: &'static str,
+        mode: web_sys::IdbTransactionMode,
+    ) -> Result<web_sys::IdbObjectStore, WebError> {
         self.db
             .transaction_with_str_and_mode(STORE, mode)
             .and_then(|t| t.object_store(STORE))
-            .map_err(message)
+            .map_err(|e| WebError::idb(what, e))
     }
 
     /// The saved session, if any.
-    pub async fn load(&self) -> Result<Option<Vec<u8>>, String> {
-        let store = self.store(web_sys::IdbTransactionMode::Readonly)?;
-        let v = request(&store.get(&JsValue::from_str(&self.key)).map_err(message)?).await?;
+    pub async fn load(&self) -> Result<Option<Vec<u8>>, WebError> {
+        let store = self.store("load", web_sys::IdbTransactionMode::Readonly)?;
+        let get = store
+            .get(&JsValue::from_str(&self.key))
+            .map_err(|e| WebError::idb("load", e))?;
+        let v = request("load", &get).await?;
         if v.is_undefined() || v.is_null() {
             return Ok(None);
         }
@@ -87,38 +102,42 @@ impl Store {
 
     /// Saves the session. Done means the transaction committed, not only that the write was
     /// accepted: a quota error at commit is returned, never swallowed.
-    pub async fn save(&self, bytes: &[u8]) -> Result<(), String> {
+    pub async fn save(&self, bytes: &[u8]) -> Result<(), WebError> {
         let tx = self
             .db
             .transaction_with_str_and_mode(STORE, web_sys::IdbTransactionMode::Readwrite)
-            .map_err(message)?;
+            .map_err(|e| WebError::idb("save", e))?;
         let committed = js_sys::Promise::new(&mut |resolve, reject| {
             tx.set_oncomplete(Some(&resolve));
             tx.set_onerror(Some(&reject));
             tx.set_onabort(Some(&reject));
         });
-        let store = tx.object_store(STORE).map_err(message)?;
+        let store = tx
+            .object_store(STORE)
+            .map_err(|e| WebError::idb("save", e))?;
         let value = js_sys::Uint8Array::from(bytes);
         store
             .put_with_key(&value, &JsValue::from_str(&self.key))
-            .map_err(message)?;
-        JsFuture::from(committed).await.map_err(|e| {
-            tx.error()
-                .map(|ex| format!("{}: {}", ex.name(), ex.message()))
-                .unwrap_or_else(|| message(e))
-        })?;
+            .map_err(|e| WebError::idb("save", e))?;
+        JsFuture::from(committed)
+            .await
+            .map_err(|e| WebError::IndexedDb {
+                what: "save",
+                detail: tx
+                    .error()
+                    .map(|ex| format!("{}: {}", ex.name(), ex.message()))
+                    .unwrap_or_else(|| message(e)),
+            })?;
         Ok(())
     }
 
     /// Forgets the session.
-    pub async fn clear(&self) -> Result<(), String> {
-        let store = self.store(web_sys::IdbTransactionMode::Readwrite)?;
-        request(
-            &store
-                .delete(&JsValue::from_str(&self.key))
-                .map_err(message)?,
-        )
-        .await?;
+    pub async fn clear(&self) -> Result<(), WebError> {
+        let store = self.store("clear", web_sys::IdbTransactionMode::Readwrite)?;
+        let delete = store
+            .delete(&JsValue::from_str(&self.key))
+            .map_err(|e| WebError::idb("clear", e))?;
+        request("clear", &delete).await?;
         Ok(())
     }
 }
