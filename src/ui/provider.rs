@@ -9,7 +9,7 @@ use leptos::prelude::*;
 use super::model::{build_publish, Changed, Dashboard, Limits, PresenceConfig, Settings, UiEvent};
 use crate::codec::{QoS, RetainHandling, SubscriptionOptions};
 use crate::proto::{DisconnectOptions, Instant};
-use crate::web::{Driver, Notice, Options};
+use crate::web::{page, Driver, Notice, Options};
 
 /// The client, its state, and what the components watch.
 // Design: the model is plain data behind a non-reactive `StoredValue`; the client's events
@@ -50,21 +50,18 @@ struct Frame {
 }
 
 fn wall_now() -> f64 {
-    js_sys::Date::now()
+    page::wall_ms()
 }
 
 /// The client's clock (the driver reads `performance.now()` too).
 fn client_now() -> Instant {
-    let ms = web_sys::window()
-        .and_then(|w| w.performance())
-        .map_or_else(js_sys::Date::now, |p| p.now());
-    Instant::from_micros((ms * 1000.0) as u64)
+    Instant::from_micros((page::monotonic_ms() * 1000.0) as u64)
 }
 
 fn random_id() -> String {
     format!(
         "wasmqtt-dash-{:08x}",
-        (js_sys::Math::random() * 4_294_967_295.0) as u32
+        (page::random() * 4_294_967_295.0) as u32
     )
 }
 
@@ -128,10 +125,7 @@ impl Mqtt {
             this.bump(dirty);
         };
         // Once per frame; a hidden page gets no frames, so fall back to a timer there.
-        let hidden = web_sys::window()
-            .and_then(|w| w.document())
-            .is_some_and(|d| d.hidden());
-        if hidden {
+        if page::hidden() {
             set_timeout(flush, std::time::Duration::from_millis(250));
         } else {
             request_animation_frame(flush);
@@ -166,7 +160,7 @@ impl Mqtt {
     /// Connects with `settings` (replacing any current connection) and subscribes to its
     /// filters. A form error is a notice and nothing else happens.
     pub fn connect(&self, settings: Settings) {
-        let seed = (js_sys::Math::random() * 9.007_199_254_740_991e15) as u64;
+        let seed = (page::random() * 9.007_199_254_740_991e15) as u64;
         let cfg = match settings.config(&random_id(), seed) {
             Ok(c) => c,
             Err(e) => return self.notice(true, e),

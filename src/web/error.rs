@@ -21,6 +21,12 @@ pub enum WebError {
     /// IndexedDB did not answer in time.
     #[error("IndexedDB did not answer within {0} s: the session is kept in memory only this time (it will not survive a reload)")]
     IndexedDbTimeout(u32),
+    /// The page has no localStorage (private mode, or disabled).
+    #[error("this browser has no localStorage (private mode?): nothing can be saved")]
+    StorageUnavailable,
+    /// localStorage refused a write.
+    #[error("cannot save: the storage quota is exceeded or storage is disabled")]
+    StorageFull,
     /// The application's credentials provider threw or its promise was rejected.
     #[error("the credentials provider failed: {0}")]
     Credentials(String),

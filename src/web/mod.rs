@@ -3,6 +3,7 @@
 //! visibility, and keeps its session in IndexedDB.
 
 mod error;
+pub mod page;
 mod persist;
 mod timer;
 

@@ -71,14 +71,8 @@ impl Viewport {
 
 /// A time of day, `HH:MM:SS.mmm`, local time.
 pub fn clock(ms: f64) -> String {
-    let d = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(ms));
-    format!(
-        "{:02}:{:02}:{:02}.{:03}",
-        d.get_hours(),
-        d.get_minutes(),
-        d.get_seconds(),
-        d.get_milliseconds()
-    )
+    let (h, m, s, milli) = crate::web::page::local_time(ms);
+    format!("{:02}:{:02}:{:02}.{:03}", h, m, s, milli)
 }
 
 /// A rate for people: 0.4/s, 12/s, 3.2k/s.

@@ -6,26 +6,20 @@ use leptos::prelude::*;
 use super::super::model::settings::{profiles_from_json, profiles_to_json};
 use super::super::model::{format, ConnState, Settings};
 use super::super::provider::use_mqtt;
+use crate::web::page;
 
 const PROFILES_KEY: &str = "wasmqtt.profiles";
 
-fn storage() -> Option<web_sys::Storage> {
-    web_sys::window().and_then(|w| w.local_storage().ok().flatten())
-}
-
 /// Profiles saved in localStorage.
 pub fn load_profiles() -> Vec<Settings> {
-    storage()
-        .and_then(|s| s.get_item(PROFILES_KEY).ok().flatten())
+    page::stored(PROFILES_KEY)
         .map(|t| profiles_from_json(&t))
         .unwrap_or_default()
 }
 
 fn save_profiles(p: &[Settings]) -> Result<(), String> {
-    let s = storage().ok_or("this browser has no localStorage (private mode?)")?;
-    s.set_item(PROFILES_KEY, &profiles_to_json(p)).map_err(|_| {
-        "cannot save the profile: the storage quota is exceeded or storage is disabled".to_string()
-    })
+    page::store(PROFILES_KEY, &profiles_to_json(p))
+        .map_err(|e| format!("cannot save the profile: {e}"))
 }
 
 /// The state of the connection, the countdown to the next attempt, the last error, and the

@@ -20,12 +20,7 @@ const TABS: [(&str, &str); 4] = [
     ("health", "Health"),
 ];
 
-fn query(name: &str) -> Option<String> {
-    let search = web_sys::window()?.location().search().ok()?;
-    web_sys::UrlSearchParams::new_with_str(&search)
-        .ok()?
-        .get(name)
-}
+use crate::web::page::{self, query};
 
 /// Settings for the first connection: `?broker=` wins, then the first saved profile, then the
 /// default (the dev tool's broker).
@@ -45,23 +40,14 @@ pub fn initial_settings() -> Settings {
 }
 
 fn set_theme(theme: &str) {
-    if let Some(doc) = web_sys::window().and_then(|w| w.document()) {
-        if let Some(root) = doc.document_element() {
-            let _ = root.set_attribute("data-theme", theme);
-        }
-    }
-    if let Some(s) = web_sys::window().and_then(|w| w.local_storage().ok().flatten()) {
-        let _ = s.set_item(THEME_KEY, theme);
-    }
+    page::set_root_attribute("data-theme", theme);
+    // A theme that cannot be remembered still applies to this page.
+    let _ = page::store(THEME_KEY, theme);
 }
 
 fn initial_tab() -> usize {
-    let hash = web_sys::window()
-        .and_then(|w| w.location().hash().ok())
-        .unwrap_or_default();
-    TABS.iter()
-        .position(|(id, _)| hash.trim_start_matches('#') == *id)
-        .unwrap_or(0)
+    let fragment = page::fragment();
+    TABS.iter().position(|(id, _)| fragment == *id).unwrap_or(0)
 }
 
 /// The whole dashboard.
@@ -77,18 +63,11 @@ pub fn Dashboard() -> impl IntoView {
 #[component]
 fn DashboardLayout() -> impl IntoView {
     let tab = RwSignal::new(initial_tab());
-    let theme = RwSignal::new(
-        web_sys::window()
-            .and_then(|w| w.local_storage().ok().flatten())
-            .and_then(|s| s.get_item(THEME_KEY).ok().flatten())
-            .unwrap_or_else(|| "auto".into()),
-    );
+    let theme = RwSignal::new(page::stored(THEME_KEY).unwrap_or_else(|| "auto".into()));
     Effect::new(move |_| set_theme(&theme.get()));
     let select = move |i: usize| {
         tab.set(i);
-        if let Some(w) = web_sys::window() {
-            let _ = w.location().set_hash(TABS[i].0);
-        }
+        page::set_fragment(TABS[i].0);
     };
     let on_key = move |ev: leptos::ev::KeyboardEvent| {
         let n = TABS.len();
