@@ -254,7 +254,7 @@ async function publishQos(env, lib, qos, n) {
 const PLAN = [
   ['receive0', ['plain', 'mini', 'wasmqtt', 'mqttjs']],
   ['publish0', ['plain', 'mini', 'wasmqtt', 'mqttjs']],
-  ['publish1', ['mini', 'wasmqtt', 'mqttjs']],
+  ['publish1', ['mini', 'wasmqtt', 'wasmqttp', 'mqttjs']],
   ['publish2', ['mini', 'wasmqtt', 'mqttjs']],
   ['rtt1', ['mini', 'wasmqtt', 'mqttjs']],
 ];
@@ -328,6 +328,12 @@ function report(results) {
     const [cp, cm, cw, cj] = ['plain', 'mini', 'wasmqtt', 'mqttjs'].map((l) => pick(w, l, 'cpuUs'));
     const f = (x) => (x === undefined ? undefined : `${x.toFixed(2)} µs`);
     row('  main-thread CPU per message', [f(cp), f(cm), f(cw), f(cj), `${(cw / cj).toFixed(2)}x`]);
+  }
+  if (results.publish1?.wasmqttp) {
+    const [r, c] = ['rate', 'cpuUs'].map((k) => pick('publish1', 'wasmqttp', k));
+    const [rw, cw] = ['rate', 'cpuUs'].map((k) => pick('publish1', 'wasmqtt', k));
+    row('QoS 1 publish, persistent session', [undefined, undefined, fmtRate(r), undefined, `${(r / rw).toFixed(2)}x of wasmqtt`]);
+    row('  main-thread CPU per message', [undefined, undefined, `${c.toFixed(2)} µs`, undefined, `${(c / cw).toFixed(2)}x of wasmqtt`]);
   }
   if (results.rtt1) {
     for (const q of ['p50', 'p99']) {

@@ -266,16 +266,23 @@ async function plain(url, clientId) {
   };
 }
 
-async function wasmqttLib(url, clientId) {
+async function wasmqttLib(url, clientId, persistent = false) {
   const m = await import('/pkg/wasmqtt.js');
   const wasm = await m.default();
-  const c = await m.connectAsync(url, { clientId, protocolVersion: 5, keepalive: 60, reconnectPeriod: 0 });
+  // `persistent`: a session that survives a reload, so every round of messages is committed to
+  // IndexedDB before it is sent (group commit).
+  const more = persistent ? { clean: false, properties: { sessionExpiryInterval: 60 }, persistence: 'indexeddb', persistenceKey: clientId } : {};
+  const c = await m.connectAsync(url, { clientId, protocolVersion: 5, keepalive: 60, reconnectPeriod: 0, ...more });
+  if (persistent) c.clearStoredSession();
   window.wasmMemoryBytes = () => wasm.memory.buffer.byteLength;
   return {
     onMessage: (fn) => c.on('message', fn),
     subscribe: (topic, qos) => c.subscribeAsync(topic, { qos }),
     publish: (topic, payload, qos) => (qos ? c.publishAsync(topic, payload, { qos }) : c.publish(topic, payload, { qos: 0 }) && undefined),
-    end: () => c.endAsync(),
+    end: async () => {
+      await c.endAsync();
+      if (persistent) c.clearStoredSession();
+    },
   };
 }
 
@@ -290,7 +297,7 @@ async function mqttjsLib(url, clientId) {
   };
 }
 
-const LIBS = { wasmqtt: wasmqttLib, mqttjs: mqttjsLib, mini, plain };
+const LIBS = { wasmqtt: wasmqttLib, wasmqttp: (url, id) => wasmqttLib(url, id, true), mqttjs: mqttjsLib, mini, plain };
 
 let lib = null;
 let received = null;
