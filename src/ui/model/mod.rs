@@ -458,7 +458,10 @@ impl Dashboard {
                 } else {
                     self.conn = ConnState::Disconnected;
                     // Ended by the page: what was never acknowledged never will be (the
-                    // connection's own late events are not applied any more).
+                    // connection's own late events are not applied any more), and the next
+                    // connection numbers its operations from 1 again.
+                    self.pending_subs.clear();
+                    self.publishes.clear();
                     for s in &mut self.subs {
                         if s.state == SubState::Pending {
                             s.state = SubState::Failed(

@@ -419,6 +419,14 @@ fn ending_the_connection_settles_subscriptions_never_acknowledged() {
         retry_at_ms: None,
     });
     assert!(matches!(d.subs[0].state, SubState::Failed(_)));
+    // The next connection numbers its operations from 1 again: its answer is its own.
+    subscribe(&mut d, "new/#", 2, 1);
+    d.apply(UiEvent::Subscribed {
+        op: OpId(1),
+        result: Ok(vec![Ok(QoS::AtLeastOnce)]),
+    });
+    let new = d.subs.iter().find(|s| s.filter == "new/#").unwrap();
+    assert_eq!(new.state, SubState::Active(QoS::AtLeastOnce));
 }
 
 #[test]
