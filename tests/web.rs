@@ -137,16 +137,21 @@ async fn driver_round_trips_qos_0_1_2_over_mqtt_5() {
 }
 
 #[wasm_bindgen_test]
-fn deadlines_run_in_a_worker() {
+async fn deadlines_run_in_a_worker() {
     let (d, _) = driver(
         config(ProtocolVersion::V5, "worker"),
         Persistence::Volatile,
         "w",
     );
+    // The timer is taken when the client starts (and released when it is ended).
+    d.start();
     assert!(
         d.unthrottled_timer(),
         "a Blob-URL Worker timer could not be created"
     );
+    d.disconnect(Default::default());
+    gloo_timers::future::sleep(Duration::from_millis(200)).await;
+    assert!(!d.unthrottled_timer(), "an ended client kept its Worker");
 }
 
 #[wasm_bindgen_test]

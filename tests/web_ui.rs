@@ -387,8 +387,16 @@ async fn after_a_profile_switch_the_old_connection_changes_nothing() {
     }
     assert!(
         matches!(state(), Some(wasmqtt::ui::model::SubState::Active(_))),
-        "{:?}",
-        state()
+        "{:?} {:?}",
+        state(),
+        mqtt.with(|m| (
+            format!("{:?}", m.conn),
+            m.subs
+                .iter()
+                .map(|s| (s.filter.clone(), s.state.clone()))
+                .collect::<Vec<_>>(),
+            m.notices.iter().map(|n| n.text.clone()).collect::<Vec<_>>()
+        ))
     );
     mqtt.disconnect();
 }

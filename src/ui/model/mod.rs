@@ -463,12 +463,16 @@ impl Dashboard {
                     self.pending_subs.clear();
                     self.publishes.clear();
                     for s in &mut self.subs {
-                        if s.state == SubState::Pending {
-                            s.state = SubState::Failed(
-                                "not acknowledged before the connection was ended".into(),
-                            );
-                            c |= Changed(Changed::SUBS);
-                        }
+                        // Its identifier was the ended client's: the next one numbers from 1
+                        // again, so the row must never match its operations or messages.
+                        s.id = SubscriptionId(u64::MAX);
+                        let settled = match &s.state {
+                            SubState::Pending => "not acknowledged before the connection was ended",
+                            SubState::Active(_) => "ended with the connection",
+                            SubState::Failed(_) => continue,
+                        };
+                        s.state = SubState::Failed(settled.into());
+                        c |= Changed(Changed::SUBS);
                     }
                 }
                 c

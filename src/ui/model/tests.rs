@@ -419,14 +419,20 @@ fn ending_the_connection_settles_subscriptions_never_acknowledged() {
         retry_at_ms: None,
     });
     assert!(matches!(d.subs[0].state, SubState::Failed(_)));
-    // The next connection numbers its operations from 1 again: its answer is its own.
-    subscribe(&mut d, "new/#", 2, 1);
+    // The next connection numbers its operations and subscriptions from 1 again: its answers
+    // and messages are its own.
+    subscribe(&mut d, "new/#", 1, 1);
     d.apply(UiEvent::Subscribed {
         op: OpId(1),
         result: Ok(vec![Ok(QoS::AtLeastOnce)]),
     });
     let new = d.subs.iter().find(|s| s.filter == "new/#").unwrap();
     assert_eq!(new.state, SubState::Active(QoS::AtLeastOnce));
+    let old = d.subs.iter().find(|s| s.filter == "old/#").unwrap();
+    assert!(matches!(old.state, SubState::Failed(_)));
+    msg(&mut d, 6.0, "new/x", "1", &[SubscriptionId(1)]);
+    let counts: Vec<(String, u64)> = d.subs.iter().map(|s| (s.filter.clone(), s.count)).collect();
+    assert_eq!(counts, [("old/#".into(), 0), ("new/#".into(), 1)]);
 }
 
 #[test]
