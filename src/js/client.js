@@ -1,3 +1,6 @@
+// Length: MQTT.js's client API is large (methods, callbacks and promises, events, options);
+// it is one class, and the tape and codec helpers are in codec.js.
+//
 // The MQTT.js-compatible client of the wasmqtt package: options, events, callbacks and promises
 // as MQTT.js has them, over the Rust client (`RawClient`). Where wasmqtt goes further (backoff
 // with jitter, outbox policy, persistence, liveness, takeover handling) the options are named in

@@ -1,6 +1,9 @@
 //! The client exports: `RawClient` runs a [`Driver`] for the JavaScript `MqttClient` in
 //! `client.js`. Options, publishes and subscriptions arrive as tapes; events leave as an event
 //! tape, one JavaScript call per batch.
+//!
+//! Length: the exported methods are a thin layer each (tape in, driver call, result out), and the
+//! options tape's keys and the event tape's writer belong beside them (one contract).
 
 use std::cell::RefCell;
 use std::rc::Rc;

@@ -9,6 +9,9 @@
 //!
 //! The key numbers are mirrored in `src/js/wasmqtt.js` (the `K` object); the Node tests round-trip
 //! every field through both directions.
+//!
+//! Length: the tape's keys, its writer and its reader are one contract, kept in one file so
+//! both directions change together.
 
 use bytes::Bytes;
 

@@ -356,14 +356,7 @@ impl Client {
         self.handle_timeout(now);
         if let State::Connected(link) = &mut self.state {
             if link.ping_sent.is_none() && link.draining.is_none() {
-                let timeout = self.cfg.ping_timeout_for(link.keep_alive.max(1));
-                link.ping(
-                    self.cfg.protocol,
-                    timeout,
-                    &mut self.tx,
-                    &mut self.timers,
-                    now,
-                );
+                link.ping(&self.cfg, &mut self.tx, &mut self.timers, now);
             }
         }
     }
@@ -553,14 +546,7 @@ impl Client {
             self.timers.clear(Timer::Ping);
             if let State::Connected(link) = &mut self.state {
                 if link.ping_sent.is_none() {
-                    let timeout = self.cfg.ping_timeout_for(link.keep_alive.max(1));
-                    link.ping(
-                        self.cfg.protocol,
-                        timeout,
-                        &mut self.tx,
-                        &mut self.timers,
-                        now,
-                    );
+                    link.ping(&self.cfg, &mut self.tx, &mut self.timers, now);
                 }
             }
         }

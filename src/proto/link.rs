@@ -3,9 +3,10 @@
 
 use std::time::Duration;
 
-use crate::codec::{Disconnect, Packet, ProtocolVersion};
+use crate::codec::{Disconnect, Packet};
 
 use super::alias::{InAliases, OutAliases};
+use super::config::Config;
 use super::timers::{Timer, Timers};
 use super::{Instant, ServerInfo};
 
@@ -73,18 +74,19 @@ impl Link {
         rtt
     }
 
-    /// Writes a PINGREQ and arms its deadline.
+    /// Writes a PINGREQ and arms its deadline (the configured ping timeout for this
+    /// connection's keep alive).
     pub(crate) fn ping(
         &mut self,
-        v: ProtocolVersion,
-        timeout: Duration,
+        cfg: &Config,
         tx: &mut Vec<u8>,
         timers: &mut Timers,
         now: Instant,
     ) {
-        let _ = Packet::PingReq.encode(v, tx);
+        let _ = Packet::PingReq.encode(cfg.protocol, tx);
         self.ping_sent = Some(now);
         timers.clear(Timer::Ping);
+        let timeout = cfg.ping_timeout_for(self.keep_alive.max(1));
         timers.set(Timer::PingTimeout, now + timeout);
     }
 
@@ -140,13 +142,10 @@ mod tests {
         assert_eq!(timers.earliest(), Some(t0 + Duration::from_secs(15)));
         let mut tx = Vec::new();
         let at = t0 + Duration::from_secs(15);
-        link.ping(
-            ProtocolVersion::V5,
-            Duration::from_secs(5),
-            &mut tx,
-            &mut timers,
-            at,
-        );
+        let mut cfg = Config::new("ws://127.0.0.1:1/mqtt");
+        cfg.protocol = crate::codec::ProtocolVersion::V5;
+        cfg.ping_timeout = Some(Duration::from_secs(5));
+        link.ping(&cfg, &mut tx, &mut timers, at);
         assert_eq!(tx, [0xC0, 0]);
         assert!(!timers.due(Timer::Ping, at));
         assert!(timers.due(Timer::PingTimeout, at + Duration::from_secs(5)));

@@ -1,6 +1,11 @@
 //! The browser driver: the only module that touches web-sys. It carries the core's bytes over a
 //! `WebSocket`, arms one timer for its deadlines, tells it about the network and the page's
 //! visibility, and keeps its session in IndexedDB.
+//!
+//! Length: the driver is one object whose socket, timer, listeners and persistence callbacks all
+//! feed the same pump; `persist.rs`, `timer.rs`, `page.rs` and `error.rs` hold what stands alone.
+//! The next split is the persistence orchestration (load, commit before send, save) into a type
+//! of its own.
 
 mod error;
 pub mod page;

@@ -2,6 +2,9 @@
 //! `devices/{id}/status` birth `online` with a will `offline`, telemetry on
 //! `devices/{id}/telemetry`), their state (online, offline, stale), when they were last seen,
 //! their latest values and a sparkline of one field.
+//!
+//! Length: presence, telemetry fields, sparklines, descriptions and the board's search and
+//! sort all read and write the same device records; half of the file is their tests.
 
 use std::collections::HashMap;
 

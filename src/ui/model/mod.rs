@@ -1,6 +1,9 @@
 //! The dashboard's state as a pure reducer: `Dashboard::apply(UiEvent) -> Changed`. No DOM, no
 //! clock, no network: the provider turns the client's events (and a once-a-second tick with the
 //! client's metrics) into `UiEvent`s, and the components draw what is here. Tested natively.
+//!
+//! Length: the reducer's one `apply` match over every event, and the events' conversion from the
+//! client's; the parts it updates (log, tree, devices, settings, JSON) are modules of their own.
 
 pub mod devices;
 pub mod format;
