@@ -39,6 +39,28 @@ pub struct ServerInfo {
     pub properties: Properties,
 }
 
+#[cfg(test)]
+impl ServerInfo {
+    /// What a server that states no limits granted (for the sub-state machines' tests).
+    pub(crate) fn unlimited() -> ServerInfo {
+        ServerInfo {
+            session_present: false,
+            client_id: "c".into(),
+            keep_alive: 0,
+            receive_maximum: u16::MAX,
+            maximum_qos: QoS::ExactlyOnce,
+            retain_available: true,
+            maximum_packet_size: None,
+            topic_alias_maximum: 0,
+            wildcard_subscription_available: true,
+            subscription_identifier_available: true,
+            shared_subscription_available: true,
+            url: String::new(),
+            properties: Properties::default(),
+        }
+    }
+}
+
 /// A received application message.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Message {

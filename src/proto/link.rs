@@ -108,24 +108,9 @@ impl Link {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::codec::QoS;
 
     fn server() -> ServerInfo {
-        ServerInfo {
-            session_present: false,
-            client_id: "c".into(),
-            keep_alive: 10,
-            receive_maximum: 10,
-            maximum_qos: QoS::ExactlyOnce,
-            retain_available: true,
-            maximum_packet_size: None,
-            topic_alias_maximum: 0,
-            wildcard_subscription_available: true,
-            subscription_identifier_available: true,
-            shared_subscription_available: true,
-            url: String::new(),
-            properties: Default::default(),
-        }
+        ServerInfo::unlimited()
     }
 
     #[test]

@@ -260,19 +260,9 @@ mod tests {
 
     fn link(receive_maximum: u16, maximum_packet_size: Option<u32>) -> Link {
         let server = ServerInfo {
-            session_present: false,
-            client_id: "c".into(),
-            keep_alive: 0,
             receive_maximum,
-            maximum_qos: QoS::ExactlyOnce,
-            retain_available: true,
             maximum_packet_size,
-            topic_alias_maximum: 0,
-            wildcard_subscription_available: true,
-            subscription_identifier_available: true,
-            shared_subscription_available: true,
-            url: String::new(),
-            properties: Default::default(),
+            ..ServerInfo::unlimited()
         };
         Link::new(server, Instant::from_millis(0), 0, 0)
     }

@@ -200,6 +200,16 @@ export async function clientPage(browser, server) {
   return page;
 }
 
+/** Whether an inline script added to `page` runs (a Content-Security-Policy should stop it). */
+export function inlineScriptRuns(page) {
+  return page.evaluate(() => {
+    const s = document.createElement('script');
+    s.textContent = 'window.injectedRan = true';
+    document.head.append(s);
+    return window.injectedRan === true;
+  });
+}
+
 export function sleep(ms) {
   return new Promise((r) => setTimeout(r, ms));
 }

@@ -1,4 +1,7 @@
 //! One section per packet type: annotated wire bytes, and the rules each packet must obey.
+//!
+//! Length: the annotated bytes of every packet type of three protocol versions; the sections
+//! are independent and read best in the specification's order, in one place.
 
 use super::*;
 
