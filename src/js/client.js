@@ -181,7 +181,16 @@ function writeOptions(raw, urls, o) {
     will: o.will,
     properties: o.properties,
   };
-  writePacketTape(connect, raw);
+  writePacketTape(connect, raw, true);
+  try {
+    return writeExtra(urls, o);
+  } finally {
+    tapeWriter.end();
+  }
+}
+
+/** The configuration keys after the CONNECT of the options tape. */
+function writeExtra(urls, o) {
   const tw = tapeWriter;
   const ms = (key, v, what) => {
     if (v !== undefined && v !== null) tw.int(key, Math.max(0, Math.round(v)), what);
@@ -270,18 +279,22 @@ export class MqttClient extends Emitter {
     this._ended = false;
     this._everConnecting = false;
     this._endCallbacks = [];
-    const credentials = o.credentials ?? (o.transformWsUrl ? (u) => ({ url: o.transformWsUrl(u, o, this) }) : undefined);
-    // The Rust side keeps this function for as long as the client exists: through `holder` it
-    // reaches the MqttClient strongly only while the client runs, weakly once it ended, so an
-    // ended client the application dropped can be collected (no cycle through wasm).
-    const holder = { strong: this, weak: new WeakRef(this) };
+    // The Rust side keeps the functions it is given for as long as the client exists: through
+    // `holder` they reach the MqttClient strongly only while the client runs, weakly before it
+    // started and once it ended, so a client the application dropped can be collected (no
+    // cycle through wasm). They are made outside this constructor (`toClient`): a closure made
+    // here would keep the constructor's whole scope, `this` included.
+    const holder = { strong: null, weak: new WeakRef(this) };
     this._holder = holder;
-    const raw = new RawClient((at, words) => (holder.strong ?? holder.weak.deref())?._dispatch(at, words), credentials);
+    const raw = new RawClient(...toClient(holder, o));
     this._raw = raw;
     const urls = brokerUrls(url, o);
     const len = writeOptions(raw, urls, o);
     if (raw.configure(len) < 0) throw this._error();
-    if (!o.manualConnect) raw.start();
+    if (!o.manualConnect) {
+      holder.strong = this;
+      raw.start();
+    }
   }
 
   /** Starts connecting (with `manualConnect`), or again after `end()` or a stop. */
@@ -823,6 +836,17 @@ function toBytes(data) {
 /** Creates a client and starts connecting, as `mqtt.connect`. */
 export function connect(url, options) {
   return new MqttClient(url, options);
+}
+
+/**
+ * The dispatch function and credentials provider given to the Rust client. They see only the
+ * holder (strong while the client runs, weak otherwise) and the options.
+ */
+function toClient(holder, o) {
+  const client = () => holder.strong ?? holder.weak.deref();
+  const dispatch = (at, words) => client()?._dispatch(at, words);
+  const credentials = o.credentials ?? (o.transformWsUrl ? (u) => ({ url: o.transformWsUrl(u, o, client()) }) : undefined);
+  return [dispatch, credentials];
 }
 
 /**

@@ -303,6 +303,12 @@ class TapeWriter {
     this.grow(512);
   }
 
+  /** Lets go of the target (the tape stays written; its length stays in `pos`). */
+  end() {
+    this.enc = null;
+    return this.pos;
+  }
+
   grow(cap) {
     this.base = this.enc.tape(cap);
     this.cap = cap;
@@ -417,11 +423,22 @@ export const tapeWriter = tw;
  * Writes `packet` (an mqtt-packet-shaped object) as a tape into `target`'s tape in wasm memory;
  * returns its length.
  */
-export function writePacketTape(packet, target) {
+export function writePacketTape(packet, target, open = false) {
   if (packet === null || typeof packet !== 'object') throw new TypeError('packet must be an object');
   const type = CMD_CODES[packet.cmd];
   if (type === undefined) throw new TypeError(`unknown packet cmd ${JSON.stringify(packet.cmd)}`);
   tw.begin(target);
+  try {
+    writeFields(packet, type);
+  } finally {
+    // The shared writer must not keep a client alive once its tape is written (`open`: the
+    // caller writes more keys after the packet and lets go with `tapeWriter.end()`).
+    if (!open) tw.end();
+  }
+  return tw.pos;
+}
+
+function writeFields(packet, type) {
   tw.int(K.CMD, type, 'cmd');
   const p = packet;
   switch (p.cmd) {
@@ -482,7 +499,6 @@ export function writePacketTape(packet, target) {
       optionalInt(K.REASON_CODE, p.reasonCode, 'reasonCode');
       tw.props(K.PROP, p.properties);
   }
-  return tw.pos;
 }
 
 /**

@@ -251,6 +251,42 @@ describe('wasmqtt in headless Chromium', { skip: SKIP }, () => {
     }
   });
 
+  it('ended clients that the application dropped are collected, with their wasm side', async () => {
+    // Defect 11 of the reliability issue, its memory side: the dispatch closure held by wasm
+    // reached the MqttClient strongly, so a client and its wasm state lived for the page's
+    // life. Clients are ended and dropped; after garbage collection (forced through the
+    // DevTools protocol) none may be reachable, and their wasm objects must be freed.
+    const page = await clientPage(browser, server);
+    try {
+      await page.evaluate(async (url) => {
+        window.refs = [];
+        window.freed = 0;
+        const registry = new FinalizationRegistry(() => { window.freed++; });
+        for (let i = 0; i < 20; i++) {
+          const c = await wasmqtt.connectAsync(url, { clientId: 'gc-' + i });
+          c.on('message', () => {});
+          await c.subscribeAsync('gc/' + i);
+          await c.endAsync();
+          window.refs.push(new WeakRef(c));
+          registry.register(c._raw, i);
+        }
+        window.registry = registry;
+      }, mosq.ws);
+      const cdp = await page.context().newCDPSession(page);
+      let alive = -1;
+      let freed = -1;
+      for (let i = 0; i < 20 && (alive !== 0 || freed !== 20); i++) {
+        await cdp.send('HeapProfiler.collectGarbage');
+        await sleep(100);
+        [alive, freed] = await page.evaluate(() => [window.refs.filter((r) => r.deref() !== undefined).length, window.freed]);
+      }
+      assert.equal(alive, 0, `${alive} of 20 ended and dropped clients are still reachable`);
+      assert.equal(freed, 20, 'the clients\' wasm objects were collected');
+    } finally {
+      await page.close();
+    }
+  });
+
   it('the will is published on abrupt loss and not after end()', async () => {
     const obs = await observer(mosq.tcpPort, 'wills/#');
     const proxy = await startProxy(mosq.wsPort);
