@@ -287,6 +287,49 @@ describe('wasmqtt in headless Chromium', { skip: SKIP }, () => {
     }
   });
 
+  it('a hung IndexedDB does not stop connecting: the session goes on in memory and the error says so', async () => {
+    // Defect 13 of the reliability issue: a persistent session first loads from IndexedDB, and
+    // an open that never answered blocked connecting forever. Here the page makes IndexedDB
+    // hang as it does in the wild: a version upgrade is blocked by a connection that does not
+    // close, and every later open of the database waits behind it.
+    const page = await clientPage(browser, server);
+    try {
+      const r = await page.evaluate(async (url) => {
+        const held = await new Promise((resolve, reject) => {
+          const req = indexedDB.open('wasmqtt');
+          req.onsuccess = () => resolve(req.result);
+          req.onerror = () => reject(req.error);
+        });
+        let blocked = false;
+        const upgrade = indexedDB.open('wasmqtt', held.version + 1000);
+        upgrade.onblocked = () => { blocked = true; };
+        // When it is let through at the end, the upgrade is abandoned: the version stays.
+        upgrade.onupgradeneeded = (e) => e.target.transaction.abort();
+        upgrade.onerror = (e) => e.preventDefault();
+        const errors = [];
+        const started = performance.now();
+        const c = wasmqtt.connect(url, { clientId: 'idb-hung', clean: false });
+        c.on('error', (e) => errors.push({ kind: e.kind, message: e.message }));
+        const connected = await new Promise((resolve) => {
+          c.once('connect', () => resolve(true));
+          setTimeout(() => resolve(false), 15000);
+        });
+        const waited = performance.now() - started;
+        const acked = connected && await new Promise((resolve) => c.publish('idb/hung', 'x', { qos: 1 }, (e) => resolve(!e)));
+        await c.endAsync();
+        held.close();
+        return { blocked, connected, waited, acked, errors };
+      }, mosq.ws);
+      assert.ok(r.blocked, 'the test made IndexedDB hang');
+      assert.ok(r.connected, `connected despite IndexedDB (errors: ${JSON.stringify(r.errors)})`);
+      assert.ok(r.waited >= 2500, `waited ${r.waited} ms for IndexedDB first`);
+      assert.ok(r.acked, 'a QoS 1 publish completed on the in-memory session');
+      assert.ok(r.errors.some((e) => e.kind === 'PERSISTENCE' && /did not answer|timed out|time/i.test(e.message)), JSON.stringify(r.errors));
+    } finally {
+      await page.close();
+    }
+  });
+
   it('the will is published on abrupt loss and not after end()', async () => {
     const obs = await observer(mosq.tcpPort, 'wills/#');
     const proxy = await startProxy(mosq.wsPort);
