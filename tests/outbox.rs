@@ -178,3 +178,21 @@ fn a_message_larger_than_the_whole_outbox_is_refused_as_such() {
         assert_eq!(e.kind(), "MESSAGE_TOO_LARGE");
     }
 }
+
+#[test]
+fn a_message_too_large_for_the_outbox_is_refused_from_its_size_before_it_is_built() {
+    // Defect 10 of the reliability issue: a payload was copied (into wasm memory, then again)
+    // before its size was checked. The client answers from the size alone, exactly as
+    // publish would, so a caller holding the payload outside never copies it in.
+    let sim = sim_with(|o| o.max_bytes = 100);
+    assert!(sim.client.refuse_size(100).is_none());
+    let e = sim.client.refuse_size(101).unwrap();
+    assert!(matches!(e, ClientError::MessageTooLarge { size: 101, max: 100 }), "{e:?}");
+    // The same answer publish gives for such a message.
+    let mut sim = sim;
+    let published = sim
+        .client
+        .publish(sim.now, Publish::new("t", vec![b'x'; 100]))
+        .unwrap_err();
+    assert_eq!(published.kind(), e.kind());
+}

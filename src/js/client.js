@@ -235,6 +235,9 @@ function writeExtra(urls, o) {
   return tw.pos;
 }
 
+/** Payloads from this size on are checked against the outbox's bound before they are copied. */
+const LARGE = 64 * 1024;
+
 /** What a waiting publish counts against the waiting bound: its topic and payload. */
 function waitingSize(packet) {
   const p = packet.payload;
@@ -574,6 +577,14 @@ export class MqttClient extends Emitter {
       dup: false,
       properties: o.properties,
     };
+    // A large payload is measured before it is copied into wasm memory (which never shrinks):
+    // one the outbox can never hold is refused from its size (for a string, its length in
+    // UTF-16 units, which its UTF-8 bytes never undercut).
+    const size = waitingSize(packet);
+    if (size > LARGE && this._raw.refuse_size(size) < 0) {
+      this._fail(callback, this._error());
+      return this;
+    }
     if (this._waitingHead < this._waiting.length || !this._publish(packet, callback)) {
       this._wait(packet, callback);
     }

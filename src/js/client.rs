@@ -514,6 +514,21 @@ impl RawClient {
         }
     }
 
+    /// Whether a message of `size` topic and payload bytes (or at least so many) could be
+    /// queued: 0, or -1 with the error (JavaScript asks before copying a large payload in).
+    pub fn refuse_size(&mut self, size: f64) -> i32 {
+        let refusal = self
+            .driver()
+            .and_then(|d| d.read(|c| c.refuse_size(size as usize)));
+        match refusal {
+            Some(e) => {
+                self.error = Some(e);
+                -1
+            }
+            None => 0,
+        }
+    }
+
     /// Subscribes as the SUBSCRIBE tape describes (its properties: an identifier, user
     /// properties): the operation id, or -1. The subscriptions' ids are in `last_ids`.
     pub fn subscribe(&mut self, len: u32) -> f64 {

@@ -591,6 +591,15 @@ impl Client {
         Ok(op)
     }
 
+    /// Refuses a message that can never be queued from its size alone (`size`: its topic and
+    /// payload bytes, or a lower bound of them), before it is built: a caller holding a large
+    /// payload outside (JavaScript) asks first, so one that is too large is never copied in.
+    /// `None`: it may fit, and [`Client::publish`] decides.
+    pub fn refuse_size(&self, size: usize) -> Option<ClientError> {
+        let max = self.cfg.outbox.max_bytes;
+        (size > max).then_some(ClientError::MessageTooLarge { size, max })
+    }
+
     fn check_publish(&self, p: &Publish) -> Result<(), ClientError> {
         let v = self.cfg.protocol;
         validate_topic_name(&p.topic).map_err(|problem| ClientError::InvalidTopic {

@@ -330,6 +330,32 @@ describe('wasmqtt in headless Chromium', { skip: SKIP }, () => {
     }
   });
 
+  it('a payload larger than the outbox is refused from its size, before it is copied into wasm memory', async () => {
+    // Defect 10 of the reliability issue: a payload was copied into wasm memory (which never
+    // shrinks) and again inside it before its size was checked.
+    const page = await clientPage(browser, server);
+    try {
+      const r = await page.evaluate(async (url) => {
+        const c = await wasmqtt.connectAsync(url, { clientId: 'too-large', outbox: { maxBytes: 1 << 20 } });
+        const memory = () => window.wasmExports.memory.buffer.byteLength;
+        const before = memory();
+        const outcome = (payload) => new Promise((resolve) => c.publish('big/one', payload, { qos: 1 }, (e) => resolve(e ? e.kind : 'ok')));
+        const bytes = await outcome(new Uint8Array(40 << 20));
+        const text = await outcome('x'.repeat(20 << 20));
+        const fits = await outcome(new Uint8Array(512 << 10));
+        const grew = memory() - before;
+        await c.endAsync();
+        return { bytes, text, fits, grew };
+      }, mosq.ws);
+      assert.equal(r.bytes, 'MESSAGE_TOO_LARGE');
+      assert.equal(r.text, 'MESSAGE_TOO_LARGE');
+      assert.equal(r.fits, 'ok');
+      assert.ok(r.grew < 8 << 20, `wasm memory grew by ${r.grew} bytes`);
+    } finally {
+      await page.close();
+    }
+  });
+
   it('the will is published on abrupt loss and not after end()', async () => {
     const obs = await observer(mosq.tcpPort, 'wills/#');
     const proxy = await startProxy(mosq.wsPort);
