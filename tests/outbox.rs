@@ -187,7 +187,16 @@ fn a_message_too_large_for_the_outbox_is_refused_from_its_size_before_it_is_buil
     let sim = sim_with(|o| o.max_bytes = 100);
     assert!(sim.client.refuse_size(100).is_none());
     let e = sim.client.refuse_size(101).unwrap();
-    assert!(matches!(e, ClientError::MessageTooLarge { size: 101, max: 100 }), "{e:?}");
+    assert!(
+        matches!(
+            e,
+            ClientError::MessageTooLarge {
+                size: 101,
+                max: 100
+            }
+        ),
+        "{e:?}"
+    );
     // The same answer publish gives for such a message.
     let mut sim = sim;
     let published = sim

@@ -298,6 +298,8 @@ impl Client {
         match &mut self.state {
             State::Idle | State::Waiting { .. } | State::Offline => self.attempt(now),
             State::Connected(link) => {
+                // (Not a match guard: `take` needs the link mutably.)
+                #[allow(clippy::collapsible_match)]
                 if link.draining.take().is_some() {
                     self.timers.clear(Timer::Disconnect);
                 }
@@ -657,6 +659,7 @@ impl Client {
                 publish,
                 op,
                 queued_at: now,
+                key: 0, // numbered by the outbox
             },
             &self.cfg.outbox,
             held,
@@ -932,6 +935,18 @@ impl Client {
     /// the browser layer to persist. `wall_ms`: Unix milliseconds now.
     pub fn export_session(&self, now: Instant, wall_ms: u64) -> Vec<u8> {
         self.session.export(now, wall_ms)
+    }
+
+    /// What a save must write so that a store holding `stored` holds this session: the new
+    /// index, the records of messages it does not hold yet, and those to delete (see
+    /// `stored.rs`). Apply the changes to `stored` once the save has committed.
+    pub fn session_changes(
+        &self,
+        stored: &super::StoredKeys,
+        now: Instant,
+        wall_ms: u64,
+    ) -> super::SessionChanges {
+        super::stored::changes(&self.session, stored, now, wall_ms)
     }
 
     /// Restores a session exported by [`Client::export_session`] (before `start`). What was

@@ -175,6 +175,7 @@ impl Session {
                     stage,
                     op: q.op,
                     queued_at: q.queued_at,
+                    key: q.key,
                 });
             }
         }
@@ -243,6 +244,7 @@ impl Session {
                     },
                     op: m.op,
                     queued_at: m.queued_at,
+                    key: m.key,
                 }),
             }
         }
@@ -274,6 +276,7 @@ mod tests {
             publish: p,
             op: None,
             queued_at: Instant::from_millis(0),
+            key: 0,
         };
         s.outbox.push(q, &OutboxConfig::default(), (0, 0)).unwrap();
     }

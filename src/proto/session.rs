@@ -6,15 +6,11 @@
 
 use std::collections::VecDeque;
 
-use bytes::Bytes;
-
 use super::config::{OutboxConfig, OutboxPolicy};
-use super::topic::{ActiveSubscription, Registry, SubscriptionId};
+use super::stored;
+use super::topic::Registry;
 use super::{ClientError, Instant, OpId};
-use crate::codec::{
-    decode_packet, ByteStr, Packet, ProtocolVersion, Publish, QoS, RetainHandling,
-    SubscriptionOptions,
-};
+use crate::codec::Publish;
 
 /// Where an outgoing QoS 1/2 message is in its flow.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -40,6 +36,8 @@ pub struct Inflight {
     pub op: Option<OpId>,
     /// When it was published (for the remaining message expiry interval on resend).
     pub queued_at: Instant,
+    /// Its number in the session (see [`Queued::key`]).
+    pub key: u64,
 }
 
 /// The in-flight messages in the order they were sent, found by packet identifier in constant
@@ -158,6 +156,10 @@ pub struct Queued {
     pub op: Option<OpId>,
     /// When it was published.
     pub queued_at: Instant,
+    /// Its number in the session, given by the outbox when it enters and kept until it leaves
+    /// (in flight too): what its stored record is found by, so a save writes each message
+    /// once (see `stored.rs`).
+    pub key: u64,
 }
 
 impl Queued {
@@ -174,6 +176,8 @@ impl Queued {
 pub struct Outbox {
     items: VecDeque<Queued>,
     bytes: usize,
+    /// The next message's number (see [`Queued::key`]).
+    next_key: u64,
 }
 
 /// Operations that leave the outbox without being sent, with why.
@@ -207,9 +211,11 @@ impl Outbox {
         Some(q)
     }
 
-    /// Puts messages back at the front, in order (a lost session's unacknowledged messages).
+    /// Puts messages back at the front, in order (a lost session's unacknowledged messages,
+    /// or restored ones), with the numbers they have.
     pub fn requeue_front(&mut self, items: Vec<Queued>) {
         for q in items.into_iter().rev() {
+            self.next_key = self.next_key.max(q.key + 1);
             self.bytes += q.size();
             self.items.push_front(q);
         }
@@ -227,7 +233,7 @@ impl Outbox {
     /// message was refused.
     pub fn push(
         &mut self,
-        q: Queued,
+        mut q: Queued,
         cfg: &OutboxConfig,
         held: (usize, usize),
     ) -> Result<Displaced, ClientError> {
@@ -260,6 +266,7 @@ impl Outbox {
                     (old.op, ClientError::Superseded)
                 });
                 self.bytes += size;
+                q.key = self.number();
                 self.items.push_back(q);
                 return Ok(old.into_iter().collect());
             }
@@ -277,16 +284,31 @@ impl Outbox {
             }
         }
         self.bytes += size;
+        q.key = self.number();
         self.items.push_back(q);
         Ok(displaced)
+    }
+
+    fn number(&mut self) -> u64 {
+        self.next_key += 1;
+        self.next_key - 1
+    }
+
+    /// Numbers the next messages from `key` on, at least (a restored session's messages
+    /// keep theirs).
+    pub fn number_from(&mut self, key: u64) {
+        self.next_key = self.next_key.max(key);
     }
 
     /// Adds a message if it fits `cfg`'s bounds (with `held` as in [`Outbox::push`]) without
     /// displacing any: a restored session's messages are never pushed out by messages
     /// published while it loaded. Gives the message back, with why, if it does not fit.
+    // The message is given back by value (rarely: a restored session is full); boxing it
+    // would cost every call an allocation.
+    #[allow(clippy::result_large_err)]
     pub fn push_if_room(
         &mut self,
-        q: Queued,
+        mut q: Queued,
         cfg: &OutboxConfig,
         held: (usize, usize),
     ) -> Result<(), (Queued, ClientError)> {
@@ -300,6 +322,7 @@ impl Outbox {
             return Err((q, e));
         }
         self.bytes += q.size();
+        q.key = self.number();
         self.items.push_back(q);
         Ok(())
     }
@@ -483,130 +506,14 @@ impl Session {
         Some(m)
     }
 
-    /// The session as bytes (see [`Session::import`]). `now` is the client's clock and
-    /// `wall_ms` the wall clock (Unix milliseconds) at the same moment, so message ages survive
-    /// a reload. Operation ids are not kept: their callers are gone after a reload.
+    /// The session as bytes (see `stored.rs` for the format).
     pub fn export(&self, now: Instant, wall_ms: u64) -> Vec<u8> {
-        let mut w = Vec::with_capacity(64 + self.outbox.bytes());
-        w.extend_from_slice(MAGIC);
-        let queued_wall = |at: Instant| {
-            wall_ms.saturating_sub(now.saturating_duration_since(at).as_millis() as u64)
-        };
-        put_u32(&mut w, self.inflight.len() as u32);
-        for m in self.inflight.iter() {
-            w.push(match m.stage {
-                Stage::AwaitAck => 1,
-                Stage::AwaitRec => 2,
-                Stage::AwaitComp => 3,
-            });
-            put_u64(&mut w, queued_wall(m.queued_at));
-            put_publish(&mut w, &m.publish, m.id);
-        }
-        put_u32(&mut w, self.outbox.len() as u32);
-        for q in self.outbox.iter() {
-            put_u64(&mut w, queued_wall(q.queued_at));
-            put_publish(&mut w, &q.publish, 1);
-        }
-        put_u32(&mut w, self.received_qos2.len() as u32);
-        for id in self.received_qos2.iter() {
-            w.extend_from_slice(&id.to_be_bytes());
-        }
-        put_u32(&mut w, self.registry.len() as u32);
-        for s in self.registry.iter() {
-            put_u64(&mut w, s.id.0);
-            put_u32(&mut w, s.identifier.unwrap_or(0));
-            let o = s.options;
-            w.push(
-                o.qos as u8
-                    | u8::from(o.no_local) << 2
-                    | u8::from(o.retain_as_published) << 3
-                    | (o.retain_handling as u8) << 4,
-            );
-            put_u32(&mut w, s.filter.len() as u32);
-            w.extend_from_slice(s.filter.as_bytes());
-        }
-        w
+        stored::export(self, now, wall_ms)
     }
 
     /// A session from [`Session::export`] bytes, re-based on this page's clock.
     pub fn import(bytes: &[u8], now: Instant, wall_ms: u64) -> Result<Session, String> {
-        let mut r = Cursor { b: bytes, pos: 0 };
-        if r.take(MAGIC.len())? != MAGIC {
-            return Err("not a wasmqtt session (bad magic)".into());
-        }
-        let at = |queued_wall: u64| {
-            let age = wall_ms.saturating_sub(queued_wall);
-            Instant::from_micros(now.as_micros().saturating_sub(age.saturating_mul(1000)))
-        };
-        let mut s = Session::default();
-        for _ in 0..r.u32()? {
-            let stage = match r.u8()? {
-                1 => Stage::AwaitAck,
-                2 => Stage::AwaitRec,
-                3 => Stage::AwaitComp,
-                x => return Err(format!("bad in-flight stage {x}")),
-            };
-            let queued_at = at(r.u64()?);
-            let (publish, id) = r.publish()?;
-            if id == 0 || s.ids.contains(id) {
-                return Err(format!("bad in-flight packet identifier {id}"));
-            }
-            s.ids.insert(id);
-            s.inflight.push_back(Inflight {
-                id,
-                publish,
-                stage,
-                op: None,
-                queued_at,
-            });
-        }
-        let mut queued = Vec::new();
-        for _ in 0..r.u32()? {
-            let queued_at = at(r.u64()?);
-            let (mut publish, _) = r.publish()?;
-            publish.packet_id = 0;
-            queued.push(Queued {
-                publish,
-                op: None,
-                queued_at,
-            });
-        }
-        s.outbox.requeue_front(queued);
-        for _ in 0..r.u32()? {
-            let b = r.take(2)?;
-            s.received_qos2.insert(u16::from_be_bytes([b[0], b[1]]));
-        }
-        for _ in 0..r.u32()? {
-            // Numbered by the client (0: its own request/response subscription); beyond 2^53
-            // a JavaScript number cannot carry it.
-            let id = SubscriptionId(r.u64()?);
-            if id.0 > 1 << 53 {
-                return Err(format!("bad subscription number {}", id.0));
-            }
-            let identifier = Some(r.u32()?).filter(|i| *i != 0);
-            let o = r.u8()?;
-            let n = r.u32()? as usize;
-            let filter = std::str::from_utf8(r.take(n)?).map_err(|_| "bad filter")?;
-            s.registry.insert(ActiveSubscription {
-                id,
-                filter: ByteStr::from(filter),
-                options: SubscriptionOptions {
-                    qos: QoS::from_u8(o & 3).ok_or("bad subscription QoS")?,
-                    no_local: o & 4 != 0,
-                    retain_as_published: o & 8 != 0,
-                    retain_handling: match (o >> 4) & 3 {
-                        0 => RetainHandling::SendAtSubscribe,
-                        1 => RetainHandling::SendIfNew,
-                        _ => RetainHandling::DoNotSend,
-                    },
-                },
-                identifier,
-            });
-        }
-        if r.pos != bytes.len() {
-            return Err("trailing bytes after the session".into());
-        }
-        Ok(s)
+        stored::import(bytes, now, wall_ms)
     }
 }
 
@@ -626,69 +533,6 @@ pub fn storage_key(url: &str, client_id: &str) -> String {
     format!("{url}#{client_id}")
 }
 
-const MAGIC: &[u8] = b"WQS1";
-
-fn put_u32(w: &mut Vec<u8>, v: u32) {
-    w.extend_from_slice(&v.to_be_bytes());
-}
-
-fn put_u64(w: &mut Vec<u8>, v: u64) {
-    w.extend_from_slice(&v.to_be_bytes());
-}
-
-/// A message as an MQTT 5 PUBLISH packet (the codec is the serialiser).
-fn put_publish(w: &mut Vec<u8>, p: &Publish, id: u16) {
-    let mut p = p.clone();
-    p.packet_id = if p.qos == QoS::AtMostOnce { 0 } else { id };
-    p.dup = p.dup && p.qos != QoS::AtMostOnce;
-    let bytes = Packet::Publish(p)
-        .to_bytes(ProtocolVersion::V5)
-        .unwrap_or_default();
-    put_u32(w, bytes.len() as u32);
-    w.extend_from_slice(&bytes);
-}
-
-struct Cursor<'a> {
-    b: &'a [u8],
-    pos: usize,
-}
-
-impl Cursor<'_> {
-    fn take(&mut self, n: usize) -> Result<&[u8], String> {
-        let s = self
-            .b
-            .get(self.pos..self.pos + n)
-            .ok_or("truncated session")?;
-        self.pos += n;
-        Ok(s)
-    }
-    fn u8(&mut self) -> Result<u8, String> {
-        Ok(self.take(1)?[0])
-    }
-    fn u32(&mut self) -> Result<u32, String> {
-        let b = self.take(4)?;
-        Ok(u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
-    }
-    fn u64(&mut self) -> Result<u64, String> {
-        let b = self.take(8)?;
-        let mut a = [0; 8];
-        a.copy_from_slice(b);
-        Ok(u64::from_be_bytes(a))
-    }
-    fn publish(&mut self) -> Result<(Publish, u16), String> {
-        let n = self.u32()? as usize;
-        let bytes = Bytes::copy_from_slice(self.take(n)?);
-        match decode_packet(bytes, ProtocolVersion::V5) {
-            Ok(Packet::Publish(p)) => {
-                let id = p.packet_id;
-                Ok((p, id))
-            }
-            Ok(_) => Err("not a PUBLISH".into()),
-            Err(e) => Err(format!("bad stored message: {e}")),
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -700,6 +544,7 @@ mod tests {
             stage: Stage::AwaitAck,
             op: None,
             queued_at: Instant::from_micros(0),
+            key: u64::from(id),
         }
     }
 

@@ -528,10 +528,10 @@ impl Driver {
         let held = std::mem::take(&mut inner.held);
         let generation = inner.generation;
         let revision = inner.client.session_revision();
-        let bytes = inner.client.export_session(now, js_sys::Date::now() as u64);
+        let changes = store.changes(&inner.client, now, js_sys::Date::now() as u64);
         let weak = Rc::downgrade(&self.0);
         spawn_local(async move {
-            let result = store.save(&bytes).await;
+            let result = store.save(changes).await;
             let Some(d) = upgrade(&weak) else { return };
             {
                 let mut inner = d.0.inner.borrow_mut();
@@ -737,11 +737,11 @@ impl Driver {
         }
         inner.saving = true;
         let now = inner.now();
-        let bytes = inner.client.export_session(now, js_sys::Date::now() as u64);
+        let changes = store.changes(&inner.client, now, js_sys::Date::now() as u64);
         drop(inner);
         let weak = Rc::downgrade(&self.0);
         spawn_local(async move {
-            let result = store.save(&bytes).await;
+            let result = store.save(changes).await;
             let Some(d) = upgrade(&weak) else { return };
             let (again, clear) = {
                 let mut inner = d.0.inner.borrow_mut();

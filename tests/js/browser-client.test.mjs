@@ -733,6 +733,96 @@ describe('wasmqtt in headless Chromium', { skip: SKIP }, () => {
     }
   });
 
+  it('a persistent session is saved incrementally: each message written once, the index small', async () => {
+    // Defect 6 of the reliability issue: every save wrote the whole session again, so a queue
+    // of n messages cost n^2 / 2 message writes. The page counts what reaches IndexedDB.
+    const page = await clientPage(browser, server);
+    try {
+      const r = await page.evaluate(async () => {
+        let written = 0;
+        const put = IDBObjectStore.prototype.put;
+        IDBObjectStore.prototype.put = function (value, key) {
+          written += value?.byteLength ?? 0;
+          return put.call(this, value, key);
+        };
+        // Nothing listens there: every message stays queued, and is saved.
+        const c = wasmqtt.connect('ws://127.0.0.1:9/mqtt', { clientId: 'incremental', clean: false, persistenceKey: 'incremental-test', reconnectPeriod: 60000 });
+        const n = 20;
+        const size = 50_000;
+        for (let i = 0; i < n; i++) {
+          c.publish('inc/' + i, new Uint8Array(size).fill(i), { qos: 1 });
+          await new Promise((res) => setTimeout(res, 30)); // one save per message
+        }
+        await new Promise((res) => setTimeout(res, 300));
+        IDBObjectStore.prototype.put = put;
+        const db = await new Promise((res, rej) => { const q = indexedDB.open('wasmqtt'); q.onsuccess = () => res(q.result); q.onerror = () => rej(q.error); });
+        const get = (store, query, all) => new Promise((res, rej) => {
+          const q = db.transaction(store).objectStore(store)[all ? 'getAll' : 'get'](query);
+          q.onsuccess = () => res(q.result);
+          q.onerror = () => rej(q.error);
+        });
+        const index = await get('sessions', 'incremental-test');
+        const records = await get('messages', IDBKeyRange.bound(['incremental-test', 0], ['incremental-test', Infinity]), true);
+        db.close();
+        c.clearStoredSession();
+        await c.endAsync(true);
+        return { written, n, size, index: index?.byteLength, records: records.length };
+      });
+      assert.equal(r.records, r.n, 'one record per queued message');
+      assert.ok(r.index < 400, `the index is ${r.index} bytes`);
+      // Each message once (plus small indexes); whole-session saves wrote ~n/2 times as much.
+      assert.ok(r.written < 1.5 * r.n * r.size, `${r.written} bytes written for ${r.n * r.size} bytes of messages`);
+    } finally {
+      await page.close();
+    }
+  });
+
+  it('a session stored by the previous version (one value, database version 1) is loaded and sent', async () => {
+    // The upgrade path of the incremental store: a page that saved a session before it must
+    // not lose it. The page writes a first-format session by hand, as the old version did.
+    const obs = await observer(mosq.tcpPort, 'legacy/#');
+    const packet = mqttPacket.generate({ cmd: 'publish', topic: 'legacy/kept', payload: Buffer.from('from before the upgrade'), qos: 1, messageId: 1, retain: false, dup: false }, { protocolVersion: 5 });
+    const page = await clientPage(browser, server);
+    try {
+      const version = await page.evaluate(async ({ url, packet }) => {
+        const idb = (req) => new Promise((res, rej) => { req.onsuccess = () => res(req.result); req.onerror = () => rej(req.error); });
+        await idb(indexedDB.deleteDatabase('wasmqtt'));
+        const open = indexedDB.open('wasmqtt', 1);
+        open.onupgradeneeded = () => open.result.createObjectStore('sessions');
+        const db = await idb(open);
+        // "WQS1", no message in flight, one queued (published 1 s ago), no QoS 2 id, no subscription.
+        const blob = new Uint8Array(4 + 4 + 4 + 8 + 4 + packet.length + 4 + 4);
+        const dv = new DataView(blob.buffer);
+        blob.set([0x57, 0x51, 0x53, 0x31]);
+        dv.setUint32(4, 0);
+        dv.setUint32(8, 1);
+        dv.setBigUint64(12, BigInt(Date.now() - 1000));
+        dv.setUint32(20, packet.length);
+        blob.set(packet, 24);
+        dv.setUint32(24 + packet.length, 0);
+        dv.setUint32(28 + packet.length, 0);
+        const tx = db.transaction('sessions', 'readwrite');
+        tx.objectStore('sessions').put(blob, 'legacy-test');
+        await new Promise((res) => { tx.oncomplete = res; });
+        db.close();
+        const c = await wasmqtt.connectAsync(url, { clientId: 'legacy', clean: false, persistenceKey: 'legacy-test' });
+        await new Promise((res) => setTimeout(res, 1000));
+        const now = await idb(indexedDB.open('wasmqtt'));
+        const v = now.version;
+        now.close();
+        c.clearStoredSession();
+        await c.endAsync();
+        return v;
+      }, { url: mosq.ws, packet: [...packet] });
+      await waitFor(() => obs.messages.length >= 1, 10000, 'the stored message');
+      assert.deepEqual(obs.messages.map((m) => m.payload), ['from before the upgrade']);
+      assert.equal(version, 2);
+    } finally {
+      await page.close();
+      await obs.client.endAsync();
+    }
+  });
+
   it('refusals reject connectAsync with the code MQTT.js users check', async () => {
     const strict = await startMosquitto({ extra: 'allow_anonymous false' });
     const page = await clientPage(browser, server);

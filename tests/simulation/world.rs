@@ -63,7 +63,7 @@ pub struct World {
     app_started: bool,
     max_delay_ms: u64,
     /// The persisted session (IndexedDB), written before bytes reach the wire.
-    stored: Option<Vec<u8>>,
+    stored: Option<Store>,
     saved_rev: u64,
     ops: BTreeMap<OpId, Op>,
     sent: BTreeMap<String, Sent>,
@@ -98,6 +98,35 @@ pub struct Stats {
 }
 
 type Check = Result<(), String>;
+
+/// The simulated IndexedDB: an index and one record per message, written by incremental saves
+/// as the browser driver writes them (`Client::session_changes`).
+#[derive(Debug, Default, Clone)]
+pub struct Store {
+    index: Vec<u8>,
+    records: BTreeMap<u64, Vec<u8>>,
+    /// The driver's knowledge of what the store holds (rebuilt from the records at a load).
+    keys: StoredKeys,
+}
+
+impl Store {
+    /// Commits one save.
+    pub fn save(&mut self, changes: SessionChanges) {
+        for k in &changes.delete {
+            self.records.remove(k);
+        }
+        for (k, r) in &changes.put {
+            self.records.insert(*k, r.clone());
+        }
+        self.keys.apply(&changes);
+        self.index = changes.index;
+    }
+
+    /// The session as a load finds it.
+    pub fn whole(&self) -> Vec<u8> {
+        assemble_session(&self.index, self.records.values().map(Vec::as_slice))
+    }
+}
 
 impl World {
     pub fn new(seed: u64) -> World {
@@ -222,7 +251,7 @@ impl World {
             }
         };
         let live = find(&self.client.export_session(self.now, self.now.as_millis()));
-        let stored = self.stored.as_deref().map_or("none", find);
+        let stored = self.stored.as_ref().map_or("none", |s| find(&s.whole()));
         let broker = self.broker.received.contains_key(&tag);
         format!(" [{tag}: live {live}, stored {stored}, broker {broker}]")
     }
@@ -446,8 +475,16 @@ impl World {
         for s in self.sent.values_mut().filter(|s| !s.abandoned) {
             s.loading = false;
         }
-        match self.stored.clone() {
-            Some(bytes) if self.cfg.persistent_session() => {
+        match self.stored.as_mut() {
+            Some(store) if self.cfg.persistent_session() => {
+                // A load knows the records it found; now and then an earlier save left a
+                // record no index refers to (the next save must delete it).
+                if self.rng.below(8) == 0 {
+                    let stray = u64::MAX - self.rng.below(1000);
+                    store.records.insert(stray, stray.to_be_bytes().to_vec());
+                }
+                store.keys = StoredKeys::of_records(store.records.values().map(Vec::as_slice));
+                let bytes = store.whole();
                 let wall = self.now.as_millis();
                 if let Err(e) = self.client.import_session(&bytes, self.now, wall) {
                     return Err(format!("the stored session did not import: {e}"));

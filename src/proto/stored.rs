@@ -1,0 +1,583 @@
+//! The stored form of a session: what a page reload finds in IndexedDB.
+//!
+//! A session is stored as an *index* (the order of the messages, their packet identifiers and
+//! stages, the incoming QoS 2 identifiers, the subscriptions: a few bytes per message) and one
+//! *record* per message (its number, when it was published, the PUBLISH itself). A message's
+//! record is written once, when a save first finds it in the session, and deleted once it has
+//! left: a save writes the new records, deletes the finished ones and rewrites the index
+//! ([`changes`]), never the payloads already stored. The whole form ([`export`]) is the index
+//! followed by every record; [`assemble`] builds it from what a store holds, and [`import`]
+//! reads it (and the older single-blob form, `WQS1`).
+//!
+//! ```text
+//! index   = "WQS2" u32 n (u64 key u16 id u8 stage)*n  u32 n (u64 key)*n
+//!           u32 n (u16 id)*n  u32 n (u64 number u32 identifier u8 options u32 len filter)*n
+//! whole   = index u32 n (u32 len record)*n
+//! record  = u64 key u64 published-at (Unix ms) u32 len PUBLISH (MQTT 5)
+//! ```
+//! Integers are big-endian.
+
+use std::collections::{HashMap, HashSet};
+
+use bytes::Bytes;
+
+use super::session::{Inflight, Queued, Session, Stage};
+use super::topic::{ActiveSubscription, SubscriptionId};
+use super::Instant;
+use crate::codec::{
+    decode_packet, ByteStr, Packet, ProtocolVersion, Publish, QoS, RetainHandling,
+    SubscriptionOptions,
+};
+
+const MAGIC_V1: &[u8] = b"WQS1";
+const MAGIC: &[u8] = b"WQS2";
+
+/// What one save writes: the index, the records of messages not stored yet, and the numbers
+/// of stored records whose messages have left the session.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Changes {
+    /// The new index.
+    pub index: Vec<u8>,
+    /// Records to write, by message number.
+    pub put: Vec<(u64, Vec<u8>)>,
+    /// Records to delete.
+    pub delete: Vec<u64>,
+}
+
+/// The message numbers whose records a store holds.
+// Design: the driver keeps it beside its store and changes it only when a save has committed
+// (a failed save leaves it as it was, so the next save writes what this one did not); after a
+// load it holds what was found, so records no index refers to are deleted by the next save.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct StoredKeys(HashSet<u64>);
+
+impl StoredKeys {
+    /// The records of a loaded store (records that do not parse are ignored here; the import
+    /// reports them).
+    pub fn of_records<'a>(records: impl IntoIterator<Item = &'a [u8]>) -> StoredKeys {
+        StoredKeys(records.into_iter().filter_map(record_key).collect())
+    }
+
+    /// A save of `changes` committed.
+    pub fn apply(&mut self, changes: &Changes) {
+        for k in &changes.delete {
+            self.0.remove(k);
+        }
+        for (k, _) in &changes.put {
+            self.0.insert(*k);
+        }
+    }
+
+    /// How many records are stored.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// True when none is.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+/// The message number of a record.
+pub fn record_key(record: &[u8]) -> Option<u64> {
+    Some(u64::from_be_bytes(record.get(..8)?.try_into().ok()?))
+}
+
+/// What a save must write for `s`, given the records `stored` already holds. `now` is the
+/// client's clock and `wall_ms` the wall clock (Unix milliseconds) at the same moment, so
+/// message ages survive a reload.
+pub fn changes(s: &Session, stored: &StoredKeys, now: Instant, wall_ms: u64) -> Changes {
+    let mut live = HashSet::with_capacity(s.inflight.len() + s.outbox.len());
+    let mut put = Vec::new();
+    for (key, publish, queued_at) in messages(s) {
+        live.insert(key);
+        if !stored.0.contains(&key) {
+            put.push((key, record(key, publish, queued_at, now, wall_ms)));
+        }
+    }
+    let delete = stored
+        .0
+        .iter()
+        .copied()
+        .filter(|k| !live.contains(k))
+        .collect();
+    Changes {
+        index: index(s),
+        put,
+        delete,
+    }
+}
+
+/// The whole session as bytes (the index and every record).
+pub fn export(s: &Session, now: Instant, wall_ms: u64) -> Vec<u8> {
+    let records: Vec<Vec<u8>> = messages(s)
+        .map(|(key, publish, at)| record(key, publish, at, now, wall_ms))
+        .collect();
+    assemble(&index(s), records.iter().map(Vec::as_slice))
+}
+
+/// The whole form from a stored index and the records found beside it.
+pub fn assemble<'a>(index: &[u8], records: impl IntoIterator<Item = &'a [u8]>) -> Vec<u8> {
+    let records: Vec<&[u8]> = records.into_iter().collect();
+    let mut w =
+        Vec::with_capacity(index.len() + 4 + records.iter().map(|r| r.len() + 4).sum::<usize>());
+    w.extend_from_slice(index);
+    put_u32(&mut w, records.len() as u32);
+    for r in records {
+        put_u32(&mut w, r.len() as u32);
+        w.extend_from_slice(r);
+    }
+    w
+}
+
+fn messages(s: &Session) -> impl Iterator<Item = (u64, &Publish, Instant)> {
+    let inflight = s.inflight.iter().map(|m| (m.key, &m.publish, m.queued_at));
+    inflight.chain(s.outbox.iter().map(|q| (q.key, &q.publish, q.queued_at)))
+}
+
+fn index(s: &Session) -> Vec<u8> {
+    let mut w = Vec::with_capacity(32 + 11 * s.inflight.len() + 8 * s.outbox.len());
+    w.extend_from_slice(MAGIC);
+    put_u32(&mut w, s.inflight.len() as u32);
+    for m in s.inflight.iter() {
+        put_u64(&mut w, m.key);
+        w.extend_from_slice(&m.id.to_be_bytes());
+        w.push(match m.stage {
+            Stage::AwaitAck => 1,
+            Stage::AwaitRec => 2,
+            Stage::AwaitComp => 3,
+        });
+    }
+    put_u32(&mut w, s.outbox.len() as u32);
+    for q in s.outbox.iter() {
+        put_u64(&mut w, q.key);
+    }
+    put_u32(&mut w, s.received_qos2.len() as u32);
+    for id in s.received_qos2.iter() {
+        w.extend_from_slice(&id.to_be_bytes());
+    }
+    put_u32(&mut w, s.registry.len() as u32);
+    for sub in s.registry.iter() {
+        put_u64(&mut w, sub.id.0);
+        put_u32(&mut w, sub.identifier.unwrap_or(0));
+        let o = sub.options;
+        w.push(
+            o.qos as u8
+                | u8::from(o.no_local) << 2
+                | u8::from(o.retain_as_published) << 3
+                | (o.retain_handling as u8) << 4,
+        );
+        put_u32(&mut w, sub.filter.len() as u32);
+        w.extend_from_slice(sub.filter.as_bytes());
+    }
+    w
+}
+
+fn record(key: u64, p: &Publish, queued_at: Instant, now: Instant, wall_ms: u64) -> Vec<u8> {
+    let mut w = Vec::with_capacity(24 + p.topic.len() + p.payload.len() + 16);
+    put_u64(&mut w, key);
+    put_u64(&mut w, wall_of(queued_at, now, wall_ms));
+    put_publish(&mut w, p);
+    w
+}
+
+fn wall_of(at: Instant, now: Instant, wall_ms: u64) -> u64 {
+    wall_ms.saturating_sub(now.saturating_duration_since(at).as_millis() as u64)
+}
+
+/// A session from [`export`] (or [`assemble`]) bytes, re-based on this page's clock.
+pub fn import(bytes: &[u8], now: Instant, wall_ms: u64) -> Result<Session, String> {
+    let mut r = Cursor { b: bytes, pos: 0 };
+    let magic = r.take(MAGIC.len())?;
+    let at = |queued_wall: u64| {
+        let age = wall_ms.saturating_sub(queued_wall);
+        Instant::from_micros(now.as_micros().saturating_sub(age.saturating_mul(1000)))
+    };
+    let mut s = Session::default();
+    if magic == MAGIC_V1 {
+        import_v1_messages(&mut r, &mut s, at)?;
+    } else if magic == MAGIC {
+        import_messages(&mut r, &mut s, at)?;
+    } else {
+        return Err("not a wasmqtt session (bad magic)".into());
+    }
+    if r.pos != bytes.len() {
+        return Err("trailing bytes after the session".into());
+    }
+    Ok(s)
+}
+
+/// The index's message order, then the subscriptions, then the records.
+fn import_messages(
+    r: &mut Cursor,
+    s: &mut Session,
+    at: impl Fn(u64) -> Instant,
+) -> Result<(), String> {
+    let mut inflight = Vec::new();
+    for _ in 0..r.u32()? {
+        let key = r.u64()?;
+        let id = r.u16()?;
+        inflight.push((key, id, stage(r.u8()?)?));
+    }
+    let mut queued = Vec::new();
+    for _ in 0..r.u32()? {
+        queued.push(r.u64()?);
+    }
+    qos2_and_subscriptions(r, s)?;
+    // A record no index entry refers to is an older save's leftover: ignored, unread.
+    let mut records = HashMap::new();
+    for _ in 0..r.u32()? {
+        let n = r.u32()? as usize;
+        let rec = r.take(n)?;
+        if let Some(key) = record_key(rec) {
+            records.insert(key, rec);
+        }
+    }
+    let mut take = |key: u64| -> Result<(Publish, Instant), String> {
+        let rec = records
+            .remove(&key)
+            .ok_or_else(|| format!("the stored session lacks message {key}"))?;
+        let mut c = Cursor { b: rec, pos: 8 };
+        let queued_at = at(c.u64()?);
+        let publish = c.publish()?;
+        if c.pos != rec.len() {
+            return Err("trailing bytes after a stored message".into());
+        }
+        Ok((publish, queued_at))
+    };
+    let mut last = 0;
+    for (key, id, stage) in inflight {
+        let (mut publish, queued_at) = take(key)?;
+        if id == 0 || s.ids.contains(id) {
+            return Err(format!("bad in-flight packet identifier {id}"));
+        }
+        if publish.qos == QoS::AtMostOnce {
+            return Err("a QoS 0 message cannot be in flight".into());
+        }
+        publish.packet_id = id;
+        s.ids.insert(id);
+        last = last.max(key + 1);
+        s.inflight.push_back(Inflight {
+            id,
+            publish,
+            stage,
+            op: None,
+            queued_at,
+            key,
+        });
+    }
+    let mut outbox = Vec::new();
+    for key in queued {
+        let (publish, queued_at) = take(key)?;
+        outbox.push(Queued {
+            publish,
+            op: None,
+            queued_at,
+            key,
+        });
+    }
+    s.outbox.number_from(last);
+    s.outbox.requeue_front(outbox);
+    Ok(())
+}
+
+/// The first format: every message whole, in order, before the rest.
+fn import_v1_messages(
+    r: &mut Cursor,
+    s: &mut Session,
+    at: impl Fn(u64) -> Instant,
+) -> Result<(), String> {
+    let mut key = 0;
+    for _ in 0..r.u32()? {
+        let stage = stage(r.u8()?)?;
+        let queued_at = at(r.u64()?);
+        let publish = r.publish()?;
+        let id = publish.packet_id;
+        if id == 0 || s.ids.contains(id) {
+            return Err(format!("bad in-flight packet identifier {id}"));
+        }
+        s.ids.insert(id);
+        s.inflight.push_back(Inflight {
+            id,
+            publish,
+            stage,
+            op: None,
+            queued_at,
+            key,
+        });
+        key += 1;
+    }
+    let mut queued = Vec::new();
+    for _ in 0..r.u32()? {
+        let queued_at = at(r.u64()?);
+        let mut publish = r.publish()?;
+        publish.packet_id = 0;
+        queued.push(Queued {
+            publish,
+            op: None,
+            queued_at,
+            key,
+        });
+        key += 1;
+    }
+    s.outbox.number_from(key);
+    s.outbox.requeue_front(queued);
+    qos2_and_subscriptions(r, s)
+}
+
+fn stage(b: u8) -> Result<Stage, String> {
+    match b {
+        1 => Ok(Stage::AwaitAck),
+        2 => Ok(Stage::AwaitRec),
+        3 => Ok(Stage::AwaitComp),
+        x => Err(format!("bad in-flight stage {x}")),
+    }
+}
+
+fn qos2_and_subscriptions(r: &mut Cursor, s: &mut Session) -> Result<(), String> {
+    for _ in 0..r.u32()? {
+        s.received_qos2.insert(r.u16()?);
+    }
+    for _ in 0..r.u32()? {
+        // Numbered by the client (0: its own request/response subscription); beyond 2^53
+        // a JavaScript number cannot carry it.
+        let id = SubscriptionId(r.u64()?);
+        if id.0 > 1 << 53 {
+            return Err(format!("bad subscription number {}", id.0));
+        }
+        let identifier = Some(r.u32()?).filter(|i| *i != 0);
+        let o = r.u8()?;
+        let n = r.u32()? as usize;
+        let filter = std::str::from_utf8(r.take(n)?).map_err(|_| "bad filter")?;
+        s.registry.insert(ActiveSubscription {
+            id,
+            filter: ByteStr::from(filter),
+            options: SubscriptionOptions {
+                qos: QoS::from_u8(o & 3).ok_or("bad subscription QoS")?,
+                no_local: o & 4 != 0,
+                retain_as_published: o & 8 != 0,
+                retain_handling: match (o >> 4) & 3 {
+                    0 => RetainHandling::SendAtSubscribe,
+                    1 => RetainHandling::SendIfNew,
+                    _ => RetainHandling::DoNotSend,
+                },
+            },
+            identifier,
+        });
+    }
+    Ok(())
+}
+
+fn put_u32(w: &mut Vec<u8>, v: u32) {
+    w.extend_from_slice(&v.to_be_bytes());
+}
+
+fn put_u64(w: &mut Vec<u8>, v: u64) {
+    w.extend_from_slice(&v.to_be_bytes());
+}
+
+/// A message as an MQTT 5 PUBLISH packet (the codec is the serialiser); its packet identifier
+/// is in the index (a placeholder 1 here, which QoS 1/2 needs to encode).
+fn put_publish(w: &mut Vec<u8>, p: &Publish) {
+    let mut p = p.clone();
+    p.packet_id = if p.qos == QoS::AtMostOnce { 0 } else { 1 };
+    p.dup = p.dup && p.qos != QoS::AtMostOnce;
+    let bytes = Packet::Publish(p)
+        .to_bytes(ProtocolVersion::V5)
+        .unwrap_or_default();
+    put_u32(w, bytes.len() as u32);
+    w.extend_from_slice(&bytes);
+}
+
+struct Cursor<'a> {
+    b: &'a [u8],
+    pos: usize,
+}
+
+impl<'a> Cursor<'a> {
+    fn take(&mut self, n: usize) -> Result<&'a [u8], String> {
+        let s = self
+            .b
+            .get(self.pos..self.pos.saturating_add(n))
+            .ok_or("truncated session")?;
+        self.pos += n;
+        Ok(s)
+    }
+    fn u8(&mut self) -> Result<u8, String> {
+        Ok(self.take(1)?[0])
+    }
+    fn u16(&mut self) -> Result<u16, String> {
+        let b = self.take(2)?;
+        Ok(u16::from_be_bytes([b[0], b[1]]))
+    }
+    fn u32(&mut self) -> Result<u32, String> {
+        let b = self.take(4)?;
+        Ok(u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
+    }
+    fn u64(&mut self) -> Result<u64, String> {
+        let b = self.take(8)?;
+        let mut a = [0; 8];
+        a.copy_from_slice(b);
+        Ok(u64::from_be_bytes(a))
+    }
+    fn publish(&mut self) -> Result<Publish, String> {
+        let n = self.u32()? as usize;
+        let bytes = Bytes::copy_from_slice(self.take(n)?);
+        match decode_packet(bytes, ProtocolVersion::V5) {
+            Ok(Packet::Publish(p)) => Ok(p),
+            Ok(_) => Err("not a PUBLISH".into()),
+            Err(e) => Err(format!("bad stored message: {e}")),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::proto::config::OutboxConfig;
+
+    fn queue(s: &mut Session, topic: &str, payload: usize, qos: QoS) {
+        let mut p = Publish::new(topic, vec![b'x'; payload]);
+        p.qos = qos;
+        let q = Queued {
+            publish: p,
+            op: None,
+            queued_at: Instant::from_millis(0),
+            key: 0,
+        };
+        s.outbox.push(q, &OutboxConfig::default(), (0, 0)).unwrap();
+    }
+
+    fn send_front(s: &mut Session, id: u16) {
+        let q = s.outbox.pop_front().unwrap();
+        s.ids.insert(id);
+        s.inflight.push_back(Inflight {
+            id,
+            publish: q.publish,
+            stage: Stage::AwaitAck,
+            op: None,
+            queued_at: q.queued_at,
+            key: q.key,
+        });
+    }
+
+    #[test]
+    fn a_save_writes_each_message_once_and_deletes_it_once_it_left() {
+        // Defect 6 of the reliability issue: every save re-serialised the whole session.
+        let now = Instant::from_millis(10);
+        let mut s = Session::default();
+        let mut stored = StoredKeys::default();
+        for t in ["a", "b", "c"] {
+            queue(&mut s, t, 10_000, QoS::AtLeastOnce);
+        }
+        let c = changes(&s, &stored, now, 1_000);
+        assert_eq!(c.put.len(), 3);
+        assert!(c.delete.is_empty());
+        stored.apply(&c);
+        // Sending moves a message in flight: only the index changes, and it holds no payload.
+        send_front(&mut s, 7);
+        let c = changes(&s, &stored, now, 1_000);
+        assert!(
+            c.put.is_empty() && c.delete.is_empty(),
+            "{:?}",
+            (c.put.len(), &c.delete)
+        );
+        assert!(c.index.len() < 100, "the index is {} bytes", c.index.len());
+        stored.apply(&c);
+        // One new message: one record. One acknowledged: one deletion.
+        queue(&mut s, "d", 10, QoS::AtMostOnce);
+        let done = s.take_inflight(7).unwrap();
+        let c = changes(&s, &stored, now, 1_000);
+        assert_eq!(c.put.iter().map(|(k, _)| *k).collect::<Vec<_>>(), [3]);
+        assert_eq!(c.delete, [done.key]);
+        stored.apply(&c);
+        assert_eq!(stored.len(), 3);
+        // What a store then holds loads as the session.
+        let records: Vec<Vec<u8>> = messages(&s)
+            .map(|(k, p, at)| record(k, p, at, now, 1_000))
+            .collect();
+        let whole = assemble(&c.index, records.iter().map(Vec::as_slice));
+        assert_eq!(whole, export(&s, now, 1_000));
+        let back = import(&whole, now, 1_000).unwrap();
+        let topics = |s: &Session| {
+            s.outbox
+                .iter()
+                .map(|q| q.publish.topic.to_string())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(topics(&back), ["b", "c", "d"]);
+        // Restored messages keep their numbers, and new ones number on after them.
+        let mut back = back;
+        queue(&mut back, "e", 1, QoS::AtMostOnce);
+        let keys: Vec<u64> = back.outbox.iter().map(|q| q.key).collect();
+        assert_eq!(keys, [1, 2, 3, 4]);
+    }
+
+    #[test]
+    fn a_load_ignores_leftover_records_and_refuses_a_missing_one() {
+        let now = Instant::from_millis(10);
+        let mut s = Session::default();
+        queue(&mut s, "a", 5, QoS::AtLeastOnce);
+        queue(&mut s, "b", 5, QoS::ExactlyOnce);
+        send_front(&mut s, 1);
+        let c = changes(&s, &StoredKeys::default(), now, 0);
+        let mut records: Vec<Vec<u8>> = c.put.iter().map(|(_, r)| r.clone()).collect();
+        records.push(b"left over".to_vec());
+        records.push(vec![1, 2]);
+        let back = import(
+            &assemble(&c.index, records.iter().map(Vec::as_slice)),
+            now,
+            0,
+        )
+        .unwrap();
+        assert_eq!(back.inflight.iter().map(|m| m.id).collect::<Vec<_>>(), [1]);
+        assert_eq!(back.outbox.len(), 1);
+        assert_eq!(
+            StoredKeys::of_records(records.iter().map(Vec::as_slice)).len(),
+            3
+        );
+        let e = import(&assemble(&c.index, [records[0].as_slice()]), now, 0).unwrap_err();
+        assert!(e.contains("lacks message 1"), "{e}");
+    }
+
+    #[test]
+    fn a_session_stored_in_the_first_format_still_loads() {
+        // WQS1: messages whole and in order, then QoS 2 identifiers and subscriptions.
+        let mut p = Publish::new("old/topic", &b"payload"[..]);
+        p.qos = QoS::AtLeastOnce;
+        p.packet_id = 9;
+        let packet = Packet::Publish(p.clone())
+            .to_bytes(ProtocolVersion::V5)
+            .unwrap();
+        let mut w = b"WQS1".to_vec();
+        put_u32(&mut w, 1);
+        w.push(1);
+        put_u64(&mut w, 500);
+        put_u32(&mut w, packet.len() as u32);
+        w.extend_from_slice(&packet);
+        p.packet_id = 0;
+        p.qos = QoS::AtMostOnce;
+        let packet = Packet::Publish(p).to_bytes(ProtocolVersion::V5).unwrap();
+        put_u32(&mut w, 1);
+        put_u64(&mut w, 600);
+        put_u32(&mut w, packet.len() as u32);
+        w.extend_from_slice(&packet);
+        put_u32(&mut w, 1);
+        w.extend_from_slice(&3u16.to_be_bytes());
+        put_u32(&mut w, 0);
+        let s = import(&w, Instant::from_millis(1_000), 1_000).unwrap();
+        let m = s.inflight.iter().next().unwrap();
+        assert_eq!(
+            (m.id, m.stage, &m.publish.payload[..]),
+            (9, Stage::AwaitAck, &b"payload"[..])
+        );
+        assert_eq!(m.queued_at, Instant::from_millis(500));
+        assert_eq!(s.outbox.len(), 1);
+        assert!(s.received_qos2.contains(3) && s.ids.contains(9));
+        // Saved again, it is in the new form, and numbered without clashes.
+        let keys: Vec<u64> = messages(&s).map(|(k, _, _)| k).collect();
+        assert_eq!(keys, [0, 1]);
+        assert_eq!(&export(&s, Instant::from_millis(1_000), 1_000)[..4], MAGIC);
+    }
+}
