@@ -499,7 +499,13 @@ export class MqttClient extends Emitter {
         thrown ??= e;
       }
     }
-    this._drainWaiting();
+    try {
+      this._drainWaiting();
+    } catch (e) {
+      // A waiting publish that failed with no callback emits 'error', which throws without
+      // a listener: reported like a handler's error.
+      thrown ??= e;
+    }
     // As an event handler's exception in a browser: reported, never swallowed, and the batch
     // (and the connection) carry on.
     if (thrown !== null) queueMicrotask(() => { throw thrown; });
@@ -855,7 +861,15 @@ export function connect(url, options) {
  */
 function toClient(holder, o) {
   const client = () => holder.strong ?? holder.weak.deref();
-  const dispatch = (at, words) => client()?._dispatch(at, words);
+  // Nothing may be thrown into wasm (the call would be the Rust driver's, which cannot report
+  // it): whatever escapes is thrown again from a microtask, as an event handler's error is.
+  const dispatch = (at, words) => {
+    try {
+      client()?._dispatch(at, words);
+    } catch (e) {
+      queueMicrotask(() => { throw e; });
+    }
+  };
   const credentials = o.credentials ?? (o.transformWsUrl ? (u) => ({ url: o.transformWsUrl(u, o, client()) }) : undefined);
   return [dispatch, credentials];
 }

@@ -471,7 +471,8 @@ impl RawClient {
                 t.keep = notices;
                 (t.words.as_ptr() as usize as u32, t.words.len() as u32)
             };
-            // Application handlers run here; they may call back into the client.
+            // Application handlers run here; they may call back into the client. The function
+            // never throws: it rethrows what its handlers throw from a microtask (client.js).
             let _ = dispatch.call2(&JsValue::NULL, &JsValue::from(ptr), &JsValue::from(len));
             let mut t = tape.borrow_mut();
             t.keep.clear();

@@ -8,6 +8,7 @@ import { createServer } from 'node:http';
 import mqtt from 'mqtt';
 import mqttPacket from 'mqtt-packet';
 import { WebSocketServer } from 'ws';
+import { batchBroker, driveBatches } from './batches.mjs';
 import { startMosquitto, startAedes, startProxy, serveStatic, launchBrowser, clientPage, sleep, inlineScriptRuns } from './env.mjs';
 
 const SKIP = process.env.WASMQTT_SKIP_BROWSER === '1' && 'browsers skipped (--quick)';
@@ -138,70 +139,20 @@ describe('wasmqtt in headless Chromium', { skip: SKIP }, () => {
     it(`message handlers that grow wasm memory, re-enter and throw lose nothing of a batch (seed ${seed})`, async () => {
       // Defect 1 of the reliability issue: after a handler grew wasm memory, the rest of the
       // batch was read from a detached buffer and lost, and the topic cache went out of step;
-      // a throwing handler lost the rest of its batch too. A fake broker sends 300 PUBLISHes
-      // in WebSocket frames of up to 60 (one frame is one batch of events). Handlers, chosen
-      // per message by a seeded generator: publish a large payload (memory grows), publish
-      // and subscribe from inside the handler, throw, or nothing. Every message must arrive
-      // once, in order, with its own topic.
+      // a throwing handler lost the rest of its batch too (batches.mjs; node-client.test.mjs
+      // runs the same in Node).
       const n = 300;
-      const sent = [];
-      const frames = [];
-      let frame = [];
-      for (let i = 0; i < n; i++) {
-        const topic = `batch/${i % 37}/${i}`;
-        sent.push(`${topic}=m${i}`);
-        frame.push(mqttPacket.generate({ cmd: 'publish', topic, payload: Buffer.from(`m${i}`), qos: 0, retain: false, dup: false }, { protocolVersion: 5 }));
-        if (frame.length === 1 + ((i * 7 + seed) % 60)) {
-          frames.push(Buffer.concat(frame));
-          frame = [];
-        }
-      }
-      if (frame.length) frames.push(Buffer.concat(frame));
-      const http = createServer();
-      const wss = new WebSocketServer({ server: http, handleProtocols: () => 'mqtt' });
-      wss.on('connection', (ws) => {
-        const parser = mqttPacket.parser({ protocolVersion: 5 });
-        const send = (p) => ws.send(mqttPacket.generate(p, { protocolVersion: 5 }));
-        parser.on('packet', (p) => {
-          if (p.cmd === 'connect') send({ cmd: 'connack', sessionPresent: false, reasonCode: 0 });
-          else if (p.cmd === 'subscribe') {
-            send({ cmd: 'suback', messageId: p.messageId, granted: p.subscriptions.map(() => 0) });
-            if (p.subscriptions[0].topic === 'batch/#') for (const f of frames) ws.send(f);
-          } else if (p.cmd === 'publish' && p.qos === 1) send({ cmd: 'puback', messageId: p.messageId, reasonCode: 0 });
-          else if (p.cmd === 'pingreq') send({ cmd: 'pingresp' });
-        });
-        ws.on('message', (data) => parser.parse(data));
-      });
-      await new Promise((r) => http.listen(0, '127.0.0.1', r));
-      const url = `ws://127.0.0.1:${http.address().port}/mqtt`;
+      const broker = await batchBroker(seed, n);
       const page = await clientPage(browser, server);
       const errors = [];
       page.on('pageerror', (e) => errors.push(String(e.message ?? e)));
       try {
-        await page.evaluate(async ({ url, seed }) => {
-          let s = seed;
-          const rand = () => { s = (s * 1103515245 + 12345) >>> 0; return (s >>> 8) % 100; };
-          window.got = [];
-          window.c = await wasmqtt.connectAsync(url, { clientId: 'reenter-' + seed, protocolVersion: 5 });
-          window.c.on('message', (topic, payload) => {
-            window.got.push(topic + '=' + new TextDecoder().decode(payload));
-            const r = rand();
-            if (r < 8) window.c.publish('sink/big', new Uint8Array(1_000_000 + r * 500_000), { qos: 0 });
-            else if (r < 20) window.c.publish('sink/small', 'x'.repeat(r * 100), { qos: 1 });
-            else if (r < 28) window.c.subscribe('sub/' + r, { qos: 1 });
-            else if (r < 40) throw new Error('handler ' + topic);
-          });
-          await window.c.subscribeAsync('batch/#', { qos: 0 });
-        }, { url, seed });
-        await waitFor(() => page.evaluate((n) => window.got.length >= n, n), 20000, `${n} messages`).catch(() => {});
-        const got = await page.evaluate(() => window.got);
-        assert.deepEqual(got, sent);
+        const got = await page.evaluate(driveBatches, { url: broker.url, seed, n });
+        assert.deepEqual(got, broker.sent);
         assert.ok(errors.some((e) => e.includes('handler batch/')), 'the handlers\' errors were reported, not swallowed');
-        await page.evaluate(() => window.c.endAsync(true));
       } finally {
         await page.close();
-        wss.close();
-        http.close();
+        broker.close();
       }
     });
   }
