@@ -627,18 +627,33 @@ describe('wasmqtt in headless Chromium', { skip: SKIP }, () => {
       await waitFor(() => page.evaluate(() => window.done.ok + window.done.err.length === 300), 30000, 'every publish to complete');
       assert.deepEqual(await page.evaluate(() => window.done.err), []);
       await waitFor(() => new Set(obs.messages.map((m) => m.payload)).size === 300, 30000, `300 distinct messages (got ${new Set(obs.messages.map((m) => m.payload)).size})`);
-      const q2 = obs.messages.filter((m) => m.topic === 'restart/q2').map((m) => m.payload);
-      if (q2.length !== new Set(q2).size) {
-        const seen = new Map();
-        for (const m of obs.messages) if (m.topic === 'restart/q2') seen.set(m.payload, [...(seen.get(m.payload) ?? []), m]);
-        // Seen once in CI (2026-11-26: 21 duplicates), never since: say where they came from.
-        const dups = [...seen].filter(([, v]) => v.length > 1);
-        console.error('duplicated QoS 2 messages (payload, deliveries):', JSON.stringify(dups.slice(0, 8)));
-        const ids = new Set(dups.flatMap(([, v]) => v.map((m) => `m${m.id},`)));
-        console.error('broker log lines for their packet ids, and connections:\n' + b.log().split('\n')
-          .filter((l) => /onnect|isconnect/.test(l) || [...ids].some((id) => l.includes(id))).slice(-120).join('\n'));
+      // Defect 17 of the reliability issue, found: mosquitto (2.0) restores a QoS 2 message it
+      // was sending to the observer at its PUBLISH stage even after it had sent PUBREL, and
+      // sends the PUBLISH again (DUP, same identifier) after the restart, against "the Sender
+      // MUST NOT re-send the PUBLISH once it has sent the corresponding PUBREL" (3.1.1 4.3.3,
+      // [MQTT-4.3.3-1]; 5.0 [MQTT-4.3.3-6]). The observer had completed that identifier, so it
+      // rightly takes the resend for a new message. Those copies are the broker's, on its way
+      // to the observer, and the broker's log shows each; any other copy is a duplicate of
+      // wasmqtt's publishing and fails the test.
+      const log = b.log().split('\n');
+      const saved = log.findIndex((l) => l.includes('Saving in-memory database'));
+      const brokerResend = (first, again) => again.dup && again.id === first.id && saved > 0 &&
+        log.slice(0, saved).some((l) => l.includes(`Sending PUBREL to restart-observer (m${first.id})`)) &&
+        log.slice(saved).some((l) => l.includes(`Sending PUBLISH to restart-observer (d1, q2, r0, m${first.id},`));
+      const deliveries = new Map();
+      for (const m of obs.messages) if (m.topic === 'restart/q2') deliveries.set(m.payload, [...(deliveries.get(m.payload) ?? []), m]);
+      const unexplained = [...deliveries].filter(([, v]) => v.slice(1).some((again) => !brokerResend(v[0], again)));
+      const resent = [...deliveries].filter(([, v]) => v.length > 1).length - unexplained.length;
+      if (resent > 0) console.error(`mosquitto sent ${resent} completed QoS 2 messages to the observer again after its restart (see the test's comment)`);
+      if (unexplained.length > 0) {
+        console.error('duplicated QoS 2 messages (payload, deliveries):', JSON.stringify(unexplained.slice(0, 8)));
+        // Every form mosquitto logs an identifier in: "m49," (PUBLISH), "(m49)" and "Mid: 49)".
+        const ids = [...new Set(unexplained.flatMap(([, v]) => v.map((m) => m.id)))];
+        const mentions = (l) => ids.some((id) => l.includes(`m${id},`) || l.includes(`(m${id})`) || l.includes(`Mid: ${id})`));
+        console.error('broker log lines for their packet ids, and connections:\n' +
+          log.filter((l) => /onnect|aving in-memory/.test(l) || mentions(l)).slice(-300).join('\n'));
       }
-      assert.equal(q2.length, new Set(q2).size, 'a QoS 2 message was duplicated');
+      assert.deepEqual(unexplained.map(([payload]) => payload), [], 'a QoS 2 message was duplicated');
       await page.evaluate(() => window.c.endAsync());
     } finally {
       await page.close();
