@@ -8,6 +8,7 @@
 
 import { RawClient } from './wasmqtt_core.js';
 import { K, views, readPacketAt, tapeString, tapeBytes, word, writePacketTape, tapeWriter } from './codec.js';
+import { isLoaded, load, sockets, bytesAlloc } from './runtime.js';
 
 // Option keys of the options tape (bit 0x800: bytes). Mirrors `cfg` in src/js/client.rs.
 const CFG = {
@@ -48,7 +49,6 @@ export class MqttError extends Error {
 const V3_RETURN = { 0x84: 1, 0x85: 2, 0x88: 3, 0x86: 4, 0x87: 5 };
 
 /** A minimal EventEmitter with the methods MQTT.js users call. */
-const EMPTY_PAYLOAD = new Uint8Array(0);
 
 class Emitter {
   constructor() {
@@ -148,24 +148,56 @@ function toPayload(message) {
   return String(message);
 }
 
-function brokerUrls(url, options) {
-  const urls = [];
-  if (typeof url === 'string' && url) urls.push(url);
-  for (const s of options.servers ?? []) {
-    const protocol = s.protocol ?? (options.protocol === 'wss' ? 'wss' : 'ws');
-    urls.push(`${protocol}://${s.host}:${s.port}${options.path ?? '/mqtt'}`);
-  }
-  if (urls.length === 0 && options.host) {
-    const protocol = options.protocol ?? 'ws';
-    urls.push(`${protocol}://${options.host}:${options.port ?? (protocol === 'wss' ? 443 : 80)}${options.path ?? '/mqtt'}`);
-  }
-  for (const u of urls) {
-    if (!/^wss?:\/\//i.test(u)) {
-      throw new TypeError(`cannot connect to ${JSON.stringify(u)}: a browser connects over WebSocket, so use a ws:// or wss:// URL`);
+const SECURE = { mqtt: 'mqtts', tcp: 'mqtts', ws: 'wss' };
+const BROWSER_SCHEME = { mqtt: 'ws', tcp: 'ws', mqtts: 'wss', ssl: 'wss', tls: 'wss' };
+const NODE_SCHEMES = new Set(['ws', 'wss', 'mqtt', 'mqtts', 'tcp', 'ssl', 'tls']);
+
+/**
+ * The broker URLs to try, from the URL and the options as MQTT.js reads them (options override
+ * what the URL says: `protocol`, `host` / `hostname`, `port`, `path`; `servers` add URLs), and
+ * what the first URL carries besides: credentials (user info) and a `clientId` query
+ * parameter. Where the page's WebSocket is the only transport, mqtt:// and mqtts:// become
+ * ws:// and wss:// (as in MQTT.js).
+ */
+function resolveUrls(url, o) {
+  const node = sockets() !== null;
+  const out = { urls: [], username: undefined, password: undefined, clientId: undefined };
+  const make = (scheme, host, port, path) => {
+    scheme = scheme.toLowerCase();
+    if (o.cert && o.key && !['mqtts', 'wss', 'ssl', 'tls'].includes(scheme)) scheme = SECURE[scheme] ?? scheme;
+    if (!node) scheme = BROWSER_SCHEME[scheme] ?? scheme;
+    const ws = scheme === 'ws' || scheme === 'wss';
+    if (node ? !NODE_SCHEMES.has(scheme) : !ws) {
+      throw new TypeError(`cannot connect with ${JSON.stringify(scheme + '://')}: use ${node ? 'ws://, wss://, mqtt:// or mqtts://' : 'ws:// or wss:// (a browser connects over WebSocket; mqtt:// means ws:// here)'}`);
     }
+    if (!host) throw new TypeError('a broker host is required');
+    const h = host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
+    return `${scheme}://${h}${port ? ':' + port : ''}${ws ? path || '/' : ''}`;
+  };
+  if (typeof url === 'string' && url) {
+    let u;
+    try {
+      u = new URL(url);
+    } catch {
+      throw new TypeError(`not a broker URL: ${JSON.stringify(url)}`);
+    }
+    if (u.username) out.username = decodeURIComponent(u.username);
+    if (u.password) out.password = decodeURIComponent(u.password);
+    out.clientId = u.searchParams.get('clientId') ?? undefined;
+    const scheme = (o.protocol ?? u.protocol.replace(/:$/, '')).replace(/:$/, '');
+    const host = o.hostname ?? o.host ?? u.hostname;
+    const port = o.port ?? u.port;
+    const path = o.path ?? (u.pathname + u.search);
+    out.urls.push(make(scheme, host, port, path));
   }
-  if (urls.length === 0) throw new TypeError('a broker URL is required');
-  return urls;
+  for (const s of o.servers ?? []) {
+    out.urls.push(make(s.protocol ?? o.protocol ?? 'ws', s.host, s.port, o.path));
+  }
+  if (out.urls.length === 0 && (o.host || o.hostname)) {
+    out.urls.push(make(o.protocol ?? (node ? 'mqtt' : 'ws'), o.hostname ?? o.host, o.port, o.path));
+  }
+  if (out.urls.length === 0) throw new TypeError('a broker URL (or the host option) is required');
+  return out;
 }
 
 /** Writes the options tape (a CONNECT plus configuration keys) into `raw`; returns its length. */
@@ -260,10 +292,15 @@ export class MqttClient extends Emitter {
       connectTimeout: 30 * 1000,
       ...options,
     };
-    o.clientId ??= randomId();
     if (o.resubscribe === false) {
       throw new TypeError('resubscribe: false is not supported: wasmqtt always restores subscriptions a new session lacks');
     }
+    const target = resolveUrls(url, o);
+    o.username ??= target.username;
+    o.password ??= target.password;
+    o.clientId ??= target.clientId ?? randomId();
+    // Without IndexedDB (Node, some Workers) sessions live in memory, as MQTT.js's default stores.
+    if (o.persistence === undefined && typeof indexedDB === 'undefined') o.persistence = 'volatile';
     this.options = o;
     this.connected = false;
     this.reconnecting = false;
@@ -281,6 +318,7 @@ export class MqttClient extends Emitter {
     this._waitingBytes = 0;
     this._ended = false;
     this._everConnecting = false;
+    this._onStop = null;
     this._endCallbacks = [];
     // The Rust side keeps the functions it is given for as long as the client exists: through
     // `holder` they reach the MqttClient strongly only while the client runs, weakly before it
@@ -289,19 +327,79 @@ export class MqttClient extends Emitter {
     // here would keep the constructor's whole scope, `this` included.
     const holder = { strong: null, weak: new WeakRef(this) };
     this._holder = holder;
-    const raw = new RawClient(...toClient(holder, o));
+    // Calls made before the wasm module is loaded wait here (the first client loads it).
+    this._raw = null;
+    this._early = [];
+    this._loadError = null;
+    if (isLoaded()) {
+      this._early = null;
+      this._setUp(target.urls);
+    } else {
+      if (!o.manualConnect) holder.strong = this; // loading is part of connecting
+      load().then(
+        () => this._setUp(target.urls),
+        (e) => this._loadFailed(e),
+      );
+    }
+  }
+
+  _setUp(urls) {
+    const o = this.options;
+    const raw = new RawClient(...toClient(this._holder, o));
     this._raw = raw;
-    const urls = brokerUrls(url, o);
     const len = writeOptions(raw, urls, o);
-    if (raw.configure(len) < 0) throw this._error();
-    if (!o.manualConnect) {
-      holder.strong = this;
+    if (raw.configure(len) < 0) {
+      const err = this._error();
+      this._raw = null;
+      raw.free();
+      if (this._early === null) throw err; // set up in the constructor: it throws, as before
+      return this._loadFailed(err);
+    }
+    if (!o.manualConnect && !this._ended) {
+      this._holder.strong = this;
       raw.start();
     }
+    const early = this._early;
+    this._early = null;
+    for (const e of early ?? []) e.call();
+  }
+
+  /** The wasm module could not be loaded (or the options were refused): said once, and every call fails. */
+  _loadFailed(e) {
+    this._loadError = e instanceof MqttError ? e : new MqttError('LOAD_FAILED', `wasmqtt could not load its wasm module: ${e?.message ?? e}. Check that wasmqtt_core_bg.wasm is served beside wasmqtt.js (see README: bundlers), or call init() with where it is.`);
+    this._holder.strong = null;
+    this.lastError = this._loadError;
+    this.emit('error', this._loadError);
+    this._failEarly(this._loadError);
+    this._early = null;
+  }
+
+  /** Fails the operations waiting for the module (the other calls are dropped). */
+  _failEarly(err) {
+    const early = this._early ?? [];
+    this._early = [];
+    for (const e of early) if (e.operation) this._fail(e.callback, err);
+  }
+
+  /**
+   * Before the wasm module is loaded a call waits for it (it runs as made, in order, once the
+   * module is in); after a failed load an operation (`callback`: its callback, possibly
+   * undefined) fails with why. True when the caller must return.
+   */
+  _notReady(call, callback = null) {
+    if (this._raw !== null) return false;
+    const operation = callback !== null;
+    if (this._loadError !== null) {
+      if (operation) this._fail(callback, this._loadError);
+    } else {
+      this._early.push({ call, callback, operation });
+    }
+    return true;
   }
 
   /** Starts connecting (with `manualConnect`), or again after `end()` or a stop. */
   connect() {
+    if (this._notReady(() => this.connect())) return this;
     this._holder.strong = this;
     this._ended = false;
     this.disconnected = false;
@@ -350,7 +448,7 @@ export class MqttClient extends Emitter {
           const [packet, next] = readPacketAt(i, EV.END, this._topics);
           i = next;
           while (i < end && word(i) === EV.SUB_ID) i += 3;
-          this._emit3('message', packet.topic, packet.payload ?? EMPTY_PAYLOAD, packet);
+          this._emit3('message', packet.topic, packet.payload ?? bytesAlloc(0), packet);
           break;
         }
         case EV.PUBLISHED: {
@@ -461,6 +559,7 @@ export class MqttClient extends Emitter {
             const op = this._ops.get(id);
             if (op?.failOnStop) this._complete(id, err);
           }
+          this._onStop?.(err);
           break;
         }
         case EV.AUTH: {
@@ -573,6 +672,7 @@ export class MqttClient extends Emitter {
       callback = opts;
       opts = undefined;
     }
+    if (this._notReady(() => this.publish(topic, message, opts, callback), callback)) return this;
     const o = opts ?? {};
     const packet = {
       cmd: 'publish',
@@ -665,6 +765,7 @@ export class MqttClient extends Emitter {
       callback = opts;
       opts = undefined;
     }
+    if (this._notReady(() => this.subscribe(topic, opts, callback), callback)) return this;
     const o = opts ?? {};
     const base = { qos: o.qos ?? 0, nl: o.nl, rap: o.rap, rh: o.rh };
     let subscriptions;
@@ -693,6 +794,7 @@ export class MqttClient extends Emitter {
       callback = opts;
       opts = undefined;
     }
+    if (this._notReady(() => this.unsubscribe(topic, opts, callback), callback)) return this;
     const unsubscriptions = typeof topic === 'string' ? [topic] : topic;
     const packet = { cmd: 'unsubscribe', messageId: 1, unsubscriptions, properties: opts?.properties };
     this._operation(callback, () => this._raw.unsubscribe(writePacketTape(packet, this._raw)));
@@ -710,6 +812,11 @@ export class MqttClient extends Emitter {
    * data; resolves with the response packet, or rejects (REQUEST_TIMEOUT after `timeout` ms).
    */
   requestAsync(topic, message, opts = {}) {
+    if (this._raw === null) {
+      return new Promise((resolve, reject) => {
+        this._notReady(() => this.requestAsync(topic, message, opts).then(resolve, reject), reject);
+      });
+    }
     return new Promise((resolve, reject) => {
       const packet = { cmd: 'publish', topic, payload: toPayload(message), qos: 0, properties: opts.properties };
       let id;
@@ -744,6 +851,14 @@ export class MqttClient extends Emitter {
     if (this._ended) return this;
     this._ended = true;
     this.disconnecting = true;
+    if (this._raw === null) {
+      // Not loaded yet (or never): nothing to close; what waited for the module is refused and
+      // the client ends at once.
+      this._failEarly(new MqttError('ENDED', 'the client was ended before it connected: call reconnect() first'));
+      this._holder.strong = null;
+      queueMicrotask(() => this._finishEnd());
+      return this;
+    }
     const state = this._raw.state();
     const sessionExpiry = opts?.properties?.sessionExpiryInterval;
     this._raw.end(!!force, opts?.reasonCode ?? 0, sessionExpiry ?? -1);
@@ -777,6 +892,7 @@ export class MqttClient extends Emitter {
 
   /** Reconnects now (after `end()`, a stop, or to skip a backoff). */
   reconnect() {
+    if (this._notReady(() => this.reconnect())) return this;
     this._holder.strong = this;
     if (this._ended) {
       this._ended = false;
@@ -790,32 +906,35 @@ export class MqttClient extends Emitter {
 
   /** Answers an MQTT 5 'auth' challenge, or with `reauthenticate` starts a re-authentication. */
   authenticate(data, reauthenticate = false) {
+    if (this._notReady(() => this.authenticate(data, reauthenticate))) return;
     if (this._raw.auth(toBytes(data), reauthenticate) < 0) throw this._error();
   }
 
   /** New credentials for the next connections (a client stopped on bad credentials restarts). */
   setCredentials(username, password) {
+    if (this._notReady(() => this.setCredentials(username, password))) return;
     this._raw.set_credentials(username ?? undefined, toBytes(password));
   }
 
   /** Checks the link now (sends a PINGREQ). */
   checkLiveness() {
-    this._raw.check_liveness();
+    this._raw?.check_liveness();
   }
 
   /** The connection state: idle, connecting, connected, reconnecting, offline, closing, stopped. */
   get state() {
+    if (this._raw === null) return this._loadError ? 'stopped' : this._holder.strong ? 'connecting' : 'idle';
     return this._raw.state();
   }
 
   /** Whether keep-alive deadlines run in a Worker, which hidden tabs do not throttle. */
   get unthrottledTimer() {
-    return this._raw.unthrottled_timer();
+    return this._raw?.unthrottled_timer() ?? false;
   }
 
   /** Round trip, rates and queues, for health displays. */
   getMetrics() {
-    const m = this._raw.metrics();
+    const m = this._raw?.metrics() ?? [-1, -1, 0, 0, 0, 0, 0, 0, 0, 0, 0, -1, -1];
     const opt = (v) => (v < 0 ? null : v);
     return {
       rtt: opt(m[0]),
@@ -837,6 +956,7 @@ export class MqttClient extends Emitter {
 
   /** Forgets this client's session stored in IndexedDB. */
   clearStoredSession() {
+    if (this._notReady(() => this.clearStoredSession())) return;
     this._raw.clear_stored_session();
   }
 }
@@ -850,9 +970,34 @@ function toBytes(data) {
   throw new TypeError('expected a string or bytes');
 }
 
-/** Creates a client and starts connecting, as `mqtt.connect`. */
+/**
+ * Creates a client and starts connecting, as `mqtt.connect`. As in MQTT.js, such a client has
+ * an 'error' listener that does nothing, so an 'error' the application does not listen to is
+ * not thrown (an operation's error still reaches its callback or promise); a client made with
+ * `new MqttClient` throws them as Node's EventEmitter does.
+ */
 export function connect(url, options) {
-  return new MqttClient(url, options);
+  const client = new MqttClient(url, options);
+  client.on('error', ignore);
+  return client;
+}
+
+function ignore() {}
+
+/**
+ * The socket constructor for the Rust driver (`new Socket(url, protocol)`), or undefined where
+ * the page's WebSocket serves: the platform's (Node: ws, TCP, TLS) and MQTT.js's
+ * `createWebsocket` option.
+ */
+function socketFactory(o) {
+  const open = sockets();
+  const create = o.createWebsocket;
+  if (open === null && !create) return undefined;
+  return function Socket(url, protocol) {
+    if (create && /^wss?:/i.test(url)) return create(url, [protocol], o);
+    if (open !== null) return open(url, protocol, o);
+    return new WebSocket(url, protocol);
+  };
 }
 
 /**
@@ -871,7 +1016,7 @@ function toClient(holder, o) {
     }
   };
   const credentials = o.credentials ?? (o.transformWsUrl ? (u) => ({ url: o.transformWsUrl(u, o, client()) }) : undefined);
-  return [dispatch, credentials];
+  return [dispatch, credentials, socketFactory(o)];
 }
 
 /**
@@ -881,8 +1026,9 @@ function toClient(holder, o) {
  */
 export function connectAsync(url, options, allowRetries = true) {
   return new Promise((resolve, reject) => {
-    const client = new MqttClient(url, options);
+    const client = connect(url, options);
     const done = () => {
+      client._onStop = null;
       client.off('connect', onConnect).off('error', onError).off('close', onClose);
     };
     const onConnect = () => {
@@ -896,6 +1042,11 @@ export function connectAsync(url, options, allowRetries = true) {
     };
     const onClose = (err) => {
       if (!allowRetries) onError(err ?? new MqttError('CONNECTION_LOST', 'the connection failed'));
+    };
+    // A client that gives up (reconnection off, or a refusal it must not retry) never connects.
+    client._onStop = (err) => {
+      if (client._onStop === null) return;
+      onError(err);
     };
     client.on('connect', onConnect).on('error', onError).on('close', onClose);
   });

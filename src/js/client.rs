@@ -314,21 +314,28 @@ pub struct RawClient {
     version: ProtocolVersion,
     dispatch: js_sys::Function,
     credentials: Option<js_sys::Function>,
+    socket: Option<js_sys::Function>,
     error: Option<ClientError>,
     last_ids: Vec<u32>,
 }
 
 #[wasm_bindgen]
 impl RawClient {
-    /// A client reporting to `dispatch(address, words)`; `credentials` is the optional provider.
+    /// A client reporting to `dispatch(address, words)`; `credentials` is the optional
+    /// provider, `socket` the optional socket constructor (see `web::Options::socket`).
     #[wasm_bindgen(constructor)]
-    pub fn new(dispatch: js_sys::Function, credentials: Option<js_sys::Function>) -> RawClient {
+    pub fn new(
+        dispatch: js_sys::Function,
+        credentials: Option<js_sys::Function>,
+        socket: Option<js_sys::Function>,
+    ) -> RawClient {
         RawClient {
             tape: BytesMut::new(),
             driver: None,
             version: ProtocolVersion::V3_1_1,
             dispatch,
             credentials,
+            socket,
             error: None,
             last_ids: Vec::new(),
         }
@@ -457,6 +464,7 @@ impl RawClient {
         self.version = config.protocol;
         options.config = config;
         options.credentials = self.credentials.clone().map(provider);
+        options.socket = self.socket.clone();
         let dispatch = self.dispatch.clone();
         let version = self.version;
         let tape = Rc::new(RefCell::new(EventTape::default()));

@@ -6,7 +6,7 @@
 // specification and encodes. The key numbers mirror `src/js/tape.rs`.
 
 import { RawParser, RawEncoder } from './wasmqtt_core.js';
-import { wasmMemory } from './runtime.js';
+import { wasmMemory, requireWasm, bytesView, bytesCopy, bytesAlloc } from './runtime.js';
 
 export const K = {
   MESSAGE_ID: 1, TOPIC: 2, PAYLOAD: 3, REASON_CODE: 4, RETURN_CODE: 5, SESSION_PRESENT: 6,
@@ -79,8 +79,8 @@ let inAt = 0;
 
 function bin(p, n) {
   const off = p - inAt;
-  if (inData !== null && off >= 0 && off + n <= inData.length) return inData.subarray(off, off + n);
-  return u8.slice(p, p + n);
+  if (inData !== null && off >= 0 && off + n <= inData.length) return bytesView(inData.buffer, inData.byteOffset + off, n);
+  return bytesCopy(u8, p, p + n);
 }
 
 function setProp(obj, id, a, b, state) {
@@ -186,7 +186,7 @@ export function tapeString(i) {
 
 /** Bytes of the tape at word `i`, copied out of wasm memory. */
 export function tapeBytes(i) {
-  return u8.slice(u32[i + 1], u32[i + 1] + u32[i + 2]);
+  return bytesCopy(u8, u32[i + 1], u32[i + 1] + u32[i + 2]);
 }
 
 /** The tape word at index `i`. */
@@ -260,7 +260,10 @@ let oneShot = null;
 
 /** Decodes exactly one whole packet; throws MqttCodecError on anything else. */
 export function decodePacket(bytes, protocolVersion = 4) {
-  oneShot ??= new RawParser(4, 0);
+  if (oneShot === null) {
+    requireWasm();
+    oneShot = new RawParser(4, 0);
+  }
   const data = toBytes(bytes, 'bytes');
   const v = level(protocolVersion);
   oneShot.reset();
@@ -512,9 +515,9 @@ let pool = new Uint8Array(0);
 let poolUsed = 0;
 
 export function copyOut(at, n) {
-  if (n > POOL_SIZE / 8) return u8.slice(at, at + n);
+  if (n > POOL_SIZE / 8) return bytesCopy(u8, at, at + n);
   if (poolUsed + n > pool.length) {
-    pool = new Uint8Array(POOL_SIZE);
+    pool = bytesAlloc(POOL_SIZE);
     poolUsed = 0;
   }
   const out = pool.subarray(poolUsed, poolUsed + n);
@@ -527,7 +530,10 @@ let encoder = null;
 
 export function encodePacket(packet, protocolVersion = 4) {
   const v = level(protocolVersion);
-  encoder ??= new RawEncoder();
+  if (encoder === null) {
+    requireWasm();
+    encoder = new RawEncoder();
+  }
   const len = writePacketTape(packet, encoder);
   const enc = encoder;
   const n = enc.encode(v, len);

@@ -1,19 +1,53 @@
 // Type declarations for the wasmqtt npm package.
 // Packet objects follow mqtt-packet's shapes and field names; binary fields are Uint8Array.
 
-/** Loads and instantiates the wasm module (by default `wasmqtt_core_bg.wasm` next to the module). */
-export default function init(
+/**
+ * Loads and instantiates the wasm module once (by default `wasmqtt_core_bg.wasm` next to the
+ * module; in Node, from the package's folder). Clients do it by themselves; the codec wants it
+ * done first in a browser.
+ */
+export function init(
   input?: { module_or_path: RequestInfo | URL | Response | BufferSource | WebAssembly.Module } | RequestInfo | URL,
 ): Promise<unknown>;
 
-/** Instantiates the wasm module synchronously (Node: `initSync({ module: readFileSync(path) })`). */
+/** Instantiates the wasm module synchronously from its bytes or a WebAssembly.Module. */
 export function initSync(input: { module: BufferSource | WebAssembly.Module } | BufferSource | WebAssembly.Module): unknown;
+
+/** Resolves when the wasm module is loaded (loading it if no client did yet). */
+export function ready(): Promise<unknown>;
+
+/**
+ * The default export, as MQTT.js's: `import mqtt from 'wasmqtt'; mqtt.connect(url)`. It is
+ * also `init` (code written as `import init from 'wasmqtt'; await init()` still works).
+ */
+declare const mqtt: typeof init & {
+  init: typeof init;
+  initSync: typeof initSync;
+  ready: typeof ready;
+  connect: typeof connect;
+  connectAsync: typeof connectAsync;
+  MqttClient: typeof MqttClient;
+  MqttError: typeof MqttError;
+  encodePacket: typeof encodePacket;
+  decodePacket: typeof decodePacket;
+  Parser: typeof Parser;
+  MqttCodecError: typeof MqttCodecError;
+};
+export default mqtt;
+
+/**
+ * Binary data the package hands out: in browsers a Uint8Array whose `toString()` is its UTF-8
+ * text (as a Node Buffer's), in Node a Buffer.
+ */
+export interface Bytes extends Uint8Array {
+  toString(encoding?: 'utf8' | 'utf-8' | 'hex' | 'base64'): string;
+}
 
 export type QoS = 0 | 1 | 2;
 export type ProtocolVersion = 3 | 4 | 5;
 /** User properties: a repeated name maps to an array of its values, in order. */
 export type UserProperties = { [name: string]: string | string[] };
-export type Binary = Uint8Array;
+export type Binary = Bytes;
 
 /** Fields every decoded packet has (taken from its fixed header, as mqtt-packet does). */
 interface PacketBase {
@@ -223,7 +257,9 @@ export class MqttError extends Error {
     | 'SESSION_TAKEN_OVER' | 'SUSPECTED_TAKEOVER' | 'MALFORMED_PACKET' | 'PROTOCOL_VIOLATION' | 'PUBLISH_REJECTED'
     | 'INVALID_TOPIC' | 'INVALID_FILTER' | 'ENCODE' | 'PACKET_TOO_LARGE' | 'OUTBOX_FULL' | 'MESSAGE_TOO_LARGE' | 'DROPPED' | 'SUPERSEDED'
     | 'EXPIRED' | 'NOT_CONNECTED' | 'QOS_NOT_SUPPORTED' | 'RETAIN_NOT_SUPPORTED' | 'UNSUPPORTED' | 'ENDED' | 'CANCELLED'
-    | 'TOO_MANY' | 'REQUEST_TIMEOUT' | 'SESSION_LOST' | 'CONFIG' | 'PERSISTENCE' | 'INTERNAL';
+    | 'TOO_MANY' | 'REQUEST_TIMEOUT' | 'SESSION_LOST' | 'CONFIG' | 'PERSISTENCE' | 'INTERNAL'
+    /** The wasm module could not be loaded (see README: bundlers). */
+    | 'LOAD_FAILED';
   code: number | string;
   /** The MQTT 5 reason code behind the error, if any (3.1.1 return codes are mapped). */
   reasonCode?: number;
@@ -252,7 +288,26 @@ export interface ClientOptions {
   /** Do not connect until `client.connect()`. */
   manualConnect?: boolean;
   /** Failover brokers, tried in turn. */
-  servers?: { host: string; port: number; protocol?: 'ws' | 'wss' }[];
+  servers?: { host: string; port: number; protocol?: Protocol }[];
+  /** Overrides the URL's scheme (as in MQTT.js; in a browser mqtt becomes ws, mqtts wss). */
+  protocol?: Protocol;
+  /** Overrides the URL's host (or, with no URL, names the broker). */
+  host?: string;
+  hostname?: string;
+  /** Overrides the URL's port. */
+  port?: number;
+  /** Overrides the URL's path (WebSocket only). Default '/'. */
+  path?: string;
+  /** Makes the WebSocket for ws:// and wss:// URLs (MQTT.js). */
+  createWebsocket?: (url: string, websocketSubProtocols: string[], options: ClientOptions) => unknown;
+  /** Node: options for the `ws` package's WebSocket (headers, agent, TLS). */
+  wsOptions?: Record<string, unknown>;
+  /** Node, mqtts://: TLS options as in MQTT.js (and Node's tls.connect). */
+  ca?: string | Uint8Array | (string | Uint8Array)[];
+  cert?: string | Uint8Array;
+  key?: string | Uint8Array;
+  rejectUnauthorized?: boolean;
+  servername?: string;
   /** Rewrites the URL before each connection (MQTT.js); see also `credentials`. */
   transformWsUrl?: (url: string, options: ClientOptions, client: MqttClient) => string;
   /** MQTT 5 extended authentication: answers a challenge from the server. */
@@ -338,6 +393,9 @@ export interface Metrics {
   waitingPublishes: number;
 }
 
+/** Where a client connects: WebSocket everywhere; TCP and TLS in Node. */
+export type Protocol = 'ws' | 'wss' | 'mqtt' | 'mqtts' | 'tcp' | 'ssl' | 'tls';
+
 export class MqttClient {
   readonly options: ClientOptions;
   connected: boolean;
@@ -348,7 +406,7 @@ export class MqttClient {
   lastError: MqttError | null;
 
   on(event: 'connect', cb: (connack: ConnackPacket) => void): this;
-  on(event: 'message', cb: (topic: string, payload: Uint8Array, packet: PublishPacket) => void): this;
+  on(event: 'message', cb: (topic: string, payload: Bytes, packet: PublishPacket) => void): this;
   /** A reconnection attempt starts. */
   on(event: 'reconnect', cb: (url: string) => void): this;
   /** The connection closed; wasmqtt passes why (null after end()). */
@@ -360,7 +418,7 @@ export class MqttClient {
   on(event: 'error', cb: (error: MqttError) => void): this;
   on(event: 'end', cb: () => void): this;
   /** wasmqtt: an MQTT 5 authentication challenge (without `handleAuth`); answer with authenticate(). */
-  on(event: 'auth', cb: (challenge: { method: string; data?: Uint8Array }) => void): this;
+  on(event: 'auth', cb: (challenge: { method: string; data?: Bytes }) => void): this;
   on(event: 'reauthenticated', cb: () => void): this;
   once: MqttClient['on'];
   addListener: MqttClient['on'];

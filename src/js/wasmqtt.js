@@ -1,25 +1,45 @@
-// wasmqtt: an MQTT 3.1.1 / 5.0 client and codec for the browser, compiled from Rust.
+// wasmqtt: an MQTT 3.1.1 / 5.0 client and codec for the browser (and Node), compiled from Rust.
 //
-//   import init, { connect, connectAsync } from 'wasmqtt';
-//   await init();                       // browsers and bundlers
-//   initSync({ module: wasmBytes });    // Node, or when the bytes are already at hand
+//   import mqtt from 'wasmqtt';          // as MQTT.js: mqtt.connect(url, options)
+//   import { connect, connectAsync } from 'wasmqtt';
+//
+// Clients load the wasm module by themselves (`wasmqtt_core_bg.wasm` beside this file); the
+// codec (encodePacket, decodePacket, Parser) is synchronous and wants it loaded first:
+// `await init()` in a browser (or with where the module is), automatic in Node.
 
 import initCore, { initSync as initCoreSync } from './wasmqtt_core.js';
-import { setWasm } from './runtime.js';
+import { setLoader, load, isLoaded, setWasm, requireWasm } from './runtime.js';
+import { connect, connectAsync, MqttClient, MqttError } from './client.js';
+import { encodePacket, decodePacket, Parser, MqttCodecError } from './codec.js';
 
-/** Loads and instantiates the wasm module (by default `wasmqtt_core_bg.wasm` beside this file). */
-export default async function init(input) {
-  const w = await initCore(input);
-  setWasm(w);
-  return w;
+setLoader((input) => initCore(input === undefined ? undefined : input));
+
+/**
+ * Loads and instantiates the wasm module once (by default `wasmqtt_core_bg.wasm` beside this
+ * module; `input` says where else, or gives its bytes); resolves when it is ready.
+ */
+export function init(input) {
+  return load(input);
 }
 
 /** Instantiates the wasm module synchronously from its bytes or a WebAssembly.Module. */
 export function initSync(input) {
+  if (isLoaded()) return requireWasm();
   const w = initCoreSync(input);
   setWasm(w);
   return w;
 }
 
-export { connect, connectAsync, MqttClient, MqttError } from './client.js';
-export { encodePacket, decodePacket, Parser, MqttCodecError } from './codec.js';
+/** Resolves when the wasm module is loaded (loading it if no client did yet). */
+export function ready() {
+  return load();
+}
+
+export { connect, connectAsync, MqttClient, MqttError, encodePacket, decodePacket, Parser, MqttCodecError };
+
+/**
+ * The default export, as MQTT.js's: `mqtt.connect(...)`. It is also `init` itself, so code
+ * written for earlier versions (`import init from 'wasmqtt'; await init()`) still works.
+ */
+const mqtt = Object.assign(init, { init, initSync, ready, connect, connectAsync, MqttClient, MqttError, encodePacket, decodePacket, Parser, MqttCodecError });
+export default mqtt;

@@ -17,8 +17,6 @@
 //! ```
 //! Integers are big-endian.
 
-use std::collections::{HashMap, HashSet};
-
 use bytes::Bytes;
 
 use super::session::{Inflight, Queued, Session, Stage};
@@ -49,23 +47,35 @@ pub struct Changes {
 // (a failed save leaves it as it was, so the next save writes what this one did not); after a
 // load it holds what was found, so records no index refers to are deleted by the next save.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct StoredKeys(HashSet<u64>);
+// (A sorted vector, not a hash set: the package's wasm carries no hashing for it.)
+pub struct StoredKeys(Vec<u64>);
 
 impl StoredKeys {
     /// The records of a loaded store (records that do not parse are ignored here; the import
     /// reports them).
     pub fn of_records<'a>(records: impl IntoIterator<Item = &'a [u8]>) -> StoredKeys {
-        StoredKeys(records.into_iter().filter_map(record_key).collect())
+        let mut keys: Vec<u64> = records.into_iter().filter_map(record_key).collect();
+        keys.sort_unstable();
+        keys.dedup();
+        StoredKeys(keys)
     }
 
     /// A save of `changes` committed.
     pub fn apply(&mut self, changes: &Changes) {
-        for k in &changes.delete {
-            self.0.remove(k);
+        if !changes.delete.is_empty() {
+            let mut gone = changes.delete.clone();
+            gone.sort_unstable();
+            self.0.retain(|k| gone.binary_search(k).is_err());
         }
-        for (k, _) in &changes.put {
-            self.0.insert(*k);
+        if !changes.put.is_empty() {
+            self.0.extend(changes.put.iter().map(|(k, _)| *k));
+            self.0.sort_unstable();
+            self.0.dedup();
         }
+    }
+
+    fn contains(&self, key: u64) -> bool {
+        self.0.binary_search(&key).is_ok()
     }
 
     /// How many records are stored.
@@ -88,19 +98,20 @@ pub fn record_key(record: &[u8]) -> Option<u64> {
 /// client's clock and `wall_ms` the wall clock (Unix milliseconds) at the same moment, so
 /// message ages survive a reload.
 pub fn changes(s: &Session, stored: &StoredKeys, now: Instant, wall_ms: u64) -> Changes {
-    let mut live = HashSet::with_capacity(s.inflight.len() + s.outbox.len());
+    let mut live = Vec::with_capacity(s.inflight.len() + s.outbox.len());
     let mut put = Vec::new();
     for (key, publish, queued_at) in messages(s) {
-        live.insert(key);
-        if !stored.0.contains(&key) {
+        live.push(key);
+        if !stored.contains(key) {
             put.push((key, record(key, publish, queued_at, now, wall_ms)));
         }
     }
+    live.sort_unstable();
     let delete = stored
         .0
         .iter()
         .copied()
-        .filter(|k| !live.contains(k))
+        .filter(|k| live.binary_search(k).is_err())
         .collect();
     Changes {
         index: index(s),
@@ -225,19 +236,31 @@ fn import_messages(
         queued.push(r.u64()?);
     }
     qos2_and_subscriptions(r, s)?;
+    // Each message once: an index naming a record twice is corrupt (it would send it twice).
+    let mut keys: Vec<u64> = inflight
+        .iter()
+        .map(|(k, _, _)| *k)
+        .chain(queued.iter().copied())
+        .collect();
+    keys.sort_unstable();
+    if keys.windows(2).any(|w| w[0] == w[1]) {
+        return Err("the stored session names a message twice".into());
+    }
     // A record no index entry refers to is an older save's leftover: ignored, unread.
-    let mut records = HashMap::new();
+    let mut records: Vec<(u64, &[u8])> = Vec::new();
     for _ in 0..r.u32()? {
         let n = r.u32()? as usize;
         let rec = r.take(n)?;
         if let Some(key) = record_key(rec) {
-            records.insert(key, rec);
+            records.push((key, rec));
         }
     }
-    let mut take = |key: u64| -> Result<(Publish, Instant), String> {
+    records.sort_unstable_by_key(|(k, _)| *k);
+    let take = |key: u64| -> Result<(Publish, Instant), String> {
         let rec = records
-            .remove(&key)
-            .ok_or_else(|| format!("the stored session lacks message {key}"))?;
+            .binary_search_by_key(&key, |(k, _)| *k)
+            .map(|i| records[i].1)
+            .map_err(|_| format!("the stored session lacks message {key}"))?;
         let mut c = Cursor { b: rec, pos: 8 };
         let queued_at = at(c.u64()?);
         let publish = c.publish()?;
@@ -539,6 +562,17 @@ mod tests {
         );
         let e = import(&assemble(&c.index, [records[0].as_slice()]), now, 0).unwrap_err();
         assert!(e.contains("lacks message 1"), "{e}");
+        // An index that names one record twice would send its message twice.
+        let mut twice = Session::default();
+        queue(&mut twice, "a", 5, QoS::AtLeastOnce);
+        let mut index = changes(&twice, &StoredKeys::default(), now, 0).index;
+        let at = index.len() - 8 - 4 - 4; // the outbox's one key, before the QoS 2 and subscription counts
+        let key = index[at..at + 8].to_vec();
+        index[at - 4..at].copy_from_slice(&2u32.to_be_bytes());
+        index.splice(at..at, key);
+        let rec = record(0, &twice.outbox.iter().next().unwrap().publish, now, now, 0);
+        let e = import(&assemble(&index, [rec.as_slice()]), now, 0).unwrap_err();
+        assert!(e.contains("twice"), "{e}");
     }
 
     #[test]

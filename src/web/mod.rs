@@ -73,6 +73,10 @@ pub struct Options {
     /// Stop handing bytes to the WebSocket while this many are buffered in it (back-pressure:
     /// the outbox fills and publishers wait instead of memory growing). Default 1 MiB.
     pub high_water_mark: u32,
+    /// A constructor used instead of the page's `WebSocket`: `new socket(url, protocol)` gives
+    /// an object with the WebSocket interface the driver uses (the npm package's Node
+    /// transports: the `ws` package, TCP and TLS). Every decision stays in the core.
+    pub socket: Option<js_sys::Function>,
 }
 
 impl Options {
@@ -85,6 +89,7 @@ impl Options {
             worker_timer: true,
             credentials: None,
             high_water_mark: 1 << 20,
+            socket: None,
         }
     }
 }
@@ -170,6 +175,8 @@ struct Inner {
     scheduled: bool,
     credentials: Option<CredentialsProvider>,
     high_water: u32,
+    /// See [`Options::socket`].
+    socket_constructor: Option<js_sys::Function>,
     backpressure: Option<gloo_timers::callback::Timeout>,
     listeners: Vec<Listener>,
     notices: Vec<Notice>,
@@ -261,6 +268,7 @@ impl Driver {
                 scheduled: false,
                 credentials: options.credentials,
                 high_water: options.high_water_mark,
+                socket_constructor: options.socket,
                 backpressure: None,
                 listeners: Vec::new(),
                 notices: Vec::new(),
@@ -626,7 +634,17 @@ impl Driver {
                 "mqtt"
             }
         };
-        let ws = match web_sys::WebSocket::new_with_str(&url, protocol) {
+        let constructor = self.0.inner.borrow().socket_constructor.clone();
+        let ws = match constructor {
+            Some(f) => {
+                let args =
+                    js_sys::Array::of2(&JsValue::from_str(&url), &JsValue::from_str(protocol));
+                js_sys::Reflect::construct(&f, &args)
+                    .map(|v| v.unchecked_into::<web_sys::WebSocket>())
+            }
+            None => web_sys::WebSocket::new_with_str(&url, protocol),
+        };
+        let ws = match ws {
             Ok(ws) => ws,
             Err(e) => {
                 let detail = format!("cannot open a WebSocket to {url}: {}", js_message(&e));
@@ -647,9 +665,13 @@ impl Driver {
                     return;
                 };
                 let data = e.data();
-                match data.dyn_ref::<js_sys::ArrayBuffer>() {
-                Some(buffer) => {
-                    let view = js_sys::Uint8Array::new(buffer);
+                // An ArrayBuffer from a WebSocket; a Uint8Array from a Node transport.
+                let view = match data.dyn_ref::<js_sys::ArrayBuffer>() {
+                    Some(buffer) => Some(js_sys::Uint8Array::new(buffer)),
+                    None => data.dyn_ref::<js_sys::Uint8Array>().cloned(),
+                };
+                match view {
+                Some(view) => {
                     let n = view.length() as usize;
                     d.event(|c, now| {
                         c.handle_bytes_with(now, n, |at, dst| {

@@ -3,11 +3,9 @@
 // runner for the test's own failures. Prints {got, sent, uncaught} as JSON.
 //   node batches-node.mjs SEED [N]
 
-import { WebSocket } from 'ws';
 import wasmqtt from './helpers.mjs';
 import { batchBroker, driveBatches } from './batches.mjs';
 
-globalThis.WebSocket ??= WebSocket;
 const uncaught = [];
 process.on('uncaughtException', (e) => uncaught.push(String(e?.message ?? e)));
 const seed = Number(process.argv[2]);

@@ -789,6 +789,53 @@ describe('wasmqtt in headless Chromium', { skip: SKIP }, () => {
     }
   });
 
+  it("import mqtt from 'wasmqtt' works with no init: message.toString() is the text, mqtt:// means ws://", async () => {
+    // Issue 10, start-up: the default export is MQTT.js's `mqtt` object; the first client loads
+    // the wasm module by itself; payloads print as text as Node Buffers do.
+    const page = await browser.newPage();
+    try {
+      await page.goto(`${server.url}/tests/js/pages/bare.html`);
+      const r = await page.evaluate(async (port) => {
+        const { default: mqtt } = await import('/pkg/wasmqtt.js');
+        // MQTT.js in a browser: mqtt:// becomes ws:// on the same host and port.
+        const c = mqtt.connect(`mqtt://127.0.0.1:${port}`, { clientId: 'bare-page' });
+        const got = new Promise((resolve) => c.on('message', (topic, payload) => resolve({
+          text: payload.toString(), template: `${payload}`, hex: payload.toString('hex'), isBytes: payload instanceof Uint8Array,
+        })));
+        // Calls made before the module is in wait for it, in order.
+        const granted = c.subscribeAsync('bare/t', { qos: 1 });
+        c.publish('bare/t', 'héllo', { qos: 1 });
+        await granted;
+        const message = await got;
+        const url = await new Promise((resolve) => (c.connected ? resolve(true) : c.once('connect', () => resolve(true))));
+        await c.endAsync();
+        return { ...message, url, codec: mqtt.encodePacket({ cmd: 'pingreq' }).toString('hex') };
+      }, mosq.wsPort);
+      assert.deepEqual(r, { text: 'héllo', template: 'héllo', hex: '68c3a96c6c6f', isBytes: true, url: true, codec: 'c000' });
+    } finally {
+      await page.close();
+    }
+  });
+
+  it('a wasm module that cannot be loaded is reported on the client, and its calls fail with why', async () => {
+    const page = await browser.newPage();
+    try {
+      await page.route('**/wasmqtt_core_bg.wasm', (route) => route.abort());
+      await page.goto(`${server.url}/tests/js/pages/bare.html`);
+      const r = await page.evaluate(async (url) => {
+        const { default: mqtt } = await import('/pkg/wasmqtt.js');
+        const c = mqtt.connect(url, { clientId: 'no-wasm' });
+        const error = new Promise((resolve) => c.on('error', (e) => resolve(e.kind)));
+        const published = new Promise((resolve) => c.publish('t', 'x', { qos: 1 }, (e) => resolve(e?.kind)));
+        const subscribed = c.subscribeAsync('t').then(() => 'ok', (e) => e.kind);
+        return { error: await error, published: await published, subscribed: await subscribed, message: c.lastError?.message ?? null };
+      }, mosq.ws);
+      assert.deepEqual({ ...r, message: undefined }, { error: 'LOAD_FAILED', published: 'LOAD_FAILED', subscribed: 'LOAD_FAILED', message: undefined });
+    } finally {
+      await page.close();
+    }
+  });
+
   it('refusals reject connectAsync with the code MQTT.js users check', async () => {
     const strict = await startMosquitto({ extra: 'allow_anonymous false' });
     const page = await clientPage(browser, server);

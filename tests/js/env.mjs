@@ -66,7 +66,7 @@ export function makeCertificate(dir) {
   const spki = execFileSync('sh', ['-c',
     `openssl x509 -in '${cert}' -pubkey -noout | openssl pkey -pubin -outform der | openssl dgst -sha256 -binary | base64`]).toString().trim();
   chmodSync(key, 0o644);
-  return { key, cert, spki };
+  return { key, cert, spki, certPem: readFileSync(cert, 'utf8') };
 }
 
 const MOSQUITTO = '/usr/sbin/mosquitto';
@@ -78,6 +78,7 @@ export async function startMosquitto({ extra = '', tls = false } = {}) {
   const tcpPort = await freePort();
   const wsPort = await freePort();
   const wssPort = tls ? await freePort() : null;
+  const mqttsPort = tls ? await freePort() : null;
   const certificate = tls ? makeCertificate(dir) : null;
   let conf = `per_listener_settings false\nallow_anonymous true\nlog_dest stderr\n` +
     `persistence true\npersistence_location ${dir}/\nautosave_interval 0\n` +
@@ -85,6 +86,7 @@ export async function startMosquitto({ extra = '', tls = false } = {}) {
     `listener ${wsPort} 127.0.0.1\nprotocol websockets\nsocket_domain ipv4\n`;
   if (tls) {
     conf += `listener ${wssPort} 127.0.0.1\nprotocol websockets\nsocket_domain ipv4\ncertfile ${certificate.cert}\nkeyfile ${certificate.key}\n`;
+    conf += `listener ${mqttsPort} 127.0.0.1\nprotocol mqtt\ncertfile ${certificate.cert}\nkeyfile ${certificate.key}\n`;
   }
   writeFileSync(join(dir, 'mosquitto.conf'), conf + extra + '\n');
   let proc = null;
@@ -92,8 +94,7 @@ export async function startMosquitto({ extra = '', tls = false } = {}) {
   const spawnIt = async () => {
     proc = track(spawn(MOSQUITTO, ['-c', join(dir, 'mosquitto.conf')], { stdio: ['ignore', 'ignore', 'pipe'] }));
     proc.stderr.on('data', (d) => { log += d; });
-    await waitForPort(tcpPort);
-    await waitForPort(wsPort);
+    for (const port of [tcpPort, wsPort, wssPort, mqttsPort]) if (port) await waitForPort(port);
   };
   await spawnIt();
   const stop = async () => {
@@ -106,7 +107,7 @@ export async function startMosquitto({ extra = '', tls = false } = {}) {
     await exited;
   };
   return {
-    tcpPort, wsPort, wssPort, certificate, dir,
+    tcpPort, wsPort, wssPort, mqttsPort, certificate, dir,
     ws: `ws://127.0.0.1:${wsPort}/mqtt`,
     wss: tls ? `wss://127.0.0.1:${wssPort}/mqtt` : null,
     log: () => log,

@@ -1,14 +1,21 @@
-// Loads the built package (pkg/) into Node.
+// The package under test in Node: as installed from what `npm pack` makes of pkg/ (cargo xtask
+// test installs it into node_modules/wasmqtt), through its "node" export.
 
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-// WASMQTT_PKG points at another build of the package (to compare builds in benchmarks).
+// WASMQTT_PKG points at another build of the package (to compare builds in benchmarks): its
+// browser module, initialised by hand (older builds have no Node entry).
 export const pkgDir = process.env.WASMQTT_PKG
   ? process.env.WASMQTT_PKG.replace(/\/?$/, '/')
   : fileURLToPath(new URL('../../pkg/', import.meta.url));
-const wasmqtt = await import(pkgDir + 'wasmqtt.js');
-wasmqtt.initSync({ module: readFileSync(pkgDir + 'wasmqtt_core_bg.wasm') });
+let wasmqtt;
+if (process.env.WASMQTT_PKG) {
+  wasmqtt = await import(pkgDir + 'wasmqtt.js');
+  wasmqtt.initSync({ module: readFileSync(pkgDir + 'wasmqtt_core_bg.wasm') });
+} else {
+  wasmqtt = await import('wasmqtt');
+}
 export default wasmqtt;
 
 /** Plain, comparable data: byte arrays as hex, null-prototype objects as plain ones. */

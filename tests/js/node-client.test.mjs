@@ -3,13 +3,11 @@
 
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { WebSocket } from 'ws';
 import wasmqtt from './helpers.mjs';
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { createServer } from 'node:net';
 import { startMosquitto } from './env.mjs';
-
-globalThis.WebSocket ??= WebSocket;
 
 let mosq;
 after(async () => mosq?.close());
@@ -44,4 +42,63 @@ test('QoS 0, 1, 2 round trips with mosquitto, in Node', async () => {
   while (got.length < 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
   await c.endAsync();
   assert.deepEqual(got.sort(), ['node/0=p0@0', 'node/1=p1@1', 'node/2=p2@2']);
+});
+
+test("import mqtt from 'wasmqtt' works as MQTT.js's: no init, mqtt:// over TCP, Buffers, credentials in the URL", async () => {
+  // Issue 10, start-up: the default export is the `mqtt` object, the module loads its own wasm
+  // (from the package's folder), and Node connects as MQTT.js does.
+  mosq ??= await startMosquitto({});
+  const { default: mqtt, connect } = await import('wasmqtt');
+  assert.equal(typeof mqtt.connect, 'function');
+  assert.equal(mqtt.connect, connect);
+  const c = mqtt.connect(`mqtt://user:secret@127.0.0.1:${mosq.tcpPort}/?clientId=from-query`);
+  assert.equal(c.options.username, 'user');
+  assert.equal(c.options.password, 'secret');
+  assert.equal(c.options.clientId, 'from-query');
+  const got = new Promise((resolve) => c.on('message', (topic, payload, packet) => resolve({ topic, payload, packet })));
+  await new Promise((resolve, reject) => { c.once('connect', resolve); c.once('error', reject); });
+  await c.subscribeAsync('node/start', { qos: 1 });
+  await c.publishAsync('node/start', 'hi there', { qos: 1 });
+  const m = await got;
+  assert.ok(Buffer.isBuffer(m.payload), 'payloads are Buffers in Node');
+  assert.equal(m.payload.toString(), 'hi there');
+  assert.equal(`${m.payload}`, 'hi there');
+  await c.endAsync();
+  // The codec needs no init in Node either, and gives Buffers as mqtt-packet does.
+  const bytes = mqtt.encodePacket({ cmd: 'publish', topic: 't', payload: 'x', qos: 0 });
+  assert.ok(Buffer.isBuffer(bytes));
+  assert.ok(Buffer.isBuffer(mqtt.decodePacket(bytes).payload));
+});
+
+test('mqtts:// over TLS, with MQTT.js TLS options', async () => {
+  const tls = await startMosquitto({ tls: true, extra: '' });
+  try {
+    // The test's certificate is for 127.0.0.1: trusted through `ca`, as MQTT.js users do.
+    const { connectAsync } = await import('wasmqtt');
+    const ca = tls.certificate.certPem;
+    assert.ok(ca, 'the test broker has a certificate');
+    await assert.rejects(connectAsync(`mqtts://127.0.0.1:${tls.mqttsPort}`, { clientId: 'tls-untrusted', reconnectPeriod: 0 }, false));
+    const c = await connectAsync(`mqtts://127.0.0.1:${tls.mqttsPort}`, { clientId: 'tls', ca, reconnectPeriod: 0 });
+    await c.publishAsync('tls/1', 'over tls', { qos: 1 });
+    await c.endAsync();
+  } finally {
+    await tls.close();
+  }
+});
+
+test('a URL Node cannot connect to is refused at once, with what to use', async () => {
+  const { connect } = await import('wasmqtt');
+  assert.throws(() => connect('http://127.0.0.1:1883'), /use ws:\/\/, wss:\/\/, mqtt:\/\/ or mqtts:\/\//);
+  assert.throws(() => connect('not a url'), /not a broker URL/);
+});
+
+test('connectAsync rejects when the client gives up, never hangs (reconnection off, broker down)', async () => {
+  // Found while writing these tests: with reconnectPeriod 0 a refused first attempt stopped
+  // the client, and connectAsync (allowing retries) waited forever.
+  const { connectAsync } = await import('wasmqtt');
+  const port = await new Promise((resolve) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => resolve(p)); });
+  });
+  await assert.rejects(connectAsync(`mqtt://127.0.0.1:${port}`, { clientId: 'gives-up', reconnectPeriod: 0 }), /ECONNREFUSED/);
 });

@@ -113,24 +113,37 @@ fn pkg_with(names: bool) -> Result<PathBuf> {
             copy(&path, &glue.join(path.file_name().unwrap_or_default()))?;
         }
     }
-    run(cmd(
-        tools_bin().join("esbuild").to_str().unwrap_or("esbuild"),
-        &[
-            "--bundle",
-            if names {
-                "--log-level=warning"
-            } else {
-                "--minify"
-            },
-            "--format=esm",
-            "--target=es2020",
-            "--legal-comments=none",
-        ],
-    )
-    .arg(glue.join("wasmqtt.js"))
-    .arg(format!("--outfile={}", out.join("wasmqtt.js").display())))?;
+    // Two entries over the same sources: wasmqtt.js for browsers and bundlers, node.js for
+    // Node (it reads the wasm from the package's folder and adds Node's transports).
+    for (entry, platform) in [
+        ("wasmqtt.js", "--platform=browser"),
+        ("node.js", "--platform=node"),
+    ] {
+        run(cmd(
+            tools_bin().join("esbuild").to_str().unwrap_or("esbuild"),
+            &[
+                "--bundle",
+                if names {
+                    "--log-level=warning"
+                } else {
+                    "--minify"
+                },
+                "--format=esm",
+                "--target=es2020",
+                "--legal-comments=none",
+                platform,
+            ],
+        )
+        .arg(glue.join(entry))
+        .arg(format!("--outfile={}", out.join(entry).display())))?;
+    }
     copy(&root.join("src/js/wasmqtt.d.ts"), &out.join("wasmqtt.d.ts"))?;
-    let files = ["wasmqtt.d.ts", "wasmqtt.js", "wasmqtt_core_bg.wasm"];
+    let files = [
+        "wasmqtt.d.ts",
+        "wasmqtt.js",
+        "node.js",
+        "wasmqtt_core_bg.wasm",
+    ];
     let version = env!("CARGO_PKG_VERSION");
     let package = format!(
         r#"{{
@@ -142,11 +155,15 @@ fn pkg_with(names: bool) -> Result<PathBuf> {
   "module": "wasmqtt.js",
   "types": "wasmqtt.d.ts",
   "exports": {{
-    ".": {{ "types": "./wasmqtt.d.ts", "default": "./wasmqtt.js" }},
-    "./wasmqtt_core_bg.wasm": "./wasmqtt_core_bg.wasm"
+    ".": {{ "types": "./wasmqtt.d.ts", "node": "./node.js", "default": "./wasmqtt.js" }},
+    "./wasmqtt_core_bg.wasm": "./wasmqtt_core_bg.wasm",
+    "./package.json": "./package.json"
   }},
   "files": [{}],
   "sideEffects": false,
+  "engines": {{ "node": ">=20" }},
+  "peerDependencies": {{ "ws": ">=8" }},
+  "peerDependenciesMeta": {{ "ws": {{ "optional": true }} }},
   "license": "MIT OR Apache-2.0"
 }}
 "#,
@@ -170,9 +187,36 @@ pub fn dashboard_dist() -> Result<PathBuf> {
     Ok(root().join("dist"))
 }
 
+/// Installs what `npm pack` makes of pkg/ into tests/js/node_modules/wasmqtt, so the tests
+/// use the package as users get it (its files list, its exports), not the folder. Its one
+/// optional peer, `ws`, is among the tests' own dependencies.
+fn install_package() -> Result {
+    let root = root();
+    let packs = root.join("target/npm");
+    let _ = std::fs::remove_dir_all(&packs);
+    std::fs::create_dir_all(&packs).map_err(|e| e.to_string())?;
+    run(cmd("npm", &["pack", "--silent", "--pack-destination"])
+        .arg(&packs)
+        .current_dir(root.join("pkg")))?;
+    let tarball = std::fs::read_dir(&packs)
+        .map_err(|e| e.to_string())?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .find(|p| p.extension().is_some_and(|x| x == "tgz"))
+        .ok_or("npm pack made no tarball")?;
+    let to = root.join("tests/js/node_modules/wasmqtt");
+    let _ = std::fs::remove_dir_all(&to);
+    std::fs::create_dir_all(&to).map_err(|e| e.to_string())?;
+    run(cmd("tar", &["-xzf"])
+        .arg(&tarball)
+        .arg("-C")
+        .arg(&to)
+        .arg("--strip-components=1"))
+}
+
 /// The Node tests of the package (node --test); with `dashboard`, the dashboard's end-to-end
 /// test gets the built page and the fleet binary.
 fn node_tests(quick: bool, dashboard: Option<(PathBuf, PathBuf)>) -> Result {
+    install_package()?;
     let dir = root().join("tests/js");
     let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
         .map_err(|e| e.to_string())?
@@ -367,6 +411,7 @@ pub fn bench(args: &[String]) -> Result {
     ))?;
     println!("\n== JS API in Node, against mqtt-packet");
     pkg()?;
+    install_package()?;
     run(&mut cmd("node", &["tests/js/bench/codec.bench.mjs"]))?;
     println!("\n== the client in headless Chromium, against MQTT.js (a few minutes)");
     run(&mut cmd("node", &["tests/js/bench/browser.bench.mjs"]))?;

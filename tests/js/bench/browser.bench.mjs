@@ -15,7 +15,10 @@ import mqttPacket from 'mqtt-packet';
 import { startMosquitto, serveStatic, sleep } from '../env.mjs';
 import { startChromium } from './cdp.mjs';
 import { repoRoot } from '../browser.mjs';
-import { pkgDir } from '../helpers.mjs';
+import { fileURLToPath } from 'node:url';
+
+// The build measured (WASMQTT_PKG: another build, to compare).
+const pkgDir = process.env.WASMQTT_PKG ? process.env.WASMQTT_PKG.replace(/\/?$/, '/') : fileURLToPath(new URL('../../../pkg/', import.meta.url));
 
 const REPS = Number(process.env.BENCH_REPS ?? 3);
 const N_QOS0 = 100_000;
