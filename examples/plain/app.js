@@ -1,8 +1,7 @@
 // The example page's script (a file of its own: the page's Content-Security-Policy runs
 // scripts from this origin only).
-import init, { connect } from '../../pkg/wasmqtt.js';
+import mqtt from '../../pkg/wasmqtt.js';
 
-await init();
 const $ = (id) => document.getElementById(id);
 const decoder = new TextDecoder();
 const broker = new URLSearchParams(location.search).get('broker');
@@ -18,7 +17,7 @@ $('connect').addEventListener('submit', (e) => {
   e.preventDefault();
   client?.end(true);
   const f = e.target;
-  client = connect(f.url.value, {
+  client = mqtt.connect(f.url.value, {
     protocolVersion: Number(f.version.value),
     clientId: 'example-' + Math.random().toString(16).slice(2, 8),
     keepalive: 20,
