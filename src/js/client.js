@@ -45,14 +45,59 @@ export class MqttError extends Error {
   }
 }
 
+// SUBACK reason codes of a refused filter (MQTT 5 3.9.3; 3.1.1 has 0x80 only).
+const REFUSALS = {
+  0x80: 'unspecified error', 0x83: 'implementation specific error', 0x87: 'not authorized',
+  0x8f: 'topic filter invalid', 0x91: 'packet identifier in use', 0x97: 'quota exceeded',
+  0x9e: 'shared subscriptions not supported', 0xa1: 'subscription identifiers not supported',
+  0xa2: 'wildcard subscriptions not supported',
+};
+
 // MQTT 3.1.1 CONNACK return codes for the reason codes they map to (MQTT.js reports these).
 const V3_RETURN = { 0x84: 1, 0x85: 2, 0x88: 3, 0x86: 4, 0x87: 5 };
 
-/** A minimal EventEmitter with the methods MQTT.js users call. */
-
+/**
+ * Node's EventEmitter interface (which MQTT.js's client has): on / addListener, prepend,
+ * once, off / removeListener (the most recently added instance), removeAllListeners,
+ * listeners, rawListeners, listenerCount, eventNames, set / getMaxListeners, emit. Not
+ * 'newListener' / 'removeListener' events, and no warning past the maximum (it is kept).
+ */
 class Emitter {
   constructor() {
     this._events = new Map();
+    this._maxListeners = 10;
+  }
+
+  prependListener(name, fn) {
+    const list = this._events.get(name);
+    if (list) list.unshift(fn);
+    else this._events.set(name, [fn]);
+    return this;
+  }
+
+  prependOnceListener(name, fn) {
+    return this.prependListener(name, this._onceWrapper(name, fn));
+  }
+
+  listeners(name) {
+    return (this._events.get(name) ?? []).map((f) => f.listener ?? f);
+  }
+
+  rawListeners(name) {
+    return (this._events.get(name) ?? []).slice();
+  }
+
+  eventNames() {
+    return [...this._events.keys()];
+  }
+
+  setMaxListeners(n) {
+    this._maxListeners = n;
+    return this;
+  }
+
+  getMaxListeners() {
+    return this._maxListeners;
   }
 
   on(name, fn) {
@@ -67,18 +112,23 @@ class Emitter {
   }
 
   once(name, fn) {
+    return this.on(name, this._onceWrapper(name, fn));
+  }
+
+  _onceWrapper(name, fn) {
     const wrapper = (...args) => {
       this.off(name, wrapper);
       fn.apply(this, args);
     };
     wrapper.listener = fn;
-    return this.on(name, wrapper);
+    return wrapper;
   }
 
   off(name, fn) {
     const list = this._events.get(name);
     if (!list) return this;
-    const i = list.findIndex((f) => f === fn || f.listener === fn);
+    let i = list.length - 1;
+    while (i >= 0 && list[i] !== fn && list[i].listener !== fn) i--;
     if (i >= 0) list.splice(i, 1);
     if (list.length === 0) this._events.delete(name);
     return this;
@@ -468,6 +518,14 @@ export class MqttClient extends Emitter {
           [err, codes, i] = this._readCodes(i, end);
           const op = this._ops.get(id);
           const granted = op?.topics ? op.topics.map((topic, j) => ({ topic, qos: codes[j] ?? 0x80 })) : codes;
+          // As MQTT.js: a refused filter fails the subscribe (the SUBACK is on the error).
+          const refused = err ? [] : granted.filter((g) => g.qos >= 0x80);
+          if (refused.length > 0) {
+            const code = refused[0].qos;
+            err = new MqttError('SUBSCRIBE_REFUSED', `Subscribe error: the server refused ${refused.map((g) => JSON.stringify(g.topic)).join(', ')} (reason code 0x${code.toString(16)}${REFUSALS[code] ? ': ' + REFUSALS[code] : ''})`, code);
+            err.packet = { cmd: 'suback', granted: codes };
+            err.granted = granted;
+          }
           this._complete(id, err, granted);
           break;
         }

@@ -259,10 +259,14 @@ export class MqttError extends Error {
     | 'EXPIRED' | 'NOT_CONNECTED' | 'QOS_NOT_SUPPORTED' | 'RETAIN_NOT_SUPPORTED' | 'UNSUPPORTED' | 'ENDED' | 'CANCELLED'
     | 'TOO_MANY' | 'REQUEST_TIMEOUT' | 'SESSION_LOST' | 'CONFIG' | 'PERSISTENCE' | 'INTERNAL'
     /** The wasm module could not be loaded (see README: bundlers). */
-    | 'LOAD_FAILED';
+    | 'LOAD_FAILED'
+    /** A subscription was refused (the SUBACK is on `packet`, as in MQTT.js). */
+    | 'SUBSCRIBE_REFUSED';
   code: number | string;
   /** The MQTT 5 reason code behind the error, if any (3.1.1 return codes are mapped). */
   reasonCode?: number;
+  /** SUBSCRIBE_REFUSED: the SUBACK's codes, as MQTT.js puts the packet on the error. */
+  packet?: { cmd: 'suback'; granted: number[] };
 }
 
 /** Options, named as in MQTT.js; the wasmqtt additions are marked. */

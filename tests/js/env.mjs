@@ -120,22 +120,33 @@ export async function startMosquitto({ extra = '', tls = false } = {}) {
 }
 
 /** aedes (a second, independent broker, MQTT 3.1.1) over WebSocket, in this process. */
-export async function startAedes() {
+export async function startAedes(options = {}) {
   const { Aedes } = await import('aedes');
   const { WebSocketServer, createWebSocketStream } = await import('ws');
-  const aedes = await Aedes.createBroker();
+  const { createServer: tcpServer } = await import('node:net');
+  const aedes = await Aedes.createBroker(options);
   const http = httpServer();
   const wss = new WebSocketServer({ server: http, handleProtocols: (protocols) => (protocols.has('mqtt') ? 'mqtt' : false) });
   wss.on('connection', (socket) => aedes.handle(createWebSocketStream(socket)));
   await new Promise((r) => http.listen(0, '127.0.0.1', r));
   const port = http.address().port;
+  const sockets = new Set();
+  const tcp = tcpServer((socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    aedes.handle(socket);
+  });
+  await new Promise((r) => tcp.listen(0, '127.0.0.1', r));
   return {
     ws: `ws://127.0.0.1:${port}/mqtt`,
+    tcp: `mqtt://127.0.0.1:${tcp.address().port}`,
     aedes,
     close: async () => {
       for (const c of wss.clients) c.terminate();
+      for (const s of sockets) s.destroy();
       await new Promise((r) => wss.close(r));
       await new Promise((r) => http.close(r));
+      await new Promise((r) => tcp.close(r));
       await new Promise((r) => aedes.close(r));
     },
   };

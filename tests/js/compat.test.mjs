@@ -1,0 +1,288 @@
+// The compatibility suite of issue 10: tests written against MQTT.js's documented API (its
+// README and types), not wasmqtt's, run twice: importing MQTT.js, then importing wasmqtt, in
+// Node over TCP and WebSocket, against mosquitto and aedes. A test that cannot pass for one
+// library is listed in DIFFERENCES with why (the README's migration table says the same); every
+// other test must pass for both. The counts for both are printed at the end.
+
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startMosquitto, startAedes, sleep } from './env.mjs';
+
+const LIBRARIES = {
+  'MQTT.js': async () => (await import('mqtt')).default,
+  wasmqtt: async () => (await import('wasmqtt')).default,
+};
+
+/** Tests one library fails on purpose: library -> test title -> why. */
+const DIFFERENCES = {
+  'MQTT.js': {},
+  wasmqtt: {},
+};
+
+const counts = {};
+after(() => {
+  for (const [lib, c] of Object.entries(counts)) {
+    console.log(`compatibility suite, ${lib}: ${c.pass} passed, ${c.different} documented differences, of ${c.pass + c.different + c.fail} (${c.fail} failed)`);
+  }
+});
+
+async function until(cond, ms = 5000, what = 'a condition') {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await sleep(10);
+  }
+}
+
+let unique = 0;
+const id = (name) => `compat-${name}-${process.pid}-${unique++}`;
+
+/** The suite's tests: (title, body(ctx)) with ctx = { mqtt, url, broker, topic(name) }. */
+const TESTS = [
+  ['connect emits connect with the CONNACK, and connected is true', async ({ mqtt, url }) => {
+    const c = mqtt.connect(url, { clientId: id('connect') });
+    const connack = await new Promise((resolve, reject) => { c.once('connect', resolve); c.once('error', reject); });
+    assert.equal(connack.cmd, 'connack');
+    assert.equal(typeof connack.sessionPresent, 'boolean');
+    assert.equal(c.connected, true);
+    await c.endAsync();
+    assert.equal(c.connected, false);
+  }],
+
+  ['connectAsync resolves with a connected client', async ({ mqtt, url }) => {
+    const c = await mqtt.connectAsync(url, { clientId: id('async') });
+    assert.equal(c.connected, true);
+    assert.equal(c.options.clientId.startsWith('compat-async'), true);
+    await c.endAsync();
+  }],
+
+  ['publish calls back without an error at QoS 0, 1 and 2', async ({ mqtt, url, topic }) => {
+    const c = await mqtt.connectAsync(url, { clientId: id('pub') });
+    for (const qos of [0, 1, 2]) {
+      const err = await new Promise((resolve) => c.publish(topic('p'), 'x', { qos }, resolve));
+      assert.ok(!err, `QoS ${qos}: ${err}`);
+    }
+    await c.publishAsync(topic('p'), 'y', { qos: 1 });
+    await c.endAsync();
+  }],
+
+  ['subscribe calls back with the grants, and message gives topic, payload and packet', async ({ mqtt, url, topic }) => {
+    const c = await mqtt.connectAsync(url, { clientId: id('sub') });
+    const t = topic('s');
+    const granted = await new Promise((resolve, reject) => c.subscribe(t, { qos: 1 }, (err, g) => (err ? reject(err) : resolve(g))));
+    assert.deepEqual(granted.map((g) => [g.topic, g.qos]), [[t, 1]]);
+    const got = new Promise((resolve) => c.once('message', (...args) => resolve(args)));
+    c.publish(t, 'hello 1', { qos: 1 });
+    const [mt, payload, packet] = await got;
+    assert.equal(mt, t);
+    assert.equal(payload.toString(), 'hello 1');
+    assert.equal(packet.cmd, 'publish');
+    assert.equal(packet.topic, t);
+    assert.equal(packet.qos, 1);
+    assert.equal(packet.retain, false);
+    assert.equal(typeof packet.messageId, 'number');
+    assert.equal(packet.payload.toString(), 'hello 1');
+    await c.endAsync();
+  }],
+
+  ['subscribe takes an array and an object of topics', async ({ mqtt, url, topic }) => {
+    const c = await mqtt.connectAsync(url, { clientId: id('multi') });
+    const [a, b, d] = [topic('a'), topic('b'), topic('d')];
+    const g1 = await c.subscribeAsync([a, b], { qos: 1 });
+    assert.deepEqual(g1.map((g) => [g.topic, g.qos]).sort(), [[a, 1], [b, 1]].sort());
+    const g2 = await c.subscribeAsync({ [d]: { qos: 2 } });
+    assert.deepEqual(g2.map((g) => [g.topic, g.qos]), [[d, 2]]);
+    await c.endAsync();
+  }],
+
+  ['a retained message reaches a later subscriber with retain set', async ({ mqtt, url, topic }) => {
+    const t = topic('retained');
+    const pub = await mqtt.connectAsync(url, { clientId: id('retainer') });
+    await pub.publishAsync(t, 'kept', { qos: 1, retain: true });
+    const sub = await mqtt.connectAsync(url, { clientId: id('late') });
+    const got = new Promise((resolve) => sub.once('message', (mt, payload, packet) => resolve([payload.toString(), packet.retain])));
+    await sub.subscribeAsync(t, { qos: 1 });
+    assert.deepEqual(await got, ['kept', true]);
+    await pub.publishAsync(t, '', { qos: 1, retain: true }); // clears it
+    await sub.endAsync();
+    await pub.endAsync();
+  }],
+
+  ['unsubscribe stops the messages and calls back', async ({ mqtt, url, topic }) => {
+    const c = await mqtt.connectAsync(url, { clientId: id('unsub') });
+    const t = topic('u');
+    const got = [];
+    c.on('message', (mt, payload) => got.push(payload.toString()));
+    await c.subscribeAsync(t, { qos: 1 });
+    await c.publishAsync(t, 'before', { qos: 1 });
+    await until(() => got.length === 1, 5000, 'the first message');
+    await new Promise((resolve, reject) => c.unsubscribe(t, (err) => (err ? reject(err) : resolve())));
+    await c.publishAsync(t, 'after', { qos: 1 });
+    await sleep(200);
+    assert.deepEqual(got, ['before']);
+    await c.unsubscribeAsync(t);
+    await c.endAsync();
+  }],
+
+  ['QoS 1 messages arrive once each, in order', async ({ mqtt, url, topic }) => {
+    const c = await mqtt.connectAsync(url, { clientId: id('order') });
+    const t = topic('o');
+    const got = [];
+    c.on('message', (mt, payload) => got.push(Number(payload.toString())));
+    await c.subscribeAsync(t, { qos: 1 });
+    for (let i = 0; i < 200; i++) c.publish(t, String(i), { qos: 1 });
+    await until(() => got.length >= 200, 10000, '200 messages');
+    await sleep(100);
+    assert.deepEqual(got, Array.from({ length: 200 }, (_, i) => i));
+    await c.endAsync();
+  }],
+
+  ['end calls back, emits end and close, and connected turns false', async ({ mqtt, url }) => {
+    const c = await mqtt.connectAsync(url, { clientId: id('end') });
+    const events = [];
+    c.on('close', () => events.push('close'));
+    c.on('end', () => events.push('end'));
+    await new Promise((resolve) => c.end(false, {}, resolve));
+    await sleep(50);
+    assert.ok(events.includes('end'), events.join());
+    assert.ok(events.includes('close'), events.join());
+    assert.equal(c.connected, false);
+    assert.equal(c.disconnected, true);
+  }],
+
+  ['end(true) ends at once, endAsync resolves', async ({ mqtt, url }) => {
+    const c = await mqtt.connectAsync(url, { clientId: id('force') });
+    await new Promise((resolve) => c.end(true, resolve));
+    const d = await mqtt.connectAsync(url, { clientId: id('force2') });
+    await d.endAsync(true);
+    assert.equal(d.connected, false);
+  }],
+
+  ['reconnect() after end connects again', async ({ mqtt, url }) => {
+    const c = await mqtt.connectAsync(url, { clientId: id('again') });
+    await c.endAsync();
+    const back = new Promise((resolve) => c.once('connect', resolve));
+    c.reconnect();
+    await back;
+    assert.equal(c.connected, true);
+    await c.endAsync();
+  }],
+
+  ['the EventEmitter interface: once, prependListener, listeners, eventNames, setMaxListeners', async ({ mqtt, url }) => {
+    const c = mqtt.connect(url, { clientId: id('emitter') });
+    const base = c.listenerCount('connect'); // a library may listen itself
+    const order = [];
+    c.on('connect', () => order.push('on'));
+    c.prependListener('connect', () => order.push('prepended'));
+    c.once('connect', () => order.push('once'));
+    assert.equal(c.setMaxListeners(20), c);
+    assert.equal(c.getMaxListeners(), 20);
+    assert.ok(c.eventNames().includes('connect'));
+    assert.equal(c.listeners('connect').length, base + 3);
+    assert.equal(c.listenerCount('connect'), base + 3);
+    await new Promise((resolve) => c.once('connect', resolve));
+    assert.deepEqual(order, ['prepended', 'on', 'once']);
+    assert.equal(c.listeners('connect').length, base + 2);
+    const f = () => {};
+    c.addListener('message', f);
+    c.removeListener('message', f);
+    assert.equal(c.listenerCount('message'), 0);
+    c.removeAllListeners('connect');
+    assert.equal(c.listenerCount('connect'), 0);
+    await c.endAsync();
+  }],
+
+  ['MQTT 5: user properties travel with a message', async ({ mqtt, url, topic, broker }) => {
+    if (broker === 'aedes') return; // aedes speaks MQTT 3.1.1 only
+    const c = await mqtt.connectAsync(url, { clientId: id('v5'), protocolVersion: 5 });
+    const t = topic('v5');
+    const got = new Promise((resolve) => c.once('message', (mt, payload, packet) => resolve(packet.properties)));
+    await c.subscribeAsync(t, { qos: 1 });
+    await c.publishAsync(t, 'x', { qos: 1, properties: { userProperties: { a: '1', b: ['2', '3'] }, contentType: 'text/plain' } });
+    const props = await got;
+    assert.deepEqual({ ...props.userProperties }, { a: '1', b: ['2', '3'] });
+    assert.equal(props.contentType, 'text/plain');
+    await c.endAsync();
+  }],
+
+  ['a refused subscription fails with the reason code, as MQTT.js reports it', async ({ mqtt, url, broker }) => {
+    if (broker !== 'aedes') return; // the aedes broker here refuses denied/#
+    const c = await mqtt.connectAsync(url, { clientId: id('refused') });
+    const err = await new Promise((resolve) => c.subscribe('denied/x', { qos: 1 }, (e) => resolve(e)));
+    assert.ok(err instanceof Error, 'the callback gets an error');
+    assert.match(err.message, /Subscribe error/);
+    assert.deepEqual(err.packet?.granted, [128], 'the SUBACK is on the error');
+    await assert.rejects(c.subscribeAsync('denied/y'), (e) => e.packet?.granted?.[0] === 128);
+    await c.endAsync();
+  }],
+
+  ['a clean session gets nothing of an earlier one, a persistent one its messages', async ({ mqtt, url, topic }) => {
+    const t = topic('session');
+    const clientId = id('session');
+    const first = await mqtt.connectAsync(url, { clientId, clean: false });
+    await first.subscribeAsync(t, { qos: 1 });
+    await first.endAsync();
+    const pub = await mqtt.connectAsync(url, { clientId: id('session-pub') });
+    await pub.publishAsync(t, 'while away', { qos: 1 });
+    await pub.endAsync();
+    const got = [];
+    const again = mqtt.connect(url, { clientId, clean: false });
+    again.on('message', (mt, payload) => got.push(payload.toString()));
+    const connack = await new Promise((resolve) => again.once('connect', resolve));
+    assert.equal(connack.sessionPresent, true);
+    await until(() => got.length === 1, 5000, 'the message kept for the session');
+    assert.deepEqual(got, ['while away']);
+    await again.endAsync();
+  }],
+];
+
+const BROKERS = [
+  ['mosquitto', 'tcp'],
+  ['mosquitto', 'ws'],
+  ['aedes', 'tcp'],
+  ['aedes', 'ws'],
+];
+
+for (const [lib, load] of Object.entries(LIBRARIES)) {
+  counts[lib] = { pass: 0, fail: 0, different: 0 };
+  for (const [broker, transport] of BROKERS) {
+    describe(`${lib} over ${transport} with ${broker}`, () => {
+      let mqtt;
+      let b;
+      before(async () => {
+        mqtt = await load();
+        b = broker === 'mosquitto'
+          ? await startMosquitto({})
+          : await startAedes({
+            // A null grant refuses the filter: SUBACK 0x80.
+            authorizeSubscribe: (client, sub, done) => done(null, sub.topic.startsWith('denied/') ? null : sub),
+          });
+      });
+      after(async () => b?.close());
+      for (const [title, body] of TESTS) {
+        const why = DIFFERENCES[lib][title];
+        it(title, async () => {
+          const url = broker === 'mosquitto'
+            ? (transport === 'tcp' ? `mqtt://127.0.0.1:${b.tcpPort}` : b.ws)
+            : (transport === 'tcp' ? b.tcp : b.ws);
+          const topic = (name) => `compat/${lib === 'MQTT.js' ? 'mqttjs' : 'wasmqtt'}/${transport}/${name}/${unique++}`;
+          try {
+            await body({ mqtt, url, broker, topic });
+          } catch (e) {
+            if (why) {
+              counts[lib].different++;
+              return; // a documented difference
+            }
+            counts[lib].fail++;
+            throw e;
+          }
+          if (why) {
+            counts[lib].fail++;
+            throw new Error(`listed as a difference (${why}) but passes: take it off the list`);
+          }
+          counts[lib].pass++;
+        });
+      }
+    });
+  }
+}
