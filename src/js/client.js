@@ -317,6 +317,11 @@ function writeExtra(urls, o) {
   return tw.pos;
 }
 
+/** MQTT.js's default message hook: nothing to wait for. */
+function defaultHandleMessage(packet, callback) {
+  callback();
+}
+
 /** Payloads from this size on are checked against the outbox's bound before they are copied. */
 const LARGE = 64 * 1024;
 
@@ -369,6 +374,8 @@ export class MqttClient extends Emitter {
     this._ended = false;
     this._everConnecting = false;
     this._onStop = null;
+    this._handleMessage = undefined;
+    this._manualAcks = false;
     this._endCallbacks = [];
     // The Rust side keeps the functions it is given for as long as the client exists: through
     // `holder` they reach the MqttClient strongly only while the client runs, weakly before it
@@ -405,6 +412,7 @@ export class MqttClient extends Emitter {
       if (this._early === null) throw err; // set up in the constructor: it throws, as before
       return this._loadFailed(err);
     }
+    this._syncAcks();
     if (!o.manualConnect && !this._ended) {
       this._holder.strong = this;
       raw.start();
@@ -499,6 +507,7 @@ export class MqttClient extends Emitter {
           i = next;
           while (i < end && word(i) === EV.SUB_ID) i += 3;
           this._emit3('message', packet.topic, packet.payload ?? bytesAlloc(0), packet);
+          if (this._manualAcks) this._handOver(packet);
           break;
         }
         case EV.PUBLISHED: {
@@ -972,6 +981,52 @@ export class MqttClient extends Emitter {
   setCredentials(username, password) {
     if (this._notReady(() => this.setCredentials(username, password))) return;
     this._raw.set_credentials(username ?? undefined, toBytes(password));
+  }
+
+  /**
+   * MQTT.js's message hook: called with every incoming PUBLISH after 'message'; a QoS 1 / 2
+   * message is acknowledged when `callback` is called (so the broker's flow control paces
+   * delivery to the application). Assign (or override) it to use it; the default calls back
+   * at once, and then wasmqtt acknowledges without a round through JavaScript.
+   */
+  get handleMessage() {
+    return this._handleMessage ?? defaultHandleMessage;
+  }
+
+  set handleMessage(fn) {
+    this._handleMessage = fn;
+    this._syncAcks();
+  }
+
+  _syncAcks() {
+    this._manualAcks = this.handleMessage !== defaultHandleMessage;
+    this._raw?.set_manual_acks(this._manualAcks);
+  }
+
+  _handOver(packet) {
+    let called = false;
+    const done = (err) => {
+      if (called) return;
+      called = true;
+      // PUBACKs leave in the order the messages came: one never sent would hold back every
+      // later one, so an error is reported and the message acknowledged all the same.
+      if (err) this.emit('error', err);
+      if (packet.qos > 0) this._raw?.release(packet.messageId, packet.qos);
+    };
+    try {
+      this.handleMessage(packet, done);
+    } catch (e) {
+      done(e);
+    }
+  }
+
+  /**
+   * The packet identifier given last, or null (MQTT.js). wasmqtt gives one when the packet is
+   * sent, not when publish() queues it.
+   */
+  getLastMessageId() {
+    const id = this._raw?.last_message_id() ?? -1;
+    return id < 0 ? null : id;
   }
 
   /** Checks the link now (sends a PINGREQ). */

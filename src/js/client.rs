@@ -523,6 +523,28 @@ impl RawClient {
         }
     }
 
+    /// Whether the application acknowledges messages itself (`release`; MQTT.js's
+    /// `handleMessage`, see `Client::set_manual_acks`).
+    pub fn set_manual_acks(&self, manual: bool) {
+        if let Some(d) = self.driver() {
+            d.input(|c, _| c.set_manual_acks(manual));
+        }
+    }
+
+    /// The application is done with message `packet_id` of `qos` (1 or 2).
+    pub fn release(&self, packet_id: u16, qos: u8) {
+        if let (Some(d), Some(qos)) = (self.driver(), QoS::from_u8(qos)) {
+            d.input(|c, _| c.release(packet_id, qos));
+        }
+    }
+
+    /// The packet identifier given last, or -1 (see `Client::last_packet_id`).
+    pub fn last_message_id(&self) -> i32 {
+        self.driver()
+            .and_then(|d| d.read(|c| c.last_packet_id()))
+            .map_or(-1, i32::from)
+    }
+
     /// Whether a message of `size` topic and payload bytes (or at least so many) could be
     /// queued: 0, or -1 with the error (JavaScript asks before copying a large payload in).
     pub fn refuse_size(&mut self, size: f64) -> i32 {

@@ -36,7 +36,12 @@ export function nodeSocket(url, protocol, options) {
   const scheme = url.slice(0, url.indexOf(':')).toLowerCase();
   if (scheme === 'ws' || scheme === 'wss') {
     const WS = webSocketClass();
-    return WS === wsPackage?.WebSocket || WS === wsPackage ? new WS(url, protocol, options.wsOptions) : new WS(url, protocol);
+    if (WS !== wsPackage?.WebSocket && WS !== wsPackage) return new WS(url, protocol);
+    const ws = new WS(url, protocol, options.wsOptions);
+    // The ws package throws an 'error' nobody listens to (a refused upgrade, a reset): the
+    // close event that follows is what the driver reports.
+    ws.on('error', () => {});
+    return ws;
   }
   if (scheme === 'mqtt' || scheme === 'tcp') return new StreamSocket(url, false, options);
   if (scheme === 'mqtts' || scheme === 'ssl' || scheme === 'tls') return new StreamSocket(url, true, options);

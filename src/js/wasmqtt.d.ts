@@ -467,6 +467,15 @@ export class MqttClient {
   readonly unthrottledTimer: boolean;
   /** wasmqtt: round trip, counters and queues. */
   getMetrics(): Metrics;
+  /**
+   * MQTT.js's message hook: called with every incoming PUBLISH after 'message'; a QoS 1 / 2
+   * message is acknowledged once `callback` is called (the broker's flow control then paces
+   * delivery). An error given to the callback is reported as 'error'; the message is still
+   * acknowledged (acknowledgements leave in order).
+   */
+  handleMessage: (packet: PublishPacket, callback: (error?: Error) => void) => void;
+  /** The packet identifier given last, or null (given when a packet is sent, not when queued). */
+  getLastMessageId(): number | null;
   /** wasmqtt: forgets the session stored in IndexedDB. */
   clearStoredSession(): void;
 }

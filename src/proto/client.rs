@@ -13,6 +13,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 
+use super::acks::{AppAcks, Due};
 use super::config::Config;
 use super::event::{Event, Granted, Message, OpId, ServerInfo, TransportAction};
 use super::link::Link;
@@ -121,6 +122,8 @@ pub struct Client {
     pending: PendingOps,
     /// Request/response (bounded by `max_pending_requests`).
     requests: Requests,
+    /// Acknowledgements the application holds back (`set_manual_acks`).
+    acks: AppAcks,
     online: bool,
     started: bool,
     /// The application ended the client; operations fail until it starts again.
@@ -153,6 +156,7 @@ impl Client {
             next_sub: 1,
             pending: PendingOps::default(),
             requests: Requests::default(),
+            acks: AppAcks::default(),
             online: true,
             started: false,
             ended: false,
@@ -480,6 +484,8 @@ impl Client {
     /// The transport closed (or failed to open). `detail`: what the driver knows.
     pub fn handle_close(&mut self, now: Instant, detail: Option<String>) {
         self.revision += 1;
+        // Held QoS 1 acknowledgements belong to the connection (the server sends again).
+        self.acks.connection_lost();
         let (ending, connected_for) = match std::mem::replace(&mut self.state, State::Idle) {
             State::Idle => return,
             State::Waiting { until } => {
@@ -935,6 +941,38 @@ impl Client {
     /// the browser layer to persist. `wall_ms`: Unix milliseconds now.
     pub fn export_session(&self, now: Instant, wall_ms: u64) -> Vec<u8> {
         self.session.export(now, wall_ms)
+    }
+
+    /// With `manual`, the application acknowledges each QoS 1 / 2 message it received, by
+    /// `release`, once it has handled it (MQTT.js's `handleMessage`); PUBACKs still leave in
+    /// the order the messages came [MQTT-4.6.0-2], and for QoS 2 the PUBCOMP is held (the
+    /// PUBREC goes at once). Unreleased messages count against our Receive Maximum, so the
+    /// server paces delivery to the application.
+    pub fn set_manual_acks(&mut self, manual: bool) {
+        self.acks.set_manual(manual);
+    }
+
+    /// The application is done with the message `packet_id` of `qos` (see `set_manual_acks`).
+    pub fn release(&mut self, packet_id: u16, qos: QoS) {
+        let v = self.cfg.protocol;
+        let due = self.acks.release(packet_id, qos);
+        if !self.is_connected() {
+            return; // the server sends its QoS 1 messages again, and PUBREL again
+        }
+        for d in due {
+            let packet = match d {
+                Due::PubAck(id) => Packet::PubAck(PubResp::new(id)),
+                Due::PubComp(id) => Packet::PubComp(PubResp::new(id)),
+            };
+            let _ = packet.encode(v, &mut self.tx);
+        }
+    }
+
+    /// The packet identifier given last (to a PUBLISH, SUBSCRIBE or UNSUBSCRIBE), if any: an
+    /// identifier is given when the packet is sent, not when it is queued (MQTT.js's
+    /// `getLastMessageId`).
+    pub fn last_packet_id(&self) -> Option<u16> {
+        self.session.ids.last_allocated()
     }
 
     /// What a save must write so that a store holding `stored` holds this session: the new
@@ -1424,6 +1462,7 @@ impl Client {
     /// acknowledged with PUBREC are complete (it took ownership [MQTT-4.3.3-8]); subscriptions
     /// are made again.
     fn session_lost(&mut self, now: Instant) {
+        self.acks.session_lost();
         for (op, r) in self.session.server_forgot() {
             self.complete_publish(op, r);
         }
@@ -1512,8 +1551,10 @@ impl Client {
             QoS::AtMostOnce => {}
             QoS::AtLeastOnce => {
                 // Acknowledge in order received [MQTT-4.6.0-2] (the ack is queued before any
-                // later packet's).
-                let _ = Packet::PubAck(PubResp::new(p.packet_id)).encode(v, &mut self.tx);
+                // later packet's), unless the application acknowledges (`release`).
+                if self.acks.on_qos1(p.packet_id) {
+                    let _ = Packet::PubAck(PubResp::new(p.packet_id)).encode(v, &mut self.tx);
+                }
             }
             QoS::ExactlyOnce => {
                 let id = p.packet_id;
@@ -1532,6 +1573,7 @@ impl Client {
                     );
                 }
                 self.session.received_qos2.insert(id);
+                self.acks.on_qos2(id);
                 let _ = Packet::PubRec(PubResp::new(id)).encode(v, &mut self.tx);
             }
         }
@@ -1640,6 +1682,9 @@ impl Client {
     fn on_pubrel(&mut self, _now: Instant, r: PubResp) {
         let v = self.cfg.protocol;
         let known = self.session.received_qos2.remove(r.packet_id);
+        if !self.acks.on_pubrel(r.packet_id) {
+            return; // PUBCOMP once the application released the message (`release`)
+        }
         let mut comp = PubResp::new(r.packet_id);
         if !known && v.is_v5() {
             comp.reason_code = ReasonCode::PacketIdentifierNotFound;

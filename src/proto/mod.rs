@@ -6,6 +6,7 @@
 //! `poll_timeout` after every input. The browser driver (`web`) and the tests' TCP driver are
 //! two such drivers.
 
+mod acks;
 mod alias;
 mod client;
 mod config;

@@ -373,6 +373,8 @@ pub struct IdSet {
     bits: Box<[u64; 1024]>,
     next: u16,
     used: usize,
+    /// The identifier allocated last (0: none yet); kept by `clear`.
+    last: u16,
 }
 
 impl std::fmt::Debug for IdSet {
@@ -387,6 +389,7 @@ impl Default for IdSet {
             bits: Box::new([0; 1024]),
             next: 1,
             used: 0,
+            last: 0,
         }
     }
 }
@@ -417,7 +420,14 @@ impl IdSet {
 
     /// Frees every identifier.
     pub fn clear(&mut self) {
+        let last = self.last;
         *self = IdSet::default();
+        self.last = last;
+    }
+
+    /// The identifier `allocate` gave last, if any.
+    pub fn last_allocated(&self) -> Option<u16> {
+        (self.last != 0).then_some(self.last)
     }
 
     /// The identifiers in use, ascending.
@@ -454,6 +464,7 @@ impl IdSet {
             };
             if id != 0 && !self.contains(id) {
                 self.insert(id);
+                self.last = id;
                 return Some(id);
             }
         }

@@ -6,7 +6,7 @@
 
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startMosquitto, startAedes, sleep } from './env.mjs';
+import { startMosquitto, startAedes, startProxy, sleep } from './env.mjs';
 
 const LIBRARIES = {
   'MQTT.js': async () => (await import('mqtt')).default,
@@ -16,7 +16,9 @@ const LIBRARIES = {
 /** Tests one library fails on purpose: library -> test title -> why. */
 const DIFFERENCES = {
   'MQTT.js': {},
-  wasmqtt: {},
+  wasmqtt: {
+    'packetsend and packetreceive show the packets': 'not there yet: the packets do not cross from wasm to JavaScript one by one (README, migration)',
+  },
 };
 
 const counts = {};
@@ -236,6 +238,146 @@ const TESTS = [
   }],
 ];
 
+/** A URL through a proxy the test can cut, for the same transport. */
+async function proxied(url) {
+  const u = new URL(url);
+  const proxy = await startProxy(Number(u.port));
+  u.port = String(proxy.port);
+  return { proxy, url: u.toString().replace(/\/$/, u.pathname === '/' ? '' : '/') };
+}
+
+TESTS.push(
+  ['a will is published when the connection dies, not after end()', async ({ mqtt, url, topic }) => {
+    const t = topic('will');
+    const watcher = await mqtt.connectAsync(url, { clientId: id('watcher') });
+    const wills = [];
+    watcher.on('message', (mt, payload) => wills.push(payload.toString()));
+    await watcher.subscribeAsync(t, { qos: 1 });
+    const { proxy, url: through } = await proxied(url);
+    try {
+      const c = await mqtt.connectAsync(through, { clientId: id('will'), reconnectPeriod: 0, will: { topic: t, payload: 'gone', qos: 1, retain: false } });
+      proxy.cut();
+      await until(() => wills.length === 1, 10000, 'the will');
+      await c.endAsync(true);
+      const d = await mqtt.connectAsync(url, { clientId: id('will2'), will: { topic: t, payload: 'not this', qos: 1, retain: false } });
+      await d.endAsync();
+      await sleep(300);
+      assert.deepEqual(wills, ['gone']);
+    } finally {
+      await proxy.close();
+      await watcher.endAsync();
+    }
+  }],
+
+  ['a lost connection: close and offline, then reconnect and connect; what was published meanwhile is sent', async ({ mqtt, url, topic }) => {
+    const t = topic('lost');
+    const watcher = await mqtt.connectAsync(url, { clientId: id('lost-watcher') });
+    const got = [];
+    watcher.on('message', (mt, payload) => got.push(payload.toString()));
+    await watcher.subscribeAsync(t, { qos: 1 });
+    const { proxy, url: through } = await proxied(url);
+    try {
+      const c = await mqtt.connectAsync(through, { clientId: id('lost'), reconnectPeriod: 100 });
+      const events = [];
+      for (const e of ['close', 'offline', 'reconnect', 'connect']) c.on(e, () => events.push(e));
+      proxy.block();
+      proxy.cut();
+      await until(() => events.includes('offline') || events.includes('close'), 5000, 'close');
+      assert.equal(c.connected, false);
+      const done = new Promise((resolve, reject) => c.publish(t, 'meanwhile', { qos: 1 }, (err) => (err ? reject(err) : resolve())));
+      await sleep(300);
+      proxy.unblock();
+      await until(() => events.includes('connect'), 10000, 'the reconnection');
+      await done;
+      await until(() => got.includes('meanwhile'), 5000, 'the message published while offline');
+      assert.ok(events.includes('close') && events.includes('reconnect'), events.join());
+      assert.ok(events.indexOf('close') < events.indexOf('connect'));
+      await c.endAsync();
+    } finally {
+      await proxy.close();
+      await watcher.endAsync();
+    }
+  }],
+
+  ['a refused connection rejects connectAsync with the return code', async ({ mqtt, url, broker }) => {
+    if (broker !== 'aedes') return; // the aedes broker here refuses the user "intruder"
+    await assert.rejects(
+      mqtt.connectAsync(url, { clientId: id('refused-connect'), username: 'intruder', password: 'x', reconnectPeriod: 0 }),
+      (e) => e.code === 4 || e.code === 5,
+    );
+  }],
+
+  ['getLastMessageId gives the identifier of the last publish', async ({ mqtt, url, topic }) => {
+    const c = await mqtt.connectAsync(url, { clientId: id('lastid') });
+    const t = topic('id');
+    await c.publishAsync(t, 'a', { qos: 1 });
+    const first = c.getLastMessageId();
+    await c.publishAsync(t, 'b', { qos: 1 });
+    const second = c.getLastMessageId();
+    assert.equal(typeof first, 'number');
+    assert.ok(first >= 1 && first <= 65535 && second >= 1 && second !== first, `${first} ${second}`);
+    await c.endAsync();
+  }],
+
+  ['packetsend and packetreceive show the packets', async ({ mqtt, url, topic }) => {
+    const c = mqtt.connect(url, { clientId: id('packets') });
+    const sent = [];
+    const received = [];
+    c.on('packetsend', (p) => sent.push(p.cmd));
+    c.on('packetreceive', (p) => received.push(p.cmd));
+    await new Promise((resolve) => c.once('connect', resolve));
+    const t = topic('pk');
+    await c.subscribeAsync(t, { qos: 1 });
+    await c.publishAsync(t, 'x', { qos: 1 });
+    await until(() => received.includes('publish'), 5000, 'the PUBLISH back');
+    await c.endAsync();
+    // (MQTT.js does not report its CONNECT.)
+    for (const cmd of ['subscribe', 'publish', 'puback', 'disconnect']) assert.ok(sent.includes(cmd), `sent ${cmd}: ${sent}`);
+    for (const cmd of ['connack', 'suback', 'puback', 'publish']) assert.ok(received.includes(cmd), `received ${cmd}: ${received}`);
+  }],
+
+  ['a message handleMessage has not called back for is not acknowledged: the broker sends it again', async ({ mqtt, url, topic }) => {
+    const t = topic('gate');
+    const { proxy, url: through } = await proxied(url);
+    const pub = await mqtt.connectAsync(url, { clientId: id('gate-pub') });
+    try {
+      const c = await mqtt.connectAsync(through, { clientId: id('gate'), clean: false, reconnectPeriod: 100 });
+      const seen = [];
+      c.handleMessage = (packet, callback) => {
+        seen.push(packet.payload.toString());
+        if (seen.length > 1) callback(); // the first delivery is never acknowledged
+      };
+      await c.subscribeAsync(t, { qos: 1 });
+      await pub.publishAsync(t, 'held', { qos: 1 });
+      await until(() => seen.length === 1, 5000, 'the message');
+      await sleep(200);
+      proxy.cut();
+      await until(() => seen.length === 2, 10000, 'the message again, after reconnecting');
+      assert.deepEqual(seen, ['held', 'held']);
+      await c.endAsync();
+    } finally {
+      await pub.endAsync();
+      await proxy.close();
+    }
+  }],
+
+  ['handleMessage sees every message before it is acknowledged', async ({ mqtt, url, topic }) => {
+    const c = await mqtt.connectAsync(url, { clientId: id('handle') });
+    const handled = [];
+    c.handleMessage = (packet, callback) => {
+      handled.push(packet.payload.toString());
+      setTimeout(callback, 10);
+    };
+    const t = topic('h');
+    await c.subscribeAsync(t, { qos: 1 });
+    for (const m of ['a', 'b']) await c.publishAsync(t, m, { qos: 1 });
+    await until(() => handled.length === 2, 5000, 'two messages handled');
+    assert.deepEqual(handled, ['a', 'b']);
+    await c.endAsync();
+  }],
+
+);
+
 const BROKERS = [
   ['mosquitto', 'tcp'],
   ['mosquitto', 'ws'],
@@ -256,12 +398,18 @@ for (const [lib, load] of Object.entries(LIBRARIES)) {
           : await startAedes({
             // A null grant refuses the filter: SUBACK 0x80.
             authorizeSubscribe: (client, sub, done) => done(null, sub.topic.startsWith('denied/') ? null : sub),
+            authenticate: (client, username, password, done) => {
+              if (username !== 'intruder') return done(null, true);
+              const e = new Error('bad user name or password');
+              e.returnCode = 4;
+              return done(e, false);
+            },
           });
       });
       after(async () => b?.close());
       for (const [title, body] of TESTS) {
         const why = DIFFERENCES[lib][title];
-        it(title, async () => {
+        it(title, { timeout: 30000 }, async () => {
           const url = broker === 'mosquitto'
             ? (transport === 'tcp' ? `mqtt://127.0.0.1:${b.tcpPort}` : b.ws)
             : (transport === 'tcp' ? b.tcp : b.ws);

@@ -593,6 +593,19 @@ impl Broker {
                 "{got:?} acknowledgement for packet identifier {id} never sent"
             ));
         };
+        // PUBACKs in the order the PUBLISHes were sent [MQTT-4.6.0-2].
+        if got == OutStage::Ack {
+            let first = s
+                .out
+                .iter()
+                .find(|(_, _, st)| *st == OutStage::Ack)
+                .map(|e| e.0);
+            if first != Some(id) {
+                return Err(format!(
+                    "PUBACK {id} before PUBACK {first:?}, whose PUBLISH was sent first [MQTT-4.6.0-2]"
+                ));
+            }
+        }
         let stage = s.out[i].2;
         match (stage, got) {
             (OutStage::Ack, OutStage::Ack) | (OutStage::Comp, OutStage::Comp) => {

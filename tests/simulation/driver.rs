@@ -328,6 +328,9 @@ impl World {
                 self.stats.received += 1;
                 let tag = tag(&m.publish.payload);
                 self.note(format!("event: message {tag} {:?}", m.publish.qos));
+                if self.manual_acks && m.publish.qos != QoS::AtMostOnce {
+                    self.held.push((m.publish.packet_id, m.publish.qos));
+                }
                 if m.publish.retain {
                     return Ok(());
                 }
@@ -437,6 +440,11 @@ impl World {
                 && self.client.is_connected();
             if quiet {
                 break;
+            }
+            // The application finishes with what it holds (what arrives meanwhile too).
+            while !self.held.is_empty() {
+                let (id, qos) = self.held.remove(0);
+                self.client.release(id, qos);
             }
             if self.now > deadline {
                 return Err(format!(

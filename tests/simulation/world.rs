@@ -81,6 +81,10 @@ pub struct World {
     /// Bumped whenever the client's side of the session is lost (a reload with nothing to
     /// import): a copy delivered again after that is not a duplicate.
     client_epoch: u64,
+    /// The application acknowledges messages itself (MQTT.js's handleMessage), and these
+    /// (packet identifier, QoS) it has not released yet.
+    manual_acks: bool,
+    pub(super) held: Vec<(u16, QoS)>,
     /// How many of the last steps to keep for a failure's report (`SIM_TRACE`).
     trace_len: usize,
 }
@@ -207,6 +211,8 @@ impl World {
             pending_violation: None,
             loading: false,
             client_epoch: 0,
+            manual_acks: false,
+            held: Vec::new(),
             trace_len: std::env::var("SIM_TRACE")
                 .ok()
                 .and_then(|v| v.parse().ok())
@@ -300,6 +306,12 @@ impl World {
             800..=804 => self.finish_loading()?,
             805..=812 => self.toggle_network()?,
             813..=819 => self.clock_jump()?,
+            820..=824 => {
+                self.manual_acks = !self.manual_acks;
+                self.note(format!("app: manual acknowledgements {}", self.manual_acks));
+                self.client.set_manual_acks(self.manual_acks);
+            }
+            825..=874 => self.release()?,
             _ => {
                 let d = self.rng.below(200);
                 self.advance(Duration::from_millis(d))?
@@ -433,6 +445,19 @@ impl World {
         self.pump()
     }
 
+    /// The application is done with a message it holds (any of them: out of order too).
+    fn release(&mut self) -> Check {
+        if self.held.is_empty() {
+            return Ok(());
+        }
+        let (id, qos) = self
+            .held
+            .remove(self.rng.below(self.held.len() as u64) as usize);
+        self.note(format!("app: release {id} {qos:?}"));
+        self.client.release(id, qos);
+        self.pump()
+    }
+
     /// A page reload: the page's client and its pending callbacks are gone; a persistent
     /// session comes back from storage, with operations started while it loads.
     fn reload(&mut self) -> Check {
@@ -450,6 +475,8 @@ impl World {
         let mut cfg = self.cfg.clone();
         cfg.seed = self.rng.next_u64();
         self.client = Client::new(cfg);
+        self.held.clear();
+        self.manual_acks = false;
         self.saved_rev = u64::MAX;
         self.loading = true;
         // Operations of the new page before its stored session has loaded.
