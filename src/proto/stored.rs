@@ -55,7 +55,7 @@ impl StoredKeys {
     /// reports them).
     pub fn of_records<'a>(records: impl IntoIterator<Item = &'a [u8]>) -> StoredKeys {
         let mut keys: Vec<u64> = records.into_iter().filter_map(record_key).collect();
-        keys.sort_unstable();
+        sort(&mut keys);
         keys.dedup();
         StoredKeys(keys)
     }
@@ -64,12 +64,12 @@ impl StoredKeys {
     pub fn apply(&mut self, changes: &Changes) {
         if !changes.delete.is_empty() {
             let mut gone = changes.delete.clone();
-            gone.sort_unstable();
+            sort(&mut gone);
             self.0.retain(|k| gone.binary_search(k).is_err());
         }
         if !changes.put.is_empty() {
             self.0.extend(changes.put.iter().map(|(k, _)| *k));
-            self.0.sort_unstable();
+            sort(&mut self.0);
             self.0.dedup();
         }
     }
@@ -86,6 +86,18 @@ impl StoredKeys {
     /// True when none is.
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
+    }
+}
+
+/// Sorts by insertion: the numbers come in order or nearly (a session numbers its messages in
+/// the order they entered it), and the standard library's sorts add kilobytes to the wasm.
+fn sort<T: PartialOrd>(v: &mut [T]) {
+    for i in 1..v.len() {
+        let mut j = i;
+        while j > 0 && v[j - 1] > v[j] {
+            v.swap(j - 1, j);
+            j -= 1;
+        }
     }
 }
 
@@ -106,7 +118,7 @@ pub fn changes(s: &Session, stored: &StoredKeys, now: Instant, wall_ms: u64) -> 
             put.push((key, record(key, publish, queued_at, now, wall_ms)));
         }
     }
-    live.sort_unstable();
+    sort(&mut live);
     let delete = stored
         .0
         .iter()
@@ -242,7 +254,7 @@ fn import_messages(
         .map(|(k, _, _)| *k)
         .chain(queued.iter().copied())
         .collect();
-    keys.sort_unstable();
+    sort(&mut keys);
     if keys.windows(2).any(|w| w[0] == w[1]) {
         return Err("the stored session names a message twice".into());
     }
@@ -255,7 +267,7 @@ fn import_messages(
             records.push((key, rec));
         }
     }
-    records.sort_unstable_by_key(|(k, _)| *k);
+    sort(&mut records);
     let take = |key: u64| -> Result<(Publish, Instant), String> {
         let rec = records
             .binary_search_by_key(&key, |(k, _)| *k)
