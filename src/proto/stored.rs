@@ -1,18 +1,19 @@
 //! The stored form of a session: what a page reload finds in IndexedDB.
 //!
 //! A session is stored as an *index* (the order of the messages, their packet identifiers and
-//! stages, the incoming QoS 2 identifiers, the subscriptions: a few bytes per message) and one
-//! *record* per message (its number, when it was published, the PUBLISH itself). A message's
-//! record is written once, when a save first finds it in the session, and deleted once it has
-//! left: a save writes the new records, deletes the finished ones and rewrites the index
-//! ([`changes`]), never the payloads already stored. The whole form ([`export`]) is the index
-//! followed by every record; [`assemble`] builds it from what a store holds, and [`import`]
-//! reads it (and the older single-blob form, `WQS1`).
+//! stages, the incoming QoS 2 identifiers, the subscriptions: a few bytes per message) and
+//! *segments* of message records (a record: the message's number, when it was published, the
+//! PUBLISH itself). A save writes the index and one segment with the messages it is the first
+//! to find, and deletes the segments none of whose messages is left ([`changes`]); a message's
+//! bytes are written once, not at every save. The whole form ([`export`]) is the index followed
+//! by every record; [`assemble`] builds it from what a store holds, and [`import`] reads it (and
+//! the older single-blob form, `WQS1`).
 //!
 //! ```text
 //! index   = "WQS2" u32 n (u64 key u16 id u8 stage)*n  u32 n (u64 key)*n
 //!           u32 n (u16 id)*n  u32 n (u64 number u32 identifier u8 options u32 len filter)*n
 //! whole   = index u32 n (u32 len record)*n
+//! segment = u64 number (u32 len record)*
 //! record  = u64 key u64 published-at (Unix ms) u32 len PUBLISH (MQTT 5)
 //! ```
 //! Integers are big-endian.
@@ -30,55 +31,67 @@ use crate::codec::{
 const MAGIC_V1: &[u8] = b"WQS1";
 const MAGIC: &[u8] = b"WQS2";
 
-/// What one save writes: the index, the records of messages not stored yet, and the numbers
-/// of stored records whose messages have left the session.
+/// What one save writes: the index, a segment with the messages not stored yet (or, now and
+/// then, all of them), and the segments none of whose messages is left.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Changes {
     /// The new index.
     pub index: Vec<u8>,
-    /// Records to write, by message number.
-    pub put: Vec<(u64, Vec<u8>)>,
-    /// Records to delete.
+    /// Segments to write.
+    pub put: Vec<Segment>,
+    /// Segments to delete, by number.
     pub delete: Vec<u64>,
 }
 
-/// The message numbers whose records a store holds.
-// Design: the driver keeps it beside its store and changes it only when a save has committed
-// (a failed save leaves it as it was, so the next save writes what this one did not); after a
-// load it holds what was found, so records no index refers to are deleted by the next save.
+/// The messages one save wrote, stored as one value: its number, then each message's record
+/// with its length (`u64 number (u32 len record)*`).
 #[derive(Debug, Clone, Default, PartialEq)]
-// (A sorted vector, not a hash set: the package's wasm carries no hashing for it.)
-pub struct StoredKeys(Vec<u64>);
+pub struct Segment {
+    /// Its number (increasing).
+    pub number: u64,
+    /// Its bytes.
+    pub bytes: Vec<u8>,
+    keys: Vec<u64>,
+}
+
+/// At most this many segments stay stored; beyond, a save writes every message into one new
+/// segment and deletes the others (so a message that stays pins no more than this many).
+const MAX_SEGMENTS: usize = 32;
+
+/// The segments a store holds, with the message numbers in each.
+// Design: a save writes one value (a segment) for all the messages it is the first to find, not
+// one per message: IndexedDB's cost is per request, and a burst of QoS 1 messages would pay two
+// requests a message (the write and the delete). A segment is deleted once none of its
+// messages is left; as messages leave in about the order they came, segments do too, and
+// `MAX_SEGMENTS` bounds what a lingering one keeps. The driver keeps this beside its store and
+// changes it only when a save has committed (a failed save leaves it as it was, so the next
+// writes what this one did not); after a load it holds what was found, so segments no index
+// refers to are deleted by the next save.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct StoredKeys(Vec<(u64, Vec<u64>)>);
 
 impl StoredKeys {
-    /// The records of a loaded store (records that do not parse are ignored here; the import
-    /// reports them).
-    pub fn of_records<'a>(records: impl IntoIterator<Item = &'a [u8]>) -> StoredKeys {
-        let mut keys: Vec<u64> = records.into_iter().filter_map(record_key).collect();
-        sort(&mut keys);
-        keys.dedup();
-        StoredKeys(keys)
+    /// The segments of a loaded store (what does not parse is ignored here; the import reports
+    /// a message it lacks).
+    pub fn of_segments<'a>(segments: impl IntoIterator<Item = &'a [u8]>) -> StoredKeys {
+        StoredKeys(
+            segments
+                .into_iter()
+                .filter_map(parse_segment)
+                .map(|(n, records)| (n, records.iter().filter_map(|r| record_key(r)).collect()))
+                .collect(),
+        )
     }
 
     /// A save of `changes` committed.
     pub fn apply(&mut self, changes: &Changes) {
-        if !changes.delete.is_empty() {
-            let mut gone = changes.delete.clone();
-            sort(&mut gone);
-            self.0.retain(|k| gone.binary_search(k).is_err());
-        }
-        if !changes.put.is_empty() {
-            self.0.extend(changes.put.iter().map(|(k, _)| *k));
-            sort(&mut self.0);
-            self.0.dedup();
+        self.0.retain(|(n, _)| !changes.delete.contains(n));
+        for seg in &changes.put {
+            self.0.push((seg.number, seg.keys.clone()));
         }
     }
 
-    fn contains(&self, key: u64) -> bool {
-        self.0.binary_search(&key).is_ok()
-    }
-
-    /// How many records are stored.
+    /// How many segments are stored.
     pub fn len(&self) -> usize {
         self.0.len()
     }
@@ -87,6 +100,18 @@ impl StoredKeys {
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
+}
+
+/// A segment's number and records.
+fn parse_segment(seg: &[u8]) -> Option<(u64, Vec<&[u8]>)> {
+    let mut c = Cursor { b: seg, pos: 0 };
+    let number = c.u64().ok()?;
+    let mut records = Vec::new();
+    while c.pos < seg.len() {
+        let n = c.u32().ok()? as usize;
+        records.push(c.take(n).ok()?);
+    }
+    Some((number, records))
 }
 
 /// Sorts by insertion: the numbers come in order or nearly (a session numbers its messages in
@@ -106,28 +131,52 @@ pub fn record_key(record: &[u8]) -> Option<u64> {
     Some(u64::from_be_bytes(record.get(..8)?.try_into().ok()?))
 }
 
-/// What a save must write for `s`, given the records `stored` already holds. `now` is the
+/// What a save must write for `s`, given the segments `stored` already holds. `now` is the
 /// client's clock and `wall_ms` the wall clock (Unix milliseconds) at the same moment, so
 /// message ages survive a reload.
 pub fn changes(s: &Session, stored: &StoredKeys, now: Instant, wall_ms: u64) -> Changes {
-    let mut live = Vec::with_capacity(s.inflight.len() + s.outbox.len());
-    let mut put = Vec::new();
-    for (key, publish, queued_at) in messages(s) {
-        live.push(key);
-        if !stored.contains(key) {
-            put.push((key, record(key, publish, queued_at, now, wall_ms)));
-        }
-    }
+    let mut live: Vec<u64> = messages(s).map(|(k, _, _)| k).collect();
     sort(&mut live);
-    let delete = stored
+    let mut held: Vec<u64> = stored
         .0
         .iter()
-        .copied()
-        .filter(|k| live.binary_search(k).is_err())
+        .flat_map(|(_, k)| k.iter().copied())
         .collect();
+    sort(&mut held);
+    let dead: Vec<u64> = stored
+        .0
+        .iter()
+        .filter(|(_, keys)| keys.iter().all(|k| live.binary_search(k).is_err()))
+        .map(|(n, _)| *n)
+        .collect();
+    let fresh = messages(s).any(|(k, _, _)| held.binary_search(&k).is_err());
+    let number = stored.0.iter().map(|(n, _)| n + 1).max().unwrap_or(0);
+    let rewrite = stored.0.len() - dead.len() + usize::from(fresh) > MAX_SEGMENTS;
+    let mut seg = Segment {
+        number,
+        bytes: number.to_be_bytes().to_vec(),
+        keys: Vec::new(),
+    };
+    for (key, publish, queued_at) in messages(s) {
+        if rewrite || held.binary_search(&key).is_err() {
+            let r = record(key, publish, queued_at, now, wall_ms);
+            put_u32(&mut seg.bytes, r.len() as u32);
+            seg.bytes.extend_from_slice(&r);
+            seg.keys.push(key);
+        }
+    }
+    let delete = if rewrite {
+        stored.0.iter().map(|(n, _)| *n).collect()
+    } else {
+        dead
+    };
     Changes {
         index: index(s),
-        put,
+        put: if seg.keys.is_empty() {
+            Vec::new()
+        } else {
+            vec![seg]
+        },
         delete,
     }
 }
@@ -137,11 +186,16 @@ pub fn export(s: &Session, now: Instant, wall_ms: u64) -> Vec<u8> {
     let records: Vec<Vec<u8>> = messages(s)
         .map(|(key, publish, at)| record(key, publish, at, now, wall_ms))
         .collect();
-    assemble(&index(s), records.iter().map(Vec::as_slice))
+    whole(&index(s), records.iter().map(Vec::as_slice))
 }
 
-/// The whole form from a stored index and the records found beside it.
-pub fn assemble<'a>(index: &[u8], records: impl IntoIterator<Item = &'a [u8]>) -> Vec<u8> {
+/// The whole form from a stored index and the segments found beside it.
+pub fn assemble<'a>(index: &[u8], segments: impl IntoIterator<Item = &'a [u8]>) -> Vec<u8> {
+    let segments: Vec<(u64, Vec<&[u8]>)> = segments.into_iter().filter_map(parse_segment).collect();
+    whole(index, segments.iter().flat_map(|(_, r)| r.iter().copied()))
+}
+
+fn whole<'a>(index: &[u8], records: impl IntoIterator<Item = &'a [u8]>) -> Vec<u8> {
     let records: Vec<&[u8]> = records.into_iter().collect();
     let mut w =
         Vec::with_capacity(index.len() + 4 + records.iter().map(|r| r.len() + 4).sum::<usize>());
@@ -497,19 +551,38 @@ mod tests {
         });
     }
 
+    /// A model store: the segments by number, as IndexedDB holds them.
+    #[derive(Default)]
+    struct Db(Vec<(u64, Vec<u8>)>);
+
+    impl Db {
+        fn save(&mut self, c: &Changes, stored: &mut StoredKeys) {
+            self.0.retain(|(n, _)| !c.delete.contains(n));
+            for seg in &c.put {
+                self.0.push((seg.number, seg.bytes.clone()));
+            }
+            stored.apply(c);
+        }
+        fn bytes(&self) -> usize {
+            self.0.iter().map(|(_, b)| b.len()).sum()
+        }
+    }
+
     #[test]
     fn a_save_writes_each_message_once_and_deletes_it_once_it_left() {
         // Defect 6 of the reliability issue: every save re-serialised the whole session.
         let now = Instant::from_millis(10);
         let mut s = Session::default();
         let mut stored = StoredKeys::default();
+        let mut db = Db::default();
         for t in ["a", "b", "c"] {
             queue(&mut s, t, 10_000, QoS::AtLeastOnce);
         }
         let c = changes(&s, &stored, now, 1_000);
-        assert_eq!(c.put.len(), 3);
+        assert_eq!(c.put.len(), 1, "one segment for what one save found");
+        assert_eq!(c.put[0].keys, [0, 1, 2]);
         assert!(c.delete.is_empty());
-        stored.apply(&c);
+        db.save(&c, &mut stored);
         // Sending moves a message in flight: only the index changes, and it holds no payload.
         send_front(&mut s, 7);
         let c = changes(&s, &stored, now, 1_000);
@@ -519,34 +592,76 @@ mod tests {
             (c.put.len(), &c.delete)
         );
         assert!(c.index.len() < 100, "the index is {} bytes", c.index.len());
-        stored.apply(&c);
-        // One new message: one record. One acknowledged: one deletion.
+        db.save(&c, &mut stored);
+        // A new message: a small segment of its own.
         queue(&mut s, "d", 10, QoS::AtMostOnce);
-        let done = s.take_inflight(7).unwrap();
         let c = changes(&s, &stored, now, 1_000);
-        assert_eq!(c.put.iter().map(|(k, _)| *k).collect::<Vec<_>>(), [3]);
-        assert_eq!(c.delete, [done.key]);
-        stored.apply(&c);
-        assert_eq!(stored.len(), 3);
-        // What a store then holds loads as the session.
-        let records: Vec<Vec<u8>> = messages(&s)
-            .map(|(k, p, at)| record(k, p, at, now, 1_000))
-            .collect();
-        let whole = assemble(&c.index, records.iter().map(Vec::as_slice));
+        assert_eq!(
+            c.put.iter().map(|g| g.keys.clone()).collect::<Vec<_>>(),
+            [vec![3]]
+        );
+        assert!(c.put[0].bytes.len() < 100);
+        db.save(&c, &mut stored);
+        assert_eq!(stored.len(), 2);
+        // The first segment goes once none of its messages is left.
+        s.take_inflight(7).unwrap();
+        s.outbox.pop_front().unwrap();
+        let c = changes(&s, &stored, now, 1_000);
+        assert!(c.delete.is_empty(), "c is still in the first segment");
+        db.save(&c, &mut stored);
+        s.outbox.pop_front().unwrap();
+        let c = changes(&s, &stored, now, 1_000);
+        assert_eq!(c.delete, [0]);
+        db.save(&c, &mut stored);
+        assert_eq!(stored.len(), 1);
+        // What the store holds loads as the session.
+        let whole = assemble(&c.index, db.0.iter().map(|(_, b)| b.as_slice()));
         assert_eq!(whole, export(&s, now, 1_000));
-        let back = import(&whole, now, 1_000).unwrap();
-        let topics = |s: &Session| {
-            s.outbox
-                .iter()
-                .map(|q| q.publish.topic.to_string())
-                .collect::<Vec<_>>()
-        };
-        assert_eq!(topics(&back), ["b", "c", "d"]);
+        let mut back = import(&whole, now, 1_000).unwrap();
+        let topics: Vec<String> = back
+            .outbox
+            .iter()
+            .map(|q| q.publish.topic.to_string())
+            .collect();
+        assert_eq!(topics, ["d"]);
         // Restored messages keep their numbers, and new ones number on after them.
-        let mut back = back;
         queue(&mut back, "e", 1, QoS::AtMostOnce);
         let keys: Vec<u64> = back.outbox.iter().map(|q| q.key).collect();
-        assert_eq!(keys, [1, 2, 3, 4]);
+        assert_eq!(keys, [3, 4]);
+        assert_eq!(
+            StoredKeys::of_segments(db.0.iter().map(|(_, b)| b.as_slice())),
+            stored
+        );
+    }
+
+    #[test]
+    fn a_lingering_message_pins_a_bounded_number_of_segments() {
+        // One message stays while thousands come and go, one save each: the store holds at most
+        // MAX_SEGMENTS segments, and its bytes stay near the live session's.
+        let now = Instant::from_millis(10);
+        let mut s = Session::default();
+        let mut stored = StoredKeys::default();
+        let mut db = Db::default();
+        queue(&mut s, "stays", 100, QoS::ExactlyOnce);
+        for i in 0..5_000 {
+            queue(&mut s, "goes", 1_000, QoS::AtLeastOnce);
+            if i % 2 == 1 {
+                // every other save, the oldest but the lingering one leaves
+                let stay = s.outbox.pop_front().unwrap();
+                s.outbox.pop_front().unwrap();
+                s.outbox.requeue_front(vec![stay]);
+            }
+            let c = changes(&s, &stored, now, 0);
+            db.save(&c, &mut stored);
+            assert!(stored.len() <= MAX_SEGMENTS, "{} segments", stored.len());
+            assert!(
+                db.bytes() < (MAX_SEGMENTS + 4) * 1_100 + 2 * s.outbox.bytes(),
+                "{} bytes stored",
+                db.bytes()
+            );
+        }
+        let whole = assemble(&index(&s), db.0.iter().map(|(_, b)| b.as_slice()));
+        assert_eq!(import(&whole, now, 0).unwrap().outbox.len(), s.outbox.len());
     }
 
     #[test]
@@ -557,33 +672,32 @@ mod tests {
         queue(&mut s, "b", 5, QoS::ExactlyOnce);
         send_front(&mut s, 1);
         let c = changes(&s, &StoredKeys::default(), now, 0);
-        let mut records: Vec<Vec<u8>> = c.put.iter().map(|(_, r)| r.clone()).collect();
-        records.push(b"left over".to_vec());
-        records.push(vec![1, 2]);
+        let seg = c.put[0].bytes.clone();
+        let mut leftover = 99u64.to_be_bytes().to_vec();
+        leftover.extend_from_slice(&[0, 0, 0, 3, 1, 2, 3]); // a record too short to have a key
         let back = import(
-            &assemble(&c.index, records.iter().map(Vec::as_slice)),
+            &assemble(
+                &c.index,
+                [seg.as_slice(), leftover.as_slice(), b"x".as_slice()],
+            ),
             now,
             0,
         )
         .unwrap();
         assert_eq!(back.inflight.iter().map(|m| m.id).collect::<Vec<_>>(), [1]);
         assert_eq!(back.outbox.len(), 1);
-        assert_eq!(
-            StoredKeys::of_records(records.iter().map(Vec::as_slice)).len(),
-            3
-        );
-        let e = import(&assemble(&c.index, [records[0].as_slice()]), now, 0).unwrap_err();
-        assert!(e.contains("lacks message 1"), "{e}");
+        let e = import(&assemble(&c.index, [leftover.as_slice()]), now, 0).unwrap_err();
+        assert!(e.contains("lacks message 0"), "{e}");
         // An index that names one record twice would send its message twice.
         let mut twice = Session::default();
         queue(&mut twice, "a", 5, QoS::AtLeastOnce);
-        let mut index = changes(&twice, &StoredKeys::default(), now, 0).index;
+        let c = changes(&twice, &StoredKeys::default(), now, 0);
+        let mut index = c.index.clone();
         let at = index.len() - 8 - 4 - 4; // the outbox's one key, before the QoS 2 and subscription counts
         let key = index[at..at + 8].to_vec();
         index[at - 4..at].copy_from_slice(&2u32.to_be_bytes());
         index.splice(at..at, key);
-        let rec = record(0, &twice.outbox.iter().next().unwrap().publish, now, now, 0);
-        let e = import(&assemble(&index, [rec.as_slice()]), now, 0).unwrap_err();
+        let e = import(&assemble(&index, [c.put[0].bytes.as_slice()]), now, 0).unwrap_err();
         assert!(e.contains("twice"), "{e}");
     }
 

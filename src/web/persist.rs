@@ -1,6 +1,6 @@
 //! IndexedDB persistence of the session, so a page reload with a persistent session loses
 //! nothing and duplicates nothing at QoS 2. Saves are incremental: each message is written
-//! once (see `proto/stored.rs` for the stored form).
+//! once, in the segment of the save that first found it (`proto/stored.rs`: the stored form).
 
 use std::cell::RefCell;
 
@@ -16,7 +16,7 @@ const DB: &str = "wasmqtt";
 const DB_VERSION: u32 = 2;
 /// A session's index (or, stored by version 1, its whole first-format value), by session key.
 const SESSIONS: &str = "sessions";
-/// One record per message, by `[session key, message number]`.
+/// Segments of message records (see `proto/stored.rs`), by `[session key, segment number]`.
 const MESSAGES: &str = "messages";
 
 /// Where the session is kept between page loads.
@@ -32,9 +32,10 @@ pub enum Persistence {
 
 /// An open session store for one broker and client id.
 // Design: a save writes what changed since the last committed save (`StoredKeys` knows which
-// message records the database holds), in one transaction over both object stores, so the
-// index and the records it names change together or not at all; the keys change only once
-// that transaction has committed.
+// segments the database holds): the index, at most one new segment, and the deletion of the
+// segments whose messages all left, in one transaction over both object stores, so the index
+// and the segments it names change together or not at all; the keys change only once that
+// transaction has committed.
 pub struct Store {
     db: web_sys::IdbDatabase,
     key: String,
@@ -143,11 +144,11 @@ impl Store {
         Ok((tx, sessions, messages))
     }
 
-    fn record_key(&self, n: u64) -> JsValue {
+    fn segment_key(&self, n: u64) -> JsValue {
         js_sys::Array::of2(&JsValue::from_str(&self.key), &JsValue::from_f64(n as f64)).into()
     }
 
-    /// Every record of this session.
+    /// Every segment of this session.
     fn records(&self, what: &'static str) -> Result<JsValue, WebError> {
         let bound =
             |n: f64| js_sys::Array::of2(&JsValue::from_str(&self.key), &JsValue::from_f64(n));
@@ -170,11 +171,11 @@ impl Store {
             .map_err(|e| WebError::idb("load", e))?;
         let index = request("load", &index).await?;
         let all = request("load", &all).await?;
-        let records: Vec<Vec<u8>> = js_sys::Array::from(&all)
+        let segments: Vec<Vec<u8>> = js_sys::Array::from(&all)
             .iter()
             .map(|v| js_sys::Uint8Array::new(&v).to_vec())
             .collect();
-        *self.stored.borrow_mut() = StoredKeys::of_records(records.iter().map(Vec::as_slice));
+        *self.stored.borrow_mut() = StoredKeys::of_segments(segments.iter().map(Vec::as_slice));
         if index.is_undefined() || index.is_null() {
             return Ok(None);
         }
@@ -184,7 +185,7 @@ impl Store {
         }
         Ok(Some(assemble_session(
             &index,
-            records.iter().map(Vec::as_slice),
+            segments.iter().map(Vec::as_slice),
         )))
     }
 
@@ -200,12 +201,12 @@ impl Store {
             self.transaction("save", web_sys::IdbTransactionMode::Readwrite)?;
         let fail = |e| WebError::idb("save", e);
         for k in &changes.delete {
-            messages.delete(&self.record_key(*k)).map_err(fail)?;
+            messages.delete(&self.segment_key(*k)).map_err(fail)?;
         }
-        for (k, record) in &changes.put {
-            let value = js_sys::Uint8Array::from(record.as_slice());
+        for seg in &changes.put {
+            let value = js_sys::Uint8Array::from(seg.bytes.as_slice());
             messages
-                .put_with_key(&value, &self.record_key(*k))
+                .put_with_key(&value, &self.segment_key(seg.number))
                 .map_err(fail)?;
         }
         let index = js_sys::Uint8Array::from(changes.index.as_slice());

@@ -103,12 +103,14 @@ pub struct Stats {
 
 type Check = Result<(), String>;
 
-/// The simulated IndexedDB: an index and one record per message, written by incremental saves
-/// as the browser driver writes them (`Client::session_changes`).
+/// The simulated IndexedDB: an index and segments of message records, written by incremental
+/// saves as the browser driver writes them (`Client::session_changes`).
 #[derive(Debug, Default, Clone)]
 pub struct Store {
     index: Vec<u8>,
-    records: BTreeMap<u64, Vec<u8>>,
+    pub(super) segments: BTreeMap<u64, Vec<u8>>,
+    /// Segments a load found that no index refers to: the next save must delete them.
+    pub(super) strays: Vec<u64>,
     /// The driver's knowledge of what the store holds (rebuilt from the records at a load).
     keys: StoredKeys,
 }
@@ -117,10 +119,10 @@ impl Store {
     /// Commits one save.
     pub fn save(&mut self, changes: SessionChanges) {
         for k in &changes.delete {
-            self.records.remove(k);
+            self.segments.remove(k);
         }
-        for (k, r) in &changes.put {
-            self.records.insert(*k, r.clone());
+        for seg in &changes.put {
+            self.segments.insert(seg.number, seg.bytes.clone());
         }
         self.keys.apply(&changes);
         self.index = changes.index;
@@ -128,7 +130,7 @@ impl Store {
 
     /// The session as a load finds it.
     pub fn whole(&self) -> Vec<u8> {
-        assemble_session(&self.index, self.records.values().map(Vec::as_slice))
+        assemble_session(&self.index, self.segments.values().map(Vec::as_slice))
     }
 }
 
@@ -504,13 +506,17 @@ impl World {
         }
         match self.stored.as_mut() {
             Some(store) if self.cfg.persistent_session() => {
-                // A load knows the records it found; now and then an earlier save left a
-                // record no index refers to (the next save must delete it).
+                // A load knows the segments it found; now and then an earlier save left one
+                // no index refers to (the next save must delete it).
                 if self.rng.below(8) == 0 {
-                    let stray = u64::MAX - self.rng.below(1000);
-                    store.records.insert(stray, stray.to_be_bytes().to_vec());
+                    let stray = 1_000_000 + self.rng.below(1000);
+                    let mut seg = stray.to_be_bytes().to_vec();
+                    seg.extend_from_slice(&[0, 0, 0, 8]);
+                    seg.extend_from_slice(&(u64::MAX - stray).to_be_bytes());
+                    store.segments.insert(stray, seg);
+                    store.strays.push(stray);
                 }
-                store.keys = StoredKeys::of_records(store.records.values().map(Vec::as_slice));
+                store.keys = StoredKeys::of_segments(store.segments.values().map(Vec::as_slice));
                 let bytes = store.whole();
                 let wall = self.now.as_millis();
                 if let Err(e) = self.client.import_session(&bytes, self.now, wall) {
