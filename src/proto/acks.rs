@@ -110,9 +110,14 @@ impl AppAcks {
         due
     }
 
-    /// The connection ended: the server sends its unacknowledged QoS 1 messages again.
+    /// The connection ended: the server sends its unacknowledged QoS 1 messages again, and
+    /// PUBREL again for QoS 2 ones [MQTT-4.4.0-1]; a held PUBCOMP answers that PUBREL, never
+    /// goes out unasked on the next connection (whose session may not be the one that sent it).
     pub fn connection_lost(&mut self) {
         self.qos1.clear();
+        for e in &mut self.qos2 {
+            e.2 = false;
+        }
     }
 
     /// The session ended: nothing waits any more.
@@ -171,6 +176,25 @@ mod tests {
         assert_eq!(a.release(7, QoS::ExactlyOnce), [Due::PubComp(7)]);
         assert_eq!(a.release(8, QoS::ExactlyOnce), [], "no PUBREL yet");
         assert!(a.on_pubrel(8));
+        assert!(a.is_empty());
+    }
+
+    #[test]
+    fn a_held_pubcomp_answers_the_pubrel_of_the_connection_it_goes_out_on() {
+        // Found by the simulation (seed 797,315,786): a PUBREL came, the connection was lost,
+        // and the release sent PUBCOMP on the next connection, to a session that had never
+        // sent that PUBREL.
+        let mut a = AppAcks::default();
+        a.set_manual(true);
+        a.on_qos2(6);
+        assert!(!a.on_pubrel(6));
+        a.connection_lost();
+        assert_eq!(
+            a.release(6, QoS::ExactlyOnce),
+            [],
+            "no PUBREL on this connection yet"
+        );
+        assert!(a.on_pubrel(6), "the PUBREL sent again is answered at once");
         assert!(a.is_empty());
     }
 

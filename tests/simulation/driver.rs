@@ -122,9 +122,17 @@ impl World {
                         (inflight, queued, qos2, s.registry.len())
                     };
                     if view(&live) != view(&saved) {
-                        self.pending_violation = Some(
-                            "the incrementally saved session differs from the live one".into(),
-                        );
+                        let short = |s: &Session| {
+                            let (i, q, r, n) = view(s);
+                            let i: Vec<_> = i.iter().map(|m| (m.0, m.1, m.2)).collect();
+                            let q: Vec<_> = q.iter().map(|m| m.0).collect();
+                            format!("in flight {i:?}, queued {q:?}, qos2 {r:?}, {n} subscriptions")
+                        };
+                        self.pending_violation = Some(format!(
+                            "the incrementally saved session differs from the live one: live {}, saved {}",
+                            short(&live),
+                            short(&saved)
+                        ));
                     } else if store.segments.len() > 32 {
                         self.pending_violation =
                             Some(format!("the store holds {} segments", store.segments.len()));
