@@ -317,6 +317,57 @@ function writeExtra(urls, o) {
   return tw.pos;
 }
 
+// Options wasmqtt reads (MQTT.js's with meaning here, and its own; see wasmqtt.d.ts).
+const OPTIONS = new Set([
+  'clientId', 'protocolVersion', 'protocolId', 'clean', 'keepalive', 'username', 'password', 'will',
+  'properties', 'reconnectPeriod', 'connectTimeout', 'queueQoSZero', 'manualConnect', 'servers',
+  'protocol', 'host', 'hostname', 'port', 'path', 'href', 'url', 'query', 'resubscribe',
+  'transformWsUrl', 'createWebsocket', 'wsOptions', 'handleAuth', 'ca', 'cert', 'key', 'pfx',
+  'passphrase', 'rejectUnauthorized', 'servername', 'ciphers', 'ALPNProtocols', 'checkServerIdentity',
+  'minVersion', 'maxVersion', 'credentials', 'reconnect', 'outbox', 'maxInflight', 'persistence',
+  'persistenceKey', 'pingTimeout', 'workerTimer', 'highWaterMark', 'disconnectTimeout',
+]);
+// MQTT.js options that have no effect here, and why.
+const WITHOUT_EFFECT = {
+  incomingStore: 'sessions live in wasm (and in IndexedDB in browsers: `persistence`)',
+  outgoingStore: 'sessions live in wasm (and in IndexedDB in browsers: `persistence`)',
+  messageIdProvider: 'packet identifiers are given by the client core',
+  autoUseTopicAlias: 'topic aliases are used automatically within the server\'s Topic Alias Maximum',
+  autoAssignTopicAlias: 'topic aliases are used automatically within the server\'s Topic Alias Maximum',
+  reschedulePings: 'keep-alive is scheduled by the client core',
+  timerVariant: 'deadlines run in a Worker in browsers (`workerTimer`)',
+  log: 'wasmqtt does not log',
+  customHandleAcks: 'use handleMessage',
+  reconnectOnConnackError: 'refusals are reconnected to or not by their reason code',
+  subscribeBatchSize: 'one SUBSCRIBE carries the filters of one call',
+  writeCache: 'packets of one task leave in one write',
+  browserBufferSize: 'back-pressure follows `highWaterMark`',
+  browserBufferTimeout: 'back-pressure follows `highWaterMark`',
+  objectMode: 'not needed',
+  encoding: 'payloads are bytes',
+  forceNativeWebSocket: 'Node uses the ws package when installed, else its own WebSocket',
+  socksProxy: 'not supported',
+  socksTimeout: 'not supported',
+  unixSocket: 'not supported',
+  keyPath: 'pass `key` itself', certPath: 'pass `cert` itself', caPaths: 'pass `ca` itself',
+  auth: 'give `username` and `password`, or put them in the URL',
+  authPacket: 'give `properties.authenticationMethod` / `authenticationData`',
+  defaultProtocol: 'set by MQTT.js itself',
+};
+const warned = new Set();
+
+/** Warns once per option name about options wasmqtt does not read, never dropping them silently. */
+function checkOptions(options) {
+  for (const name of Object.keys(options ?? {})) {
+    if (OPTIONS.has(name) || warned.has(name) || options[name] === undefined) continue;
+    warned.add(name);
+    const why = WITHOUT_EFFECT[name];
+    console.warn(why
+      ? `wasmqtt: the MQTT.js option "${name}" has no effect here: ${why}`
+      : `wasmqtt: unknown option "${name}" (ignored): check its spelling; the options are listed in wasmqtt.d.ts`);
+  }
+}
+
 /** MQTT.js's default message hook: nothing to wait for. */
 function defaultHandleMessage(packet, callback) {
   callback();
@@ -347,6 +398,7 @@ export class MqttClient extends Emitter {
       connectTimeout: 30 * 1000,
       ...options,
     };
+    checkOptions(options);
     if (o.resubscribe === false) {
       throw new TypeError('resubscribe: false is not supported: wasmqtt always restores subscriptions a new session lacks');
     }

@@ -102,3 +102,21 @@ test('connectAsync rejects when the client gives up, never hangs (reconnection o
   });
   await assert.rejects(connectAsync(`mqtt://127.0.0.1:${port}`, { clientId: 'gives-up', reconnectPeriod: 0 }), /ECONNREFUSED/);
 });
+
+test('an option wasmqtt does not read is warned about once, never dropped silently', async () => {
+  const { connect } = await import('wasmqtt');
+  const warnings = [];
+  const warn = console.warn;
+  console.warn = (m) => warnings.push(String(m));
+  try {
+    for (let i = 0; i < 2; i++) {
+      const c = connect('mqtt://127.0.0.1:9', { clientId: 'opts', manualConnect: true, keepAlive: 30, incomingStore: {}, reconnectPeriod: 0 });
+      await c.endAsync(true);
+    }
+  } finally {
+    console.warn = warn;
+  }
+  assert.equal(warnings.length, 2, warnings.join('\n'));
+  assert.match(warnings[0], /unknown option "keepAlive"/);
+  assert.match(warnings[1], /MQTT.js option "incomingStore" has no effect here/);
+});

@@ -138,11 +138,20 @@ fn pkg_with(names: bool) -> Result<PathBuf> {
         .arg(format!("--outfile={}", out.join(entry).display())))?;
     }
     copy(&root.join("src/js/wasmqtt.d.ts"), &out.join("wasmqtt.d.ts"))?;
+    for doc in ["LICENSE-MIT", "LICENSE-APACHE", "CHANGELOG.md"] {
+        copy(&root.join(doc), &out.join(doc))?;
+    }
+    let readme = std::fs::read_to_string(root.join("README.md")).map_err(|e| e.to_string())?;
+    std::fs::write(out.join("README.md"), package_readme(&readme)?).map_err(|e| e.to_string())?;
     let files = [
         "wasmqtt.d.ts",
         "wasmqtt.js",
         "node.js",
         "wasmqtt_core_bg.wasm",
+        "README.md",
+        "CHANGELOG.md",
+        "LICENSE-MIT",
+        "LICENSE-APACHE",
     ];
     let version = env!("CARGO_PKG_VERSION");
     let package = format!(
@@ -155,7 +164,12 @@ fn pkg_with(names: bool) -> Result<PathBuf> {
   "module": "wasmqtt.js",
   "types": "wasmqtt.d.ts",
   "exports": {{
-    ".": {{ "types": "./wasmqtt.d.ts", "node": "./node.js", "default": "./wasmqtt.js" }},
+    ".": {{
+      "types": "./wasmqtt.d.ts",
+      "browser": "./wasmqtt.js",
+      "node": "./node.js",
+      "default": "./wasmqtt.js"
+    }},
     "./wasmqtt_core_bg.wasm": "./wasmqtt_core_bg.wasm",
     "./package.json": "./package.json"
   }},
@@ -164,7 +178,11 @@ fn pkg_with(names: bool) -> Result<PathBuf> {
   "engines": {{ "node": ">=20" }},
   "peerDependencies": {{ "ws": ">=8" }},
   "peerDependenciesMeta": {{ "ws": {{ "optional": true }} }},
-  "license": "MIT OR Apache-2.0"
+  "license": "MIT OR Apache-2.0",
+  "repository": {{ "type": "git", "url": "git+{REPOSITORY}.git" }},
+  "homepage": "{REPOSITORY}#readme",
+  "bugs": "{REPOSITORY}/issues",
+  "keywords": ["mqtt", "mqtt5", "websocket", "iot", "wasm", "webassembly", "mqtt.js"]
 }}
 "#,
         files
@@ -177,6 +195,30 @@ fn pkg_with(names: bool) -> Result<PathBuf> {
     println!("{}", size_line(&core));
     println!("{}", size_line(&out.join("wasmqtt.js")));
     Ok(out)
+}
+
+/// Where the sources live (package.json's repository, homepage and bugs fields).
+const REPOSITORY: &str = "https://github.com/wasmqtt/wasmqtt";
+
+/// The package's README: the root README's sections for JavaScript users (from "The client from
+/// JavaScript" up to "Tasks"), so what npm shows and what the repository says never differ.
+fn package_readme(readme: &str) -> Result<String> {
+    let start = readme
+        .find("## The client from JavaScript")
+        .ok_or("README.md: no \"## The client from JavaScript\" section")?;
+    let end = readme[start..]
+        .find("\n## Tasks")
+        .map(|i| start + i + 1)
+        .ok_or("README.md: no \"## Tasks\" section after the JavaScript ones")?;
+    Ok(format!(
+        "# wasmqtt\n\n\
+         An MQTT 3.1.1 and 5.0 client for browsers and Node, compiled from Rust to WebAssembly, with\n\
+         MQTT.js's API, and a codec with mqtt-packet's object shapes. Sources, the dashboard and the\n\
+         benchmarks: {REPOSITORY}.\n\n\
+         ```sh\nnpm install wasmqtt\n```\n\n{}\
+         ## License\n\nMIT or Apache-2.0, at your choice (LICENSE-MIT, LICENSE-APACHE).\n",
+        &readme[start..end]
+    ))
 }
 
 /// Builds the dashboard with trunk (release) into dist/.

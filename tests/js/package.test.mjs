@@ -1,0 +1,50 @@
+// The package as npm delivers it: what `npm pack` put in the tarball (xtask installs the tarball
+// into node_modules/wasmqtt, not the pkg/ folder), its package.json, and how Node resolves it.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+const dir = fileURLToPath(new URL('./node_modules/wasmqtt/', import.meta.url));
+const manifest = JSON.parse(readFileSync(`${dir}package.json`, 'utf8'));
+
+test('the tarball holds the package, its README, LICENSE files and CHANGELOG, and nothing else', () => {
+  const files = readdirSync(dir).sort();
+  assert.deepEqual(files, [
+    'CHANGELOG.md', 'LICENSE-APACHE', 'LICENSE-MIT', 'README.md', 'node.js', 'package.json',
+    'wasmqtt.d.ts', 'wasmqtt.js', 'wasmqtt_core_bg.wasm',
+  ]);
+  assert.match(readFileSync(`${dir}LICENSE-APACHE`, 'utf8'), /Apache License\s+Version 2\.0/);
+  assert.match(readFileSync(`${dir}LICENSE-MIT`, 'utf8'), /Permission is hereby granted/);
+  assert.match(readFileSync(`${dir}CHANGELOG.md`, 'utf8'), new RegExp(`## ${manifest.version.replace(/\./g, '\\.')}`));
+  const readme = readFileSync(`${dir}README.md`, 'utf8');
+  for (const part of ['npm install wasmqtt', '## The client from JavaScript', '### Moving from MQTT.js', '## The codec from JavaScript', '## License']) {
+    assert.ok(readme.includes(part), `README.md lacks "${part}"`);
+  }
+  assert.ok(!readme.includes('cargo xtask test'), "the package's README is for JavaScript users, not for developers of wasmqtt");
+});
+
+test('package.json: conditional exports (types, browser, node, default), engines, sideEffects, repository', () => {
+  const root = manifest.exports['.'];
+  assert.deepEqual(Object.keys(root), ['types', 'browser', 'node', 'default'], 'types must come first for TypeScript');
+  assert.equal(root.browser, './wasmqtt.js');
+  assert.equal(root.node, './node.js');
+  assert.equal(root.default, './wasmqtt.js');
+  assert.equal(manifest.types, 'wasmqtt.d.ts');
+  assert.equal(manifest.type, 'module');
+  assert.equal(manifest.sideEffects, false);
+  assert.equal(manifest.engines.node, '>=20');
+  assert.equal(manifest.license, 'MIT OR Apache-2.0');
+  assert.match(manifest.repository.url, /^git\+https:\/\/.+\.git$/);
+  assert.ok(manifest.homepage && manifest.bugs);
+  assert.equal(manifest.peerDependenciesMeta.ws.optional, true, 'ws is optional: Node 22 has a WebSocket');
+  for (const f of manifest.files) assert.ok(readdirSync(dir).includes(f), `files lists ${f}, which is not in the tarball`);
+});
+
+test('Node resolves the package to its Node entry, which loads the wasm from the package folder', async () => {
+  assert.equal(fileURLToPath(import.meta.resolve('wasmqtt')), `${dir}node.js`);
+  const { encodePacket } = await import('wasmqtt');
+  // The codec works with no init() in Node: the module is read from the package's own folder.
+  assert.deepEqual([...encodePacket({ cmd: 'pingreq' }, 4)], [0xc0, 0]);
+});
