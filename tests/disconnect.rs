@@ -26,7 +26,8 @@ fn a_graceful_disconnect_waits_for_inflight_messages() {
     let events = sim.events();
     assert!(events.contains(&Event::Published {
         id: op,
-        result: Ok(ReasonCode::Success)
+        result: Ok(ReasonCode::Success),
+        packet_id: Some(p.packet_id),
     }));
     assert!(events.contains(&Event::Disconnected {
         error: None,
@@ -55,7 +56,8 @@ fn the_grace_period_is_bounded_and_force_skips_it() {
     // Not persistent: the unfinished operation is cancelled.
     assert!(sim.events().contains(&Event::Published {
         id: op,
-        result: Err(ClientError::Cancelled)
+        result: Err(ClientError::Cancelled),
+        packet_id: None,
     }));
 
     let mut sim = Sim::v5();
@@ -251,7 +253,8 @@ fn a_link_lost_during_the_graceful_drain_still_ends_the_client() {
     assert!(
         events.contains(&Event::Published {
             id: op,
-            result: Err(ClientError::Cancelled)
+            result: Err(ClientError::Cancelled),
+            packet_id: None,
         }),
         "{events:?}"
     );

@@ -209,7 +209,7 @@ fn retained_messages_reach_new_subscribers() {
     let op = publish(&mut a, "devices/7/status", "online", QoS::AtLeastOnce, true);
     assert!(a
         .until(Duration::from_secs(5), |e| {
-            matches!(e, Event::Published { id, result: Ok(_) } if *id == op).then_some(())
+            matches!(e, Event::Published { id, result: Ok(_), .. } if *id == op).then_some(())
         })
         .is_some());
     let mut b = TcpDriver::new(cfg(&broker.url(), "late", ProtocolVersion::V3_1_1));

@@ -100,7 +100,7 @@ async fn round_trip(v: ProtocolVersion) {
         until(
             &log,
             "completion",
-            |n| matches!(n, Notice::Event(Event::Published { id, result: Ok(_) }) if *id == op),
+            |n| matches!(n, Notice::Event(Event::Published { id, result: Ok(_), .. }) if *id == op),
         )
         .await;
     }

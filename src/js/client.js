@@ -368,6 +368,19 @@ function checkOptions(options) {
   }
 }
 
+/**
+ * The packet a completed publish reports, as MQTT.js's: none at QoS 0, the PUBLISH (its payload
+ * as given) at QoS 1, the PUBREL at QoS 2.
+ */
+function publishOutcome(sent, messageId) {
+  if (!sent || sent.qos === 0) return undefined;
+  const id = messageId || undefined;
+  if (sent.qos === 2) return { cmd: 'pubrel', qos: 2, messageId: id };
+  const out = { cmd: 'publish', topic: sent.topic, payload: sent.payload, qos: 1, retain: sent.retain, messageId: id, dup: false };
+  if (sent.properties) out.properties = sent.properties;
+  return out;
+}
+
 /** MQTT.js's default message hook: nothing to wait for. */
 function defaultHandleMessage(packet, callback) {
   callback();
@@ -570,7 +583,10 @@ export class MqttClient extends Emitter {
             code = word(i + 1);
             i += 3;
           }
-          this._complete(id, err, err ? undefined : { cmd: 'puback', reasonCode: code });
+          // What MQTT.js completes a publish with: no packet at QoS 0, the PUBLISH at QoS 1 and
+          // the PUBREL at QoS 2, with the packet id of the acknowledgement that completed it
+          // (the word holds the reason code in its low byte, the packet id above).
+          this._complete(id, err, err ? undefined : publishOutcome(this._ops.get(id)?.packet, code >>> 8));
           break;
         }
         case EV.SUBSCRIBED: {
@@ -827,7 +843,7 @@ export class MqttClient extends Emitter {
     if (id >= 0) {
       // Nothing to call back: nothing to remember (the outcome of a callback-less publish is
       // not reported, as in MQTT.js).
-      if (callback) this._track(id, callback);
+      if (callback) this._track(id, callback, { packet });
       return true;
     }
     // Full (-2): the caller keeps it waiting for room.
@@ -962,6 +978,11 @@ export class MqttClient extends Emitter {
       callback = force;
       force = false;
       opts = undefined;
+    } else if (typeof force === 'object' && force !== null) {
+      // end(opts, callback), as MQTT.js accepts.
+      callback = typeof opts === 'function' ? opts : callback;
+      opts = force;
+      force = false;
     } else if (typeof opts === 'function') {
       callback = opts;
       opts = undefined;
@@ -1190,6 +1211,11 @@ function toClient(holder, o) {
  * `allowRetries` is false, on the first failure.
  */
 export function connectAsync(url, options, allowRetries = true) {
+  if (typeof url === 'object' && url !== null && typeof options !== 'object') {
+    // connectAsync(options, allowRetries?), as MQTT.js accepts.
+    allowRetries = options ?? true;
+    options = undefined;
+  }
   return new Promise((resolve, reject) => {
     const client = connect(url, options);
     const done = () => {

@@ -195,8 +195,14 @@ impl EventTape {
                     self.int(ev::MESSAGE, 0);
                     self.message(m);
                 }
-                Event::Published { id, result } => {
-                    let code = result.as_ref().map_or(0, |c| *c as u32);
+                Event::Published {
+                    id,
+                    result,
+                    packet_id,
+                } => {
+                    // The reason code in the low byte, the acknowledgement's packet id above.
+                    let code = result.as_ref().map_or(0, |c| *c as u32)
+                        | u32::from(packet_id.unwrap_or(0)) << 8;
                     self.op(ev::PUBLISHED, *id);
                     match result {
                         Ok(_) => self.int(ev::CODE, code),

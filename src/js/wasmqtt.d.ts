@@ -27,7 +27,10 @@ declare const mqtt: typeof init & {
   connect: typeof connect;
   connectAsync: typeof connectAsync;
   MqttClient: typeof MqttClient;
+  Client: typeof MqttClient;
   MqttError: typeof MqttError;
+  ErrorWithReasonCode: typeof MqttError;
+  ErrorWithSubackPacket: typeof MqttError;
   encodePacket: typeof encodePacket;
   decodePacket: typeof decodePacket;
   Parser: typeof Parser;
@@ -212,6 +215,24 @@ export type Packet =
   | SubscribePacket | SubackPacket | UnsubscribePacket | UnsubackPacket | PingreqPacket | PingrespPacket
   | DisconnectPacket | AuthPacket;
 
+// mqtt-packet's and MQTT.js's names for the same shapes (code written for MQTT.js compiles).
+export type IConnectPacket = ConnectPacket;
+export type IConnackPacket = ConnackPacket;
+export type IPublishPacket = PublishPacket;
+export type IPubackPacket = PubackPacket;
+export type IPubrecPacket = PubrecPacket;
+export type IPubrelPacket = PubrelPacket;
+export type IPubcompPacket = PubcompPacket;
+export type ISubscription = Subscription;
+export type ISubscribePacket = SubscribePacket;
+export type ISubackPacket = SubackPacket;
+export type IUnsubscribePacket = UnsubscribePacket;
+export type IUnsubackPacket = UnsubackPacket;
+export type IPingreqPacket = PingreqPacket;
+export type IPingrespPacket = PingrespPacket;
+export type IDisconnectPacket = DisconnectPacket;
+export type IAuthPacket = AuthPacket;
+
 /** A packet that cannot be decoded or encoded. */
 export class MqttCodecError extends Error {
   name: 'MqttCodecError';
@@ -269,8 +290,17 @@ export class MqttError extends Error {
   packet?: { cmd: 'suback'; granted: number[] };
 }
 
+/**
+ * MQTT.js's error classes are this one in wasmqtt: `code` (and `reasonCode`) as
+ * ErrorWithReasonCode's, `packet` on a refused subscription as ErrorWithSubackPacket's.
+ */
+export declare const ErrorWithReasonCode: typeof MqttError;
+export type ErrorWithReasonCode = MqttError;
+export declare const ErrorWithSubackPacket: typeof MqttError;
+export type ErrorWithSubackPacket = MqttError;
+
 /** Options, named as in MQTT.js; the wasmqtt additions are marked. */
-export interface ClientOptions {
+export interface IClientOptions {
   clientId?: string;
   /** 3 (MQTT 3.1), 4 (3.1.1, default) or 5. */
   protocolVersion?: ProtocolVersion;
@@ -361,24 +391,111 @@ export interface ClientOptions {
   highWaterMark?: number;
   /** wasmqtt: how long `end()` waits for in-flight messages, ms. Default 10000. */
   disconnectTimeout?: number;
-}
 
-export interface PublishOptions {
+  // MQTT.js options that have no effect here: accepted so MQTT.js code compiles, and warned
+  // about once at run time (console.warn says why and what to use instead).
+  /** @deprecated no effect in wasmqtt: sessions live in wasm (and in IndexedDB: `persistence`). */
+  incomingStore?: unknown;
+  /** @deprecated no effect in wasmqtt: sessions live in wasm (and in IndexedDB: `persistence`). */
+  outgoingStore?: unknown;
+  /** @deprecated no effect in wasmqtt: packet identifiers are given by the client core. */
+  messageIdProvider?: unknown;
+  /** @deprecated no effect in wasmqtt: topic aliases are used within the server's Topic Alias Maximum. */
+  autoUseTopicAlias?: boolean;
+  /** @deprecated no effect in wasmqtt: topic aliases are used within the server's Topic Alias Maximum. */
+  autoAssignTopicAlias?: boolean;
+  /** @deprecated no effect in wasmqtt: keep-alive is scheduled by the client core. */
+  reschedulePings?: boolean;
+  /** @deprecated no effect in wasmqtt: deadlines run in a Worker in browsers (`workerTimer`). */
+  timerVariant?: unknown;
+  /** @deprecated no effect in wasmqtt. */
+  log?: (...args: any[]) => void;
+  /** @deprecated no effect in wasmqtt: use `handleMessage`. */
+  customHandleAcks?: unknown;
+  /** @deprecated no effect in wasmqtt: a refusal is retried or not by its reason code. */
+  reconnectOnConnackError?: boolean;
+  /** @deprecated no effect in wasmqtt: one SUBSCRIBE carries the filters of one call. */
+  subscribeBatchSize?: number;
+  /** @deprecated no effect in wasmqtt: the packets of one task leave in one write. */
+  writeCache?: boolean;
+  /** @deprecated no effect in wasmqtt: back-pressure follows `highWaterMark`. */
+  browserBufferSize?: number;
+  /** @deprecated no effect in wasmqtt: back-pressure follows `highWaterMark`. */
+  browserBufferTimeout?: number;
+  /** @deprecated no effect in wasmqtt. */
+  objectMode?: boolean;
+  /** @deprecated no effect in wasmqtt: payloads are bytes. */
+  encoding?: string;
+  /** @deprecated no effect in wasmqtt: Node uses the ws package when installed, else its WebSocket. */
+  forceNativeWebSocket?: boolean;
+  /** Only `true` (the default) is supported: subscriptions a new session lacks are made again. */
+  resubscribe?: true;
+  /** Query parameters of the broker URL (MQTT.js's URL parsing). */
+  query?: Record<string, string>;
+}
+/** @deprecated the MQTT.js name is IClientOptions. */
+export type ClientOptions = IClientOptions;
+
+export interface IClientPublishOptions {
   qos?: QoS;
   retain?: boolean;
   dup?: boolean;
   properties?: PublishProperties;
 }
+/** @deprecated the MQTT.js name is IClientPublishOptions. */
+export type PublishOptions = IClientPublishOptions;
 
-export interface SubscribeOptions {
-  qos?: QoS;
-  nl?: boolean;
-  rap?: boolean;
-  rh?: 0 | 1 | 2;
+export interface IClientSubscribeProperties {
   properties?: { subscriptionIdentifier?: number; userProperties?: UserProperties };
 }
+export interface IClientSubscribeOptions extends IClientSubscribeProperties {
+  qos?: QoS;
+  /** MQTT 5 No Local. */
+  nl?: boolean;
+  /** MQTT 5 Retain As Published. */
+  rap?: boolean;
+  /** MQTT 5 Retain Handling: 0 send at subscribe, 1 only if new, 2 never. */
+  rh?: number;
+}
+/** @deprecated the MQTT.js name is IClientSubscribeOptions. */
+export type SubscribeOptions = IClientSubscribeOptions;
+export interface ISubscriptionRequest extends IClientSubscribeOptions {
+  topic: string;
+}
+/** What the server granted a filter: its QoS, or a failure code (0x80 and above). */
+export interface ISubscriptionGrant {
+  topic: string;
+  qos: QoS | 128 | number;
+  nl?: boolean;
+  rap?: boolean;
+  rh?: number;
+}
+/** @deprecated the MQTT.js name is ISubscriptionGrant[]. */
+export type Granted = ISubscriptionGrant[];
+export type ISubscriptionMap = { [topic: string]: IClientSubscribeOptions } & { resubscribe?: boolean };
+export interface IClientUnsubscribeProperties {
+  properties?: { userProperties?: UserProperties };
+}
 
-export type Granted = { topic: string; qos: number }[];
+// MQTT.js's callback types.
+export type DoneCallback = (error?: Error) => void;
+export type VoidCallback = () => void;
+export type OnConnectCallback = (packet: IConnackPacket) => void;
+export type OnDisconnectCallback = (packet: IDisconnectPacket) => void;
+/** `payload`: a Buffer in Node, in browsers a Uint8Array whose toString() is its UTF-8 text. */
+export type OnMessageCallback = (topic: string, payload: Bytes, packet: IPublishPacket) => void;
+export type OnPacketCallback = (packet: Packet) => void;
+/** wasmqtt passes why the connection closed (null after end()); MQTT.js passes nothing. */
+export type OnCloseCallback = (error?: MqttError | null) => void;
+export type OnErrorCallback = (error: Error | ErrorWithReasonCode) => void;
+/**
+ * A publish's outcome, as MQTT.js's: no packet at QoS 0, the PUBLISH sent at QoS 1 and the PUBREL
+ * at QoS 2 (with the messageId the broker acknowledged). `error` is null (as MQTT.js passes it,
+ * whatever its types say) or an MqttError.
+ */
+export type PacketCallback = (error?: Error | ErrorWithReasonCode, packet?: Packet) => any;
+export type ClientSubscribeCallback = (error: Error | null, granted?: ISubscriptionGrant[], packet?: ISubackPacket) => void;
+export type CloseCallback = (error?: Error) => void;
 
 export interface Metrics {
   rtt: number | null;
@@ -401,7 +518,8 @@ export interface Metrics {
 export type Protocol = 'ws' | 'wss' | 'mqtt' | 'mqtts' | 'tcp' | 'ssl' | 'tls';
 
 export class MqttClient {
-  readonly options: ClientOptions;
+  constructor(brokerUrl: string | IClientOptions, options?: IClientOptions);
+  readonly options: IClientOptions;
   connected: boolean;
   reconnecting: boolean;
   disconnecting: boolean;
@@ -409,8 +527,8 @@ export class MqttClient {
   /** wasmqtt: why the last connection ended, if it failed. */
   lastError: MqttError | null;
 
-  on(event: 'connect', cb: (connack: ConnackPacket) => void): this;
-  on(event: 'message', cb: (topic: string, payload: Bytes, packet: PublishPacket) => void): this;
+  on(event: 'connect', cb: OnConnectCallback): this;
+  on(event: 'message', cb: OnMessageCallback): this;
   /** A reconnection attempt starts. */
   on(event: 'reconnect', cb: (url: string) => void): this;
   /** The connection closed; wasmqtt passes why (null after end()). */
@@ -426,10 +544,18 @@ export class MqttClient {
   on(event: 'reauthenticated', cb: () => void): this;
   once: MqttClient['on'];
   addListener: MqttClient['on'];
+  prependListener: MqttClient['on'];
+  prependOnceListener: MqttClient['on'];
   off(event: string, cb: (...args: any[]) => void): this;
   removeListener(event: string, cb: (...args: any[]) => void): this;
   removeAllListeners(event?: string): this;
   listenerCount(event: string): number;
+  listeners(event: string): ((...args: any[]) => void)[];
+  rawListeners(event: string): ((...args: any[]) => void)[];
+  eventNames(): string[];
+  emit(event: string, ...args: any[]): boolean;
+  setMaxListeners(n: number): this;
+  getMaxListeners(): number;
 
   /** Starts connecting (with `manualConnect`, or after `end()`). */
   connect(): this;
@@ -437,19 +563,25 @@ export class MqttClient {
    * Publishes. The callback runs when written (QoS 0) or acknowledged (QoS 1, 2). While the
    * outbox is full the message waits (back-pressure) instead of failing.
    */
-  publish(topic: string, message: string | Uint8Array | ArrayBuffer, opts?: PublishOptions, callback?: (err: MqttError | null, packet?: { cmd: 'puback'; reasonCode: number }) => void): this;
-  publish(topic: string, message: string | Uint8Array | ArrayBuffer, callback?: (err: MqttError | null) => void): this;
-  publishAsync(topic: string, message: string | Uint8Array | ArrayBuffer, opts?: PublishOptions): Promise<{ cmd: 'puback'; reasonCode: number } | undefined>;
-  subscribe(topic: string | string[] | { [topic: string]: SubscribeOptions }, opts?: SubscribeOptions, callback?: (err: MqttError | null, granted?: Granted) => void): this;
-  subscribe(topic: string | string[] | { [topic: string]: SubscribeOptions }, callback?: (err: MqttError | null, granted?: Granted) => void): this;
-  subscribeAsync(topic: string | string[] | { [topic: string]: SubscribeOptions }, opts?: SubscribeOptions): Promise<Granted>;
-  unsubscribe(topic: string | string[], opts?: { properties?: { userProperties?: UserProperties } }, callback?: (err: MqttError | null, packet?: UnsubackPacket) => void): this;
-  unsubscribe(topic: string | string[], callback?: (err: MqttError | null, packet?: UnsubackPacket) => void): this;
-  unsubscribeAsync(topic: string | string[], opts?: { properties?: { userProperties?: UserProperties } }): Promise<UnsubackPacket>;
-  /** Clean DISCONNECT: no will, no reconnect. `opts.reasonCode` 4 asks an MQTT 5 server for the will. */
-  end(force?: boolean, opts?: { reasonCode?: number; properties?: { sessionExpiryInterval?: number } }, callback?: () => void): this;
-  end(callback: () => void): this;
-  endAsync(force?: boolean, opts?: { reasonCode?: number; properties?: { sessionExpiryInterval?: number } }): Promise<void>;
+  publish(topic: string, message: string | Uint8Array | ArrayBuffer, opts?: IClientPublishOptions, callback?: PacketCallback): this;
+  publish(topic: string, message: string | Uint8Array | ArrayBuffer, callback?: PacketCallback): this;
+  publishAsync(topic: string, message: string | Uint8Array | ArrayBuffer, opts?: IClientPublishOptions): Promise<Packet | undefined>;
+  subscribe(topic: string | string[] | ISubscriptionMap, opts?: IClientSubscribeOptions, callback?: ClientSubscribeCallback): this;
+  subscribe(topic: string | string[] | ISubscriptionMap, callback?: ClientSubscribeCallback): this;
+  subscribeAsync(topic: string | string[] | ISubscriptionMap, opts?: IClientSubscribeOptions): Promise<ISubscriptionGrant[]>;
+  unsubscribe(topic: string | string[], opts?: IClientUnsubscribeProperties, callback?: PacketCallback): this;
+  unsubscribe(topic: string | string[], callback?: PacketCallback): this;
+  unsubscribeAsync(topic: string | string[], opts?: IClientUnsubscribeProperties): Promise<Packet | undefined>;
+  /**
+   * Clean DISCONNECT: no will, no reconnect; `force` skips waiting for what is in flight.
+   * `opts.reasonCode` 4 asks an MQTT 5 server for the will.
+   */
+  end(force?: boolean, opts?: Partial<IDisconnectPacket>, callback?: DoneCallback): this;
+  end(force?: boolean, callback?: DoneCallback): this;
+  end(opts?: Partial<IDisconnectPacket>, callback?: DoneCallback): this;
+  end(callback?: DoneCallback): this;
+  endAsync(force?: boolean, opts?: Partial<IDisconnectPacket>): Promise<void>;
+  endAsync(opts?: Partial<IDisconnectPacket>): Promise<void>;
   /** Reconnects now (after end(), a stop, or to skip a backoff). */
   reconnect(): this;
 
@@ -481,8 +613,13 @@ export class MqttClient {
 }
 
 /** Creates a client and starts connecting (as `mqtt.connect`). */
-export function connect(url: string, options?: ClientOptions): MqttClient;
-export function connect(options: ClientOptions & { url: string }): MqttClient;
+export function connect(brokerUrl: string, options?: IClientOptions): MqttClient;
+/** With no URL: `host`, `port`, `protocol`, `path` (or `servers`) name the broker, as in MQTT.js. */
+export function connect(options: IClientOptions): MqttClient;
 
 /** Resolves after CONNACK; rejects with an MqttError on refusal (`.code`: return or reason code). */
-export function connectAsync(url: string, options?: ClientOptions, allowRetries?: boolean): Promise<MqttClient>;
+export function connectAsync(brokerUrl: string, options?: IClientOptions, allowRetries?: boolean): Promise<MqttClient>;
+export function connectAsync(options: IClientOptions, allowRetries?: boolean): Promise<MqttClient>;
+
+/** MQTT.js's `Client`, another name for MqttClient. */
+export { MqttClient as Client };

@@ -36,10 +36,19 @@ export function ready() {
 }
 
 export { connect, connectAsync, MqttClient, MqttError, encodePacket, decodePacket, Parser, MqttCodecError };
+// MQTT.js's names for its error classes: wasmqtt has one, MqttError, with `code` and `reasonCode`
+// as MQTT.js's ErrorWithReasonCode and, for a refused subscription, `packet` as its
+// ErrorWithSubackPacket.
+export { MqttError as ErrorWithReasonCode, MqttError as ErrorWithSubackPacket };
+/** MQTT.js's `Client`, another name for MqttClient. */
+export { MqttClient as Client };
 
 /**
  * The default export, as MQTT.js's: `mqtt.connect(...)`. It is also `init` itself, so code
  * written for earlier versions (`import init from 'wasmqtt'; await init()`) still works.
  */
-const mqtt = Object.assign(init, { init, initSync, ready, connect, connectAsync, MqttClient, MqttError, encodePacket, decodePacket, Parser, MqttCodecError });
+const mqtt = Object.assign(init, {
+  init, initSync, ready, connect, connectAsync, MqttClient, Client: MqttClient, MqttError,
+  ErrorWithReasonCode: MqttError, ErrorWithSubackPacket: MqttError, encodePacket, decodePacket, Parser, MqttCodecError,
+});
 export default mqtt;

@@ -1281,8 +1281,23 @@ impl Client {
     }
 
     fn complete_publish(&mut self, op: Option<OpId>, result: Result<ReasonCode, ClientError>) {
+        self.complete_publish_by(op, None, result);
+    }
+
+    /// Completes a publish with the acknowledgement (PUBACK, PUBREC with an error, PUBCOMP)
+    /// that decided it, so the application sees that packet's identifier.
+    fn complete_publish_by(
+        &mut self,
+        op: Option<OpId>,
+        packet_id: Option<u16>,
+        result: Result<ReasonCode, ClientError>,
+    ) {
         if let Some(id) = op {
-            self.events.push_back(Event::Published { id, result });
+            self.events.push_back(Event::Published {
+                id,
+                result,
+                packet_id,
+            });
         }
     }
 
@@ -1632,7 +1647,7 @@ impl Client {
             } else {
                 Ok(r.reason_code)
             };
-            self.complete_publish(m.op, result);
+            self.complete_publish_by(m.op, Some(r.packet_id), result);
         }
     }
 
@@ -1643,8 +1658,9 @@ impl Client {
             Some(Stage::AwaitRec) if r.reason_code.is_error() => {
                 // [MQTT-4.4.0-2]: acknowledged with an error; never retransmitted.
                 if let Some(m) = self.session.take_inflight(r.packet_id) {
-                    self.complete_publish(
+                    self.complete_publish_by(
                         m.op,
+                        Some(r.packet_id),
                         Err(ClientError::PublishRejected {
                             reason: r.reason_code,
                             reason_string: r
@@ -1705,7 +1721,7 @@ impl Client {
         if let Some(m) = self.session.take_inflight(r.packet_id) {
             // PUBCOMP "Packet Identifier not found" still follows a successful PUBREC: the
             // server took ownership of the message then.
-            self.complete_publish(m.op, Ok(r.reason_code));
+            self.complete_publish_by(m.op, Some(r.packet_id), Ok(r.reason_code));
         }
     }
 

@@ -105,6 +105,9 @@ pub enum Event {
         id: OpId,
         /// The reason code the server acknowledged with, or why it failed.
         result: Result<ReasonCode, ClientError>,
+        /// The packet identifier of the PUBACK / PUBCOMP that completed it (QoS 1 / 2); None
+        /// for QoS 0 and for completions that no acknowledgement brought.
+        packet_id: Option<u16>,
     },
     /// A subscribe completed.
     Subscribed {

@@ -296,7 +296,7 @@ impl Sim {
         let mut rest = Vec::new();
         for e in self.events() {
             match e {
-                Event::Published { id, result } => out.push((id, result)),
+                Event::Published { id, result, .. } => out.push((id, result)),
                 other => rest.push(other),
             }
         }

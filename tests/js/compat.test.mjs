@@ -376,6 +376,40 @@ TESTS.push(
     await c.endAsync();
   }],
 
+  ['publish completes with no packet at QoS 0, the PUBLISH at QoS 1 and the PUBREL at QoS 2, with their messageId', async ({ mqtt, url, topic }) => {
+    const c = await mqtt.connectAsync(url, { clientId: id('acks') });
+    const t = topic('a');
+    const outcome = (qos) => new Promise((resolve, reject) => c.publish(t, 'x', { qos }, (err, packet) => (err ? reject(err) : resolve(packet))));
+    assert.equal(await outcome(0), undefined);
+    const publish = await outcome(1);
+    assert.equal(publish.cmd, 'publish');
+    assert.equal(publish.topic, t);
+    assert.equal(publish.payload.toString(), 'x');
+    assert.equal(publish.qos, 1);
+    assert.ok(Number.isInteger(publish.messageId) && publish.messageId > 0, `messageId ${publish.messageId}`);
+    const pubrel = await outcome(2);
+    assert.equal(pubrel.cmd, 'pubrel');
+    assert.ok(Number.isInteger(pubrel.messageId) && pubrel.messageId > 0, `messageId ${pubrel.messageId}`);
+    assert.equal((await c.publishAsync(t, 'y', { qos: 1 })).cmd, 'publish');
+    assert.equal((await c.publishAsync(t, 'y', { qos: 2 })).cmd, 'pubrel');
+    assert.equal(await c.publishAsync(t, 'z', { qos: 0 }), undefined);
+    await c.endAsync();
+  }],
+
+  ['connect takes options alone (host, port, protocol, path), and end takes (options, callback)', async ({ mqtt, url }) => {
+    const u = new URL(url);
+    const c = mqtt.connect({
+      host: u.hostname, port: Number(u.port), protocol: u.protocol.slice(0, -1), path: u.pathname || '/', clientId: id('options'),
+    });
+    await new Promise((resolve, reject) => { c.once('connect', resolve); c.once('error', reject); });
+    await new Promise((resolve) => c.end({ reasonCode: 0 }, resolve));
+    assert.equal(c.connected, false);
+    const c2 = await mqtt.connectAsync({ host: u.hostname, port: Number(u.port), protocol: u.protocol.slice(0, -1), path: u.pathname || '/', clientId: id('options') });
+    assert.equal(c2.connected, true);
+    await c2.endAsync({ reasonCode: 0 });
+    assert.equal(c2.connected, false);
+  }],
+
 );
 
 const BROKERS = [

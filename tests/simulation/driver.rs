@@ -306,7 +306,7 @@ impl World {
 
     fn on_event(&mut self, e: Event) -> Check {
         match e {
-            Event::Published { id, result } => {
+            Event::Published { id, result, .. } => {
                 let Op::Publish(tag) = self.complete(id, "publish")? else {
                     return Err(format!("{id:?} is not a publish"));
                 };

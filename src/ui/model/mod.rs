@@ -303,7 +303,7 @@ impl UiEvent {
                 publish: m.publish,
                 subscriptions: m.subscriptions,
             },
-            Event::Published { id, result } => UiEvent::Published {
+            Event::Published { id, result, .. } => UiEvent::Published {
                 op: id,
                 error: result.err().map(|e| e.to_string()),
             },
