@@ -44,7 +44,6 @@ client.on('end', () => console.log('ended'));
 const onMessage: OnMessageCallback = (t: string, payload, packet: IPublishPacket) => {
   if (t !== topic) return;
   window.result = { topic: true, text: payload.toString(), qos: packet.qos, retain: packet.retain };
-  client.end(false, {}, () => console.log('done'));
 };
 client.on('message', onMessage);
 
@@ -67,4 +66,5 @@ async function start(sessionPresent: boolean): Promise<void> {
   const ack: Packet | undefined = await client.publishAsync(topic, `hello from ${params.get('name') ?? 'tsc'}`, publishOptions);
   console.log('puback', ack?.cmd, client.connected, client.reconnecting, client.disconnecting, client.getLastMessageId());
   await client.unsubscribeAsync([`${topic}/a`, `${topic}/b`]);
+  client.end(false, {}, () => console.log('done'));
 }
