@@ -10,6 +10,7 @@
 mod error;
 pub mod page;
 mod persist;
+mod scope;
 mod timer;
 
 pub use error::WebError;
@@ -243,8 +244,8 @@ impl Driver {
                 &cfg.client_id,
             )
         });
-        let window = web_sys::window();
-        let online = window.as_ref().is_none_or(|w| w.navigator().on_line());
+        let scope = scope::Scope::current();
+        let online = scope.as_ref().is_none_or(scope::Scope::online);
         let mut client = Client::new(cfg);
         client.set_network_available(Instant::ZERO, online);
         let shared = Rc::new(Shared {
@@ -272,7 +273,7 @@ impl Driver {
                 backpressure: None,
                 listeners: Vec::new(),
                 notices: Vec::new(),
-                performance: window.as_ref().and_then(|w| w.performance()),
+                performance: scope.as_ref().and_then(scope::Scope::performance),
             }),
             notify: RefCell::new(Box::new(notify)),
         });
@@ -324,7 +325,7 @@ impl Driver {
     }
 
     fn listen(&self) {
-        let Some(window) = web_sys::window() else {
+        let Some(scope) = scope::Scope::current() else {
             return;
         };
         let add = |target: web_sys::EventTarget, name: &'static str, f: fn(&Driver)| {
@@ -341,13 +342,18 @@ impl Driver {
                 self.0.inner.borrow_mut().listeners.push((target, name, cb));
             }
         };
-        let w: web_sys::EventTarget = window.clone().into();
-        add(w.clone(), "online", |d| {
+        // A window and a worker's global scope both fire these.
+        add(scope.target(), "online", |d| {
             d.event(|c, now| c.set_network_available(now, true))
         });
-        add(w.clone(), "offline", |d| {
+        add(scope.target(), "offline", |d| {
             d.event(|c, now| c.set_network_available(now, false))
         });
+        // The rest is a page's: a worker has no visibility and is not shown or hidden.
+        let Some(window) = scope.window() else {
+            return;
+        };
+        let w: web_sys::EventTarget = window.clone().into();
         // Back from the background (or the back/forward cache): is the link still alive?
         add(w.clone(), "pageshow", |d| {
             d.event(|c, now| c.check_liveness(now))

@@ -83,8 +83,9 @@ async fn committed(what: &'static str, tx: &web_sys::IdbTransaction) -> Result<(
 impl Store {
     /// Opens (creating or upgrading on first use) the store for `key`.
     pub async fn open(key: String) -> Result<Store, WebError> {
-        let window = web_sys::window().ok_or(WebError::IndexedDbUnavailable)?;
-        let factory = window
+        // A page's or a worker's (dedicated or shared) IndexedDB.
+        let scope = super::scope::Scope::current().ok_or(WebError::IndexedDbUnavailable)?;
+        let factory = scope
             .indexed_db()
             .map_err(|e| WebError::idb("open", e))?
             .ok_or(WebError::IndexedDbUnavailable)?;
