@@ -116,7 +116,7 @@ property_ids! {
     UserProperty = 0x26, "User Property", Pair, [Connect, Will, ConnAck, Publish, PubResp, Subscribe, SubAck, Unsubscribe, UnsubAck, Disconnect, Auth];
     MaximumPacketSize = 0x27, "Maximum Packet Size", U32, [Connect, ConnAck];
     WildcardSubscriptionAvailable = 0x28, "Wildcard Subscription Available", Byte, [ConnAck];
-    SubscriptionIdentifierAvailable = 0x29, "Subscription Identifier Available", Byte, [ConnAck];
+    SubscriptionIdentifierAvailable = 0x29, "Subscription Identifiers Available", Byte, [ConnAck];
     SharedSubscriptionAvailable = 0x2A, "Shared Subscription Available", Byte, [ConnAck];
 }
 

@@ -10,7 +10,8 @@ import { RawClient } from './wasmqtt_core.js';
 import { K, views, readPacketAt, tapeString, tapeBytes, word, writePacketTape, tapeWriter } from './codec.js';
 import { isLoaded, load, sockets, bytesAlloc } from './runtime.js';
 
-// Option keys of the options tape (bit 0x800: bytes). Mirrors `cfg` in src/js/client.rs.
+// Option keys of the options tape (bit 0x800: bytes). Mirrors `cfg` in src/js/client.rs
+// (src/js/contract_tests.rs fails on any difference).
 const CFG = {
   URL: 0xc01, PERSISTENCE_KEY: 0xc02, CONNECT_TIMEOUT: 0x401, RECONNECT_INITIAL: 0x402,
   RECONNECT_MAX: 0x403, STABLE_AFTER: 0x404, BUSY_DELAY: 0x405, TAKEOVER_WINDOW: 0x406,
@@ -20,7 +21,7 @@ const CFG = {
   DISCONNECT_TIMEOUT: 0x414, REDIRECT_CREDENTIALS: 0x415,
 };
 
-// Event tape keys. Mirrors `ev` in src/js/client.rs.
+// Event tape keys. Mirrors `ev` in src/js/client.rs (checked by src/js/contract_tests.rs).
 const EV = {
   CONNECTED: 0x1001, DISCONNECTED: 0x1002, CONNECTING: 0x1003, STOPPED: 0x1004, MESSAGE: 0x1005,
   PUBLISHED: 0x1006, SUBSCRIBED: 0x1008, UNSUBSCRIBED: 0x1009, RESPONSE: 0x100a, AUTH: 0x100b,

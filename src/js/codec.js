@@ -3,7 +3,8 @@
 // Rust decodes and validates; it leaves a "tape" of (key, a, b) u32 triples in wasm memory,
 // strings and bytes as (address, length). This module turns the tape into objects in one loop.
 // Encoding goes the other way: objects become a byte tape that Rust reads, checks against the
-// specification and encodes. The key numbers mirror `src/js/tape.rs`.
+// specification and encodes. The key numbers and the property table mirror `src/js/tape.rs` and
+// the codec (src/js/contract_tests.rs fails on any difference).
 
 import { RawParser, RawEncoder } from './wasmqtt_core.js';
 import { wasmMemory, requireWasm, bytesView, bytesCopy, bytesAlloc } from './runtime.js';

@@ -10,4 +10,6 @@ mod client;
 mod codec;
 
 #[cfg(test)]
+mod contract_tests;
+#[cfg(test)]
 mod tests;
