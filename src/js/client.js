@@ -25,7 +25,7 @@ const CFG = {
 const EV = {
   CONNECTED: 0x1001, DISCONNECTED: 0x1002, CONNECTING: 0x1003, STOPPED: 0x1004, MESSAGE: 0x1005,
   PUBLISHED: 0x1006, SUBSCRIBED: 0x1008, UNSUBSCRIBED: 0x1009, RESPONSE: 0x100a, AUTH: 0x100b,
-  REAUTHENTICATED: 0x100c, PERSISTENCE: 0x100d, ERR: 0x1020, ERR_KIND: 0x1021, ERR_MESSAGE: 0x1022,
+  REAUTHENTICATED: 0x100c, PERSISTENCE: 0x100d, PACKET_SENT: 0x100e, PACKET_RECEIVED: 0x100f, ERR: 0x1020, ERR_KIND: 0x1021, ERR_MESSAGE: 0x1022,
   STR: 0x1030, SUB_ID: 0x1031, CODE: 0x1032, BYTES: 0x1033, END: 0x10ff,
 };
 
@@ -73,8 +73,12 @@ class Emitter {
     const list = this._events.get(name);
     if (list) list.unshift(fn);
     else this._events.set(name, [fn]);
+    this._added(name);
     return this;
   }
+
+  /** A listener for `name` was added (the client turns on what only listeners need). */
+  _added(name) {}
 
   prependOnceListener(name, fn) {
     return this.prependListener(name, this._onceWrapper(name, fn));
@@ -105,6 +109,7 @@ class Emitter {
     const list = this._events.get(name);
     if (list) list.push(fn);
     else this._events.set(name, [fn]);
+    this._added(name);
     return this;
   }
 
@@ -442,6 +447,7 @@ export class MqttClient extends Emitter {
     this._onStop = null;
     this._handleMessage = undefined;
     this._manualAcks = false;
+    this._packetEvents = this._packetEvents ?? false;
     this._endCallbacks = [];
     // The Rust side keeps the functions it is given for as long as the client exists: through
     // `holder` they reach the MqttClient strongly only while the client runs, weakly before it
@@ -574,6 +580,14 @@ export class MqttClient extends Emitter {
           while (i < end && word(i) === EV.SUB_ID) i += 3;
           this._emit3('message', packet.topic, packet.payload ?? bytesAlloc(0), packet);
           if (this._manualAcks) this._handOver(packet);
+          break;
+        }
+        case EV.PACKET_SENT:
+        case EV.PACKET_RECEIVED: {
+          const [packet, next] = readPacketAt(i, EV.END, this._topics);
+          i = next;
+          delete packet.length;
+          this.emit(k === EV.PACKET_SENT ? 'packetsend' : 'packetreceive', packet);
           break;
         }
         case EV.PUBLISHED: {
@@ -1075,6 +1089,16 @@ export class MqttClient extends Emitter {
   _syncAcks() {
     this._manualAcks = this.handleMessage !== defaultHandleMessage;
     this._raw?.set_manual_acks(this._manualAcks);
+    if (this._packetEvents) this._raw?.set_packet_events(true);
+  }
+
+  // Packets cross from wasm one by one only for those who listen: a 'packetsend' or
+  // 'packetreceive' listener turns it on for the client's life.
+  _added(name) {
+    if ((name === 'packetsend' || name === 'packetreceive') && !this._packetEvents) {
+      this._packetEvents = true;
+      this._raw?.set_packet_events(true);
+    }
   }
 
   _handOver(packet) {

@@ -70,6 +70,8 @@ pub mod ev {
     pub const AUTH: u32 = 0x100B;
     pub const REAUTHENTICATED: u32 = 0x100C;
     pub const PERSISTENCE: u32 = 0x100D;
+    pub const PACKET_SENT: u32 = 0x100E;
+    pub const PACKET_RECEIVED: u32 = 0x100F;
     /// An error follows: a = reason code (0xFFFF: none); then ERR_KIND and ERR_MESSAGE.
     pub const ERR: u32 = 0x1020;
     pub const ERR_KIND: u32 = 0x1021;
@@ -138,6 +140,20 @@ impl EventTape {
         // Only the fields matter to JavaScript: the first byte carries type and flags.
         let first = match p {
             Packet::Publish(x) => publish_first_byte(x),
+            other => (other.packet_type() as u8) << 4,
+        };
+        tape::walk_packet(first, 0, p, v, self);
+        self.int(ev::END, 0);
+    }
+
+    /// A packet with the flags of its first byte (PUBREL, SUBSCRIBE and UNSUBSCRIBE carry
+    /// 0b0010 [MQTT-3.6.1-1], [MQTT-3.8.1-1], [MQTT-3.10.1-1]), as mqtt-packet decodes it.
+    fn whole_packet(&mut self, p: &Packet, v: ProtocolVersion) {
+        let first = match p {
+            Packet::Publish(x) => publish_first_byte(x),
+            Packet::PubRel(_) | Packet::Subscribe(_) | Packet::Unsubscribe(_) => {
+                ((p.packet_type() as u8) << 4) | 0b0010
+            }
             other => (other.packet_type() as u8) << 4,
         };
         tape::walk_packet(first, 0, p, v, self);
@@ -250,6 +266,14 @@ impl EventTape {
                     }
                 }
                 Event::Reauthenticated => self.int(ev::REAUTHENTICATED, 0),
+                Event::PacketSent(p) => {
+                    self.int(ev::PACKET_SENT, 0);
+                    self.whole_packet(p, v);
+                }
+                Event::PacketReceived(p) => {
+                    self.int(ev::PACKET_RECEIVED, 0);
+                    self.whole_packet(p, v);
+                }
             },
             Notice::Persistence(msg) => {
                 self.int(ev::PERSISTENCE, 0);
@@ -534,6 +558,13 @@ impl RawClient {
     pub fn set_manual_acks(&self, manual: bool) {
         if let Some(d) = self.driver() {
             d.input(|c, _| c.set_manual_acks(manual));
+        }
+    }
+
+    /// Reports every packet sent and received (MQTT.js's `packetsend` / `packetreceive`).
+    pub fn set_packet_events(&self, on: bool) {
+        if let Some(d) = self.driver() {
+            d.input(|c, _| c.set_packet_events(on));
         }
     }
 

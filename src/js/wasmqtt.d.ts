@@ -542,6 +542,11 @@ export class MqttClient {
   /** wasmqtt: an MQTT 5 authentication challenge (without `handleAuth`); answer with authenticate(). */
   on(event: 'auth', cb: (challenge: { method: string; data?: Bytes }) => void): this;
   on(event: 'reauthenticated', cb: () => void): this;
+  /**
+   * Every packet handed to the transport / received, mqtt-packet-shaped (MQTT.js). Packets
+   * cross from wasm one by one only once such a listener exists.
+   */
+  on(event: 'packetsend' | 'packetreceive', cb: OnPacketCallback): this;
   once: MqttClient['on'];
   addListener: MqttClient['on'];
   prependListener: MqttClient['on'];

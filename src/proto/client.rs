@@ -124,6 +124,9 @@ pub struct Client {
     requests: Requests,
     /// Acknowledgements the application holds back (`set_manual_acks`).
     acks: AppAcks,
+    /// Report every packet sent and received as events (`set_packet_events`); off, it costs
+    /// nothing.
+    packet_events: bool,
     online: bool,
     started: bool,
     /// The application ended the client; operations fail until it starts again.
@@ -157,6 +160,7 @@ impl Client {
             pending: PendingOps::default(),
             requests: Requests::default(),
             acks: AppAcks::default(),
+            packet_events: false,
             online: true,
             started: false,
             ended: false,
@@ -265,6 +269,9 @@ impl Client {
         }
         let out = std::mem::take(&mut self.tx);
         self.metrics.bytes_out += out.len() as u64;
+        if self.packet_events {
+            self.report_sent(&out);
+        }
         if let State::Connected(link) = &mut self.state {
             link.sent(now, &mut self.timers);
         }
@@ -466,6 +473,10 @@ impl Client {
         loop {
             match self.decoder.decode() {
                 Ok(Some(packet)) => {
+                    if self.packet_events {
+                        let copy = Box::new(packet.clone());
+                        self.events.push_back(Event::PacketReceived(copy));
+                    }
                     self.handle_packet(now, packet);
                     if !matches!(self.state, State::Handshake { .. } | State::Connected(_)) {
                         return;
@@ -950,6 +961,22 @@ impl Client {
     /// server paces delivery to the application.
     pub fn set_manual_acks(&mut self, manual: bool) {
         self.acks.set_manual(manual);
+    }
+
+    /// Reports every packet sent and received as [`Event::PacketSent`] and
+    /// [`Event::PacketReceived`] (MQTT.js's `packetsend` / `packetreceive`), from now on.
+    pub fn set_packet_events(&mut self, on: bool) {
+        self.packet_events = on;
+    }
+
+    /// The packets in bytes about to be sent, as events. The bytes hold whole packets this
+    /// client encoded, so they decode (a new decoder accepts up to the protocol's limit).
+    fn report_sent(&mut self, bytes: &[u8]) {
+        let mut decoder = Decoder::new(self.cfg.protocol);
+        decoder.push(bytes);
+        while let Ok(Some(packet)) = decoder.decode() {
+            self.events.push_back(Event::PacketSent(Box::new(packet)));
+        }
     }
 
     /// The application is done with the message `packet_id` of `qos` (see `set_manual_acks`).

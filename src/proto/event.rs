@@ -99,6 +99,12 @@ pub enum Event {
     Stopped(ClientError),
     /// A message arrived.
     Message(Box<Message>),
+    /// A packet was handed to the transport (with `set_packet_events` on), as decoded from the
+    /// bytes sent: MQTT.js's `packetsend`.
+    PacketSent(Box<crate::codec::Packet>),
+    /// A packet arrived (with `set_packet_events` on), before it is handled: MQTT.js's
+    /// `packetreceive`.
+    PacketReceived(Box<crate::codec::Packet>),
     /// A publish completed: sent (QoS 0), acknowledged (QoS 1, 2), or failed.
     Published {
         /// The operation.

@@ -16,9 +16,7 @@ const LIBRARIES = {
 /** Tests one library fails on purpose: library -> test title -> why. */
 const DIFFERENCES = {
   'MQTT.js': {},
-  wasmqtt: {
-    'packetsend and packetreceive show the packets': 'not there yet: the packets do not cross from wasm to JavaScript one by one (README, migration)',
-  },
+  wasmqtt: {},
 };
 
 const counts = {};
@@ -321,6 +319,10 @@ TESTS.push(
 
   ['packetsend and packetreceive show the packets', async ({ mqtt, url, topic }) => {
     const c = mqtt.connect(url, { clientId: id('packets') });
+    const sentPackets = [];
+    const receivedPackets = [];
+    c.on('packetsend', (p) => sentPackets.push(p));
+    c.on('packetreceive', (p) => receivedPackets.push(p));
     const sent = [];
     const received = [];
     c.on('packetsend', (p) => sent.push(p.cmd));
@@ -334,6 +336,15 @@ TESTS.push(
     // (MQTT.js does not report its CONNECT.)
     for (const cmd of ['subscribe', 'publish', 'puback', 'disconnect']) assert.ok(sent.includes(cmd), `sent ${cmd}: ${sent}`);
     for (const cmd of ['connack', 'suback', 'puback', 'publish']) assert.ok(received.includes(cmd), `received ${cmd}: ${received}`);
+    const publish = sentPackets.find((p) => p.cmd === 'publish');
+    assert.equal(publish.topic, t);
+    assert.equal(publish.qos, 1);
+    assert.ok(publish.messageId > 0);
+    assert.equal(publish.payload.toString(), 'x');
+    assert.deepEqual(receivedPackets.find((p) => p.cmd === 'suback').granted, [1]);
+    const back = receivedPackets.find((p) => p.cmd === 'publish');
+    assert.equal(back.topic, t);
+    assert.equal(back.payload.toString(), 'x');
   }],
 
   ['a message handleMessage has not called back for is not acknowledged: the broker sends it again', async ({ mqtt, url, topic }) => {
