@@ -161,15 +161,33 @@ fn maximum_qos_and_retain_available_are_respected() {
 }
 
 #[test]
-fn before_v5_the_inflight_window_defaults_to_20() {
-    // A 3.1.1 server cannot announce a Receive Maximum, but enforces one: mosquitto refuses the
-    // 21st unfinished message with a plain PUBACK (silently dropped). So the window is 20.
+fn before_v5_qos_2_in_flight_defaults_to_20_and_qos_1_to_the_packet_identifiers() {
+    // A 3.1.1 server cannot announce a Receive Maximum, but mosquitto keeps a quota of 20 QoS 2
+    // messages awaiting PUBREL: beyond it, it acknowledges a message and drops it (measured
+    // with mosquitto 2.0: 500 sent at once, 500 acknowledged, 20 delivered). So 20 at once.
     let mut sim = Sim::v4();
     sim.connect();
     for i in 0..50 {
         sim.publish("t", &i.to_string(), QoS::ExactlyOnce);
     }
     assert_eq!(ids(&mut sim).len(), DEFAULT_V3_INFLIGHT as usize);
+    // QoS 1 holds no state in the server once acknowledged (2,000 at once to mosquitto: all
+    // delivered): as in MQTT.js, only packet identifiers limit it.
+    let mut sim = Sim::v4();
+    sim.connect();
+    for i in 0..500 {
+        sim.publish("t", &i.to_string(), QoS::AtLeastOnce);
+    }
+    assert_eq!(ids(&mut sim).len(), 500);
+    // Order is kept: a QoS 1 message behind QoS 2 messages waiting for room waits too
+    // [MQTT-4.6.0-6].
+    let mut sim = Sim::v4();
+    sim.connect();
+    for i in 0..21 {
+        sim.publish("t", &i.to_string(), QoS::ExactlyOnce);
+    }
+    sim.publish("t", "after", QoS::AtLeastOnce);
+    assert_eq!(ids(&mut sim).len(), 20, "the 21st QoS 2 and the QoS 1 behind it wait");
     // Configurable.
     let mut cfg = config(ProtocolVersion::V3_1_1);
     cfg.max_inflight = Some(5);

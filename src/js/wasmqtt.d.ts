@@ -377,7 +377,11 @@ export interface IClientOptions {
     /** When full. Default 'reject-new' (publishers wait, see `publish`). */
     policy?: 'reject-new' | 'drop-oldest' | 'latest-per-topic';
   };
-  /** wasmqtt: QoS 1/2 messages in flight at most (default: the server's Receive Maximum; 20 before MQTT 5). */
+  /**
+   * wasmqtt: QoS 1/2 messages in flight at most. Default: MQTT 5, the server's Receive Maximum;
+   * before MQTT 5, QoS 1 limited by packet identifiers only and QoS 2 to 20 (mosquitto
+   * acknowledges and drops QoS 2 messages beyond 20 awaiting PUBREL over MQTT 3.1.1).
+   */
   maxInflight?: number;
   /** wasmqtt: keep a persistent session in IndexedDB across reloads. Default 'indexeddb'. */
   persistence?: 'indexeddb' | 'volatile';

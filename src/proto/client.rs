@@ -1297,10 +1297,18 @@ impl Client {
         let State::Connected(link) = &mut self.state else {
             return;
         };
-        let window = self.cfg.inflight_window();
-        let (completed, sent) =
-            self.session
-                .fill(link, window, self.cfg.protocol, &mut self.tx, now);
+        let (window, exactly_once) = (
+            self.cfg.inflight_window(),
+            self.cfg.exactly_once_window(),
+        );
+        let (completed, sent) = self.session.fill(
+            link,
+            window,
+            exactly_once,
+            self.cfg.protocol,
+            &mut self.tx,
+            now,
+        );
         self.metrics.messages_out += sent;
         for (op, r) in completed {
             self.complete_publish(op, r);

@@ -20,7 +20,9 @@ pub(crate) type Completion = (Option<OpId>, Result<ReasonCode, ClientError>);
 // routes them to events, so every rule about what may go on the wire is here, in one place.
 impl Session {
     /// Moves messages from the outbox to `tx` while the server's quota (its Receive Maximum
-    /// and our `window`) and the batch size allow [MQTT-3.3.4-7], within the server's limits
+    /// and our `window`, of which QoS 2 messages may take `exactly_once_window`) and the batch
+    /// size allow [MQTT-3.3.4-7], in order (a QoS 2 message waiting for room holds back those
+    /// behind it [MQTT-4.6.0-6]), within the server's limits
     /// (Maximum QoS, Retain Available, Maximum Packet Size) as this connection's CONNACK
     /// announced them. Returns the publishes completed on the way (sent at QoS 0, refused,
     /// expired) and how many messages went out.
@@ -28,11 +30,13 @@ impl Session {
         &mut self,
         link: &mut Link,
         window: u16,
+        exactly_once_window: u16,
         v: ProtocolVersion,
         tx: &mut Vec<u8>,
         now: Instant,
     ) -> (Vec<Completion>, u64) {
         let quota = usize::from(link.server.receive_maximum.min(window).max(1));
+        let exactly_once_quota = usize::from(exactly_once_window.max(1)).min(quota);
         let start = tx.len();
         let mut completed = Vec::new();
         let mut sent = 0;
@@ -46,6 +50,11 @@ impl Session {
                 continue;
             }
             if front.publish.qos != QoS::AtMostOnce && self.inflight.len() >= quota {
+                break;
+            }
+            if front.publish.qos == QoS::ExactlyOnce
+                && self.inflight.exactly_once() >= exactly_once_quota
+            {
                 break;
             }
             let Some(q) = self.outbox.pop_front() else {
@@ -290,7 +299,7 @@ mod tests {
             queue(&mut s, 10, QoS::AtLeastOnce);
         }
         let mut tx = Vec::new();
-        let (done, sent) = s.fill(&mut link(3, None), u16::MAX, v, &mut tx, now);
+        let (done, sent) = s.fill(&mut link(3, None), u16::MAX, u16::MAX, v, &mut tx, now);
         assert!(done.is_empty());
         assert_eq!((sent, s.inflight.len(), s.outbox.len()), (3, 3, 2));
         // Large messages: one fill stops after a batch's worth.
@@ -299,7 +308,7 @@ mod tests {
             queue(&mut s, 40_000, QoS::AtMostOnce);
         }
         let mut tx = Vec::new();
-        let (done, sent) = s.fill(&mut link(10, None), u16::MAX, v, &mut tx, now);
+        let (done, sent) = s.fill(&mut link(10, None), u16::MAX, u16::MAX, v, &mut tx, now);
         assert_eq!((sent, done.len()), (2, 2));
         assert!(tx.len() >= BATCH_BYTES && tx.len() < 2 * BATCH_BYTES);
     }
@@ -312,7 +321,7 @@ mod tests {
         queue(&mut s, 1, QoS::AtLeastOnce);
         queue(&mut s, 1, QoS::ExactlyOnce);
         let mut tx = Vec::new();
-        let _ = s.fill(&mut link(10, None), u16::MAX, v, &mut tx, now);
+        let _ = s.fill(&mut link(10, None), u16::MAX, u16::MAX, v, &mut tx, now);
         let id = s.inflight.iter().nth(1).unwrap().id;
         s.inflight.get_mut(id).unwrap().stage = Stage::AwaitComp;
         let done = s.server_forgot();

@@ -10,7 +10,7 @@ use super::config::{OutboxConfig, OutboxPolicy};
 use super::stored;
 use super::topic::Registry;
 use super::{ClientError, Instant, OpId};
-use crate::codec::Publish;
+use crate::codec::{Publish, QoS};
 
 /// Where an outgoing QoS 1/2 message is in its flow.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -56,6 +56,8 @@ pub struct InflightQueue {
     /// Sequence number by packet identifier, in 256 pages of 256.
     index: Vec<Option<Box<[u32; 256]>>>,
     len: usize,
+    /// Of them, QoS 2 messages (a 3.1.1 server's quota counts those: see `Config`).
+    exactly_once: usize,
     /// Topic and payload bytes held (they count against the outbox's byte bound).
     bytes: usize,
 }
@@ -77,6 +79,11 @@ impl InflightQueue {
         self.len == 0
     }
 
+    /// How many QoS 2 messages are in flight.
+    pub fn exactly_once(&self) -> usize {
+        self.exactly_once
+    }
+
     /// Topic and payload bytes of the messages in flight.
     pub fn bytes(&self) -> usize {
         self.bytes
@@ -91,6 +98,7 @@ impl InflightQueue {
         let page = self.index[usize::from(m.id >> 8)].get_or_insert_with(|| Box::new([0; 256]));
         page[usize::from(m.id & 0xff)] = seq;
         self.bytes += m.publish.topic.len() + m.publish.payload.len();
+        self.exactly_once += usize::from(m.publish.qos == QoS::ExactlyOnce);
         self.entries.push_back(Some(m));
         self.len += 1;
     }
@@ -123,6 +131,7 @@ impl InflightQueue {
         self.len -= 1;
         if let Some(m) = &m {
             self.bytes -= m.publish.topic.len() + m.publish.payload.len();
+            self.exactly_once -= usize::from(m.publish.qos == QoS::ExactlyOnce);
         }
         while matches!(self.entries.front(), Some(None)) {
             self.entries.pop_front();
@@ -141,6 +150,7 @@ impl InflightQueue {
         let all: Vec<Inflight> = self.entries.drain(..).flatten().collect();
         self.base = 0;
         self.len = 0;
+        self.exactly_once = 0;
         self.bytes = 0;
         self.index.clear();
         all

@@ -120,3 +120,35 @@ test('an option wasmqtt does not read is warned about once, never dropped silent
   assert.match(warnings[0], /unknown option "keepAlive"/);
   assert.match(warnings[1], /MQTT.js option "incomingStore" has no effect here/);
 });
+
+test('MQTT 3.1.1 bursts with mosquitto: QoS 2 keeps within its quota of 20 and loses nothing; QoS 1 goes past 20 in flight', async () => {
+  mosq ??= await startMosquitto({});
+  const { default: mqtt } = await import('mqtt');
+  const url = `mqtt://127.0.0.1:${mosq.tcpPort}`;
+  const observer = await mqtt.connectAsync(url, { clientId: 'burst-observer', protocolVersion: 4 });
+  const got = new Map();
+  observer.on('message', (t) => got.set(t, (got.get(t) ?? 0) + 1));
+  await observer.subscribeAsync('burst/#', { qos: 2 });
+  const c = await wasmqtt.connectAsync(url, { clientId: 'burst', protocolVersion: 4 });
+  const N = 300;
+  const until = async (cond, ms, what) => {
+    const end = Date.now() + ms;
+    while (!cond()) {
+      if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  };
+  for (const qos of [2, 1]) {
+    let maxInflight = 0;
+    const sampler = setInterval(() => { maxInflight = Math.max(maxInflight, c.getMetrics().inflightOut); }, 0);
+    await Promise.all(Array.from({ length: N }, (_, i) => c.publishAsync(`burst/${qos}/${i}`, 'x', { qos })));
+    clearInterval(sampler);
+    await until(() => [...got.keys()].filter((t) => t.startsWith(`burst/${qos}/`)).length === N, 15000, `${N} QoS ${qos} messages at the observer`);
+    const dups = [...got].filter(([t, n]) => t.startsWith(`burst/${qos}/`) && n > 1);
+    assert.deepEqual(dups, [], `QoS ${qos}: delivered more than once`);
+    if (qos === 2) assert.ok(maxInflight <= 20, `QoS 2 in flight reached ${maxInflight}, past mosquitto's quota`);
+    else assert.ok(maxInflight > 20, `QoS 1 in flight stayed at ${maxInflight}: the window did not open past 20`);
+  }
+  await c.endAsync();
+  await observer.endAsync();
+});

@@ -521,6 +521,19 @@ impl Broker {
                         limits.receive_maximum
                     ));
                 }
+                // mosquitto's quota before MQTT 5: a QoS 2 message beyond 20 awaiting PUBREL
+                // is acknowledged and dropped (measured with mosquitto 2.0), so a client that
+                // sends one loses it.
+                if !reused
+                    && !v5
+                    && p.qos == QoS::ExactlyOnce
+                    && stored.in_qos2.len() >= usize::from(wasmqtt::proto::DEFAULT_V3_INFLIGHT)
+                {
+                    return Err(format!(
+                        "a 21st QoS 2 message awaiting PUBREL over MQTT {}: mosquitto drops it",
+                        if self.v == wasmqtt::codec::ProtocolVersion::V3_1 { "3.1" } else { "3.1.1" }
+                    ));
+                }
                 if p.qos == QoS::AtLeastOnce {
                     conn.owed_pubacks.insert(id);
                     self.ack(now, Packet::PubAck(PubResp::new(id)));

@@ -510,11 +510,18 @@ impl World {
                 // no index refers to (the next save must delete it).
                 if self.rng.below(8) == 0 {
                     let stray = 1_000_000 + self.rng.below(1000);
-                    let mut seg = stray.to_be_bytes().to_vec();
-                    seg.extend_from_slice(&[0, 0, 0, 8]);
-                    seg.extend_from_slice(&(u64::MAX - stray).to_be_bytes());
-                    store.segments.insert(stray, seg);
-                    store.strays.push(stray);
+                    // A leftover never has the number of a segment in use (numbers only
+                    // grow); drawn onto one, it would overwrite a live segment (seed
+                    // 797,318,998 did: the harness's fault, not the client's).
+                    if let std::collections::btree_map::Entry::Vacant(e) =
+                        store.segments.entry(stray)
+                    {
+                        let mut seg = stray.to_be_bytes().to_vec();
+                        seg.extend_from_slice(&[0, 0, 0, 8]);
+                        seg.extend_from_slice(&(u64::MAX - stray).to_be_bytes());
+                        e.insert(seg);
+                        store.strays.push(stray);
+                    }
                 }
                 store.keys = StoredKeys::of_segments(store.segments.values().map(Vec::as_slice));
                 let bytes = store.whole();
