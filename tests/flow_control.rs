@@ -187,7 +187,11 @@ fn before_v5_qos_2_in_flight_defaults_to_20_and_qos_1_to_the_packet_identifiers(
         sim.publish("t", &i.to_string(), QoS::ExactlyOnce);
     }
     sim.publish("t", "after", QoS::AtLeastOnce);
-    assert_eq!(ids(&mut sim).len(), 20, "the 21st QoS 2 and the QoS 1 behind it wait");
+    assert_eq!(
+        ids(&mut sim).len(),
+        20,
+        "the 21st QoS 2 and the QoS 1 behind it wait"
+    );
     // Configurable.
     let mut cfg = config(ProtocolVersion::V3_1_1);
     cfg.max_inflight = Some(5);

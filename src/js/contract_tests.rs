@@ -61,7 +61,10 @@ fn option_keys_are_the_same_in_rust_and_javascript() {
     let rust = rust_consts(block(CLIENT_RS, "pub mod cfg {", "}"));
     let js = js_numbers(block(CLIENT_JS, "const CFG = {", "};"));
     assert!(rust.len() > 20, "{rust:?}");
-    assert_eq!(rust, js, "cfg in src/js/client.rs and CFG in src/js/client.js differ");
+    assert_eq!(
+        rust, js,
+        "cfg in src/js/client.rs and CFG in src/js/client.js differ"
+    );
 }
 
 #[test]
@@ -69,7 +72,10 @@ fn event_keys_are_the_same_in_rust_and_javascript() {
     let rust = rust_consts(block(CLIENT_RS, "pub mod ev {", "}"));
     let js = js_numbers(block(CLIENT_JS, "const EV = {", "};"));
     assert!(rust.len() > 15, "{rust:?}");
-    assert_eq!(rust, js, "ev in src/js/client.rs and EV in src/js/client.js differ");
+    assert_eq!(
+        rust, js,
+        "ev in src/js/client.rs and EV in src/js/client.js differ"
+    );
 }
 
 #[test]
@@ -79,7 +85,10 @@ fn tape_keys_are_the_same_in_rust_and_javascript() {
     assert_eq!(rust.remove("EXTRA"), Some(0x400));
     let js = js_numbers(block(CODEC_JS, "export const K = {", "};"));
     assert!(rust.len() > 25, "{rust:?}");
-    assert_eq!(rust, js, "key in src/js/tape.rs and K in src/js/codec.js differ");
+    assert_eq!(
+        rust, js,
+        "key in src/js/tape.rs and K in src/js/codec.js differ"
+    );
 }
 
 /// mqtt-packet's name for a property: the specification's name in camelCase, but for User
@@ -139,7 +148,10 @@ fn the_property_table_names_every_property_with_its_kind() {
         rust.insert(id, (mqtt_packet_name(p), kind.to_string()));
     }
     assert_eq!(rust.len(), 27, "MQTT 5 defines 27 properties");
-    assert_eq!(rust, js, "the codec's properties and PROPS in src/js/codec.js differ");
+    assert_eq!(
+        rust, js,
+        "the codec's properties and PROPS in src/js/codec.js differ"
+    );
 }
 
 #[test]
@@ -188,12 +200,22 @@ fn get_metrics_reads_the_slots_in_their_order() {
         };
         if let Some(i) = value.split("m[").nth(1) {
             let slot: usize = i.split(']').next().unwrap_or("").parse().expect("a slot");
-            assert!(slot < js.len(), "getMetrics reads slot {slot}, which metrics() does not fill");
+            assert!(
+                slot < js.len(),
+                "getMetrics reads slot {slot}, which metrics() does not fill"
+            );
             js[slot] = name.trim().to_string();
         }
     }
     assert_eq!(rust_slots.len(), 13, "{rust_slots:?}");
-    assert_eq!(expected, js, "RawClient::metrics() and getMetrics() disagree on a slot");
+    assert_eq!(
+        expected, js,
+        "RawClient::metrics() and getMetrics() disagree on a slot"
+    );
     let defaults = block(getter, "?? [", "]").split(',').count();
-    assert_eq!(defaults, expected.len(), "getMetrics' defaults (no client yet) have a slot per metric");
+    assert_eq!(
+        defaults,
+        expected.len(),
+        "getMetrics' defaults (no client yet) have a slot per metric"
+    );
 }

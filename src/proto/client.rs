@@ -1297,10 +1297,7 @@ impl Client {
         let State::Connected(link) = &mut self.state else {
             return;
         };
-        let (window, exactly_once) = (
-            self.cfg.inflight_window(),
-            self.cfg.exactly_once_window(),
-        );
+        let (window, exactly_once) = (self.cfg.inflight_window(), self.cfg.exactly_once_window());
         let (completed, sent) = self.session.fill(
             link,
             window,

@@ -531,7 +531,11 @@ impl Broker {
                 {
                     return Err(format!(
                         "a 21st QoS 2 message awaiting PUBREL over MQTT {}: mosquitto drops it",
-                        if self.v == wasmqtt::codec::ProtocolVersion::V3_1 { "3.1" } else { "3.1.1" }
+                        if self.v == wasmqtt::codec::ProtocolVersion::V3_1 {
+                            "3.1"
+                        } else {
+                            "3.1.1"
+                        }
                     ));
                 }
                 if p.qos == QoS::AtLeastOnce {
