@@ -19,12 +19,25 @@ export const CHROMIUM_FLAGS = [
 const TYPES = { '.html': 'text/html', '.js': 'text/javascript', '.mjs': 'text/javascript', '.wasm': 'application/wasm', '.css': 'text/css', '.json': 'application/json' };
 
 /**
- * Serves `root` (default: the repository) on 127.0.0.1; `pages` maps extra paths to HTML;
- * `headers` go on every response.
+ * Serves `root` (default: the repository) on 127.0.0.1; `pages` maps extra paths to HTML, or
+ * to a function of the query's parameters whose result is sent as JSON; `headers` go on every
+ * response.
  */
 export async function serveStatic(pages = {}, root = repoRoot, headers = {}) {
   const server = createServer(async (req, res) => {
     const path = decodeURIComponent(new URL(req.url, 'http://x').pathname);
+    if (typeof pages[path] === 'function') {
+      // A handler: its result goes back as JSON (tests drive helpers from a page this way).
+      try {
+        const out = await pages[path](new URL(req.url, 'http://x').searchParams);
+        res.writeHead(200, { ...headers, 'content-type': 'application/json' });
+        res.end(JSON.stringify(out ?? null));
+      } catch (e) {
+        res.writeHead(500, { 'content-type': 'text/plain' });
+        res.end(String(e?.stack ?? e));
+      }
+      return;
+    }
     if (pages[path] !== undefined) {
       res.writeHead(200, { ...headers, 'content-type': 'text/html' });
       res.end(pages[path]);

@@ -7,7 +7,7 @@
 
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startMosquitto, startAedes, startProxy, sleep, launchBrowser, serveStatic } from './env.mjs';
+import { startCompatBroker, proxied, sleep, launchBrowser, serveStatic } from './env.mjs';
 import { compatTests } from './compat-tests.mjs';
 
 const SKIP_BROWSER = process.env.WASMQTT_SKIP_BROWSER === '1' && 'browsers skipped (--quick)';
@@ -29,14 +29,6 @@ after(() => {
     console.log(`compatibility suite, ${lib}: ${c.pass} passed, ${c.different} documented differences, of ${c.pass + c.different + c.fail} (${c.fail} failed)`);
   }
 });
-
-/** The same broker through a TCP proxy the test can cut. */
-async function proxied(url) {
-  const u = new URL(url);
-  const proxy = await startProxy(Number(u.port));
-  u.port = String(proxy.port);
-  return { proxy, url: u.toString().replace(/\/$/, u.pathname === '/' ? '' : '/') };
-}
 
 const TESTS = compatTests({ assert, sleep, proxied });
 
@@ -60,22 +52,6 @@ async function counted(lib, title, run) {
   counts[lib].pass++;
 }
 
-/** A broker for the suite: mosquitto, or aedes refusing `denied/#` and the user "intruder". */
-function startBroker(broker) {
-  return broker === 'mosquitto'
-    ? startMosquitto({})
-    : startAedes({
-      // A null grant refuses the filter: SUBACK 0x80.
-      authorizeSubscribe: (client, sub, done) => done(null, sub.topic.startsWith('denied/') ? null : sub),
-      authenticate: (client, username, password, done) => {
-        if (username !== 'intruder') return done(null, true);
-        const e = new Error('bad user name or password');
-        e.returnCode = 4;
-        return done(e, false);
-      },
-    });
-}
-
 const BROKERS = [
   ['mosquitto', 'tcp'],
   ['mosquitto', 'ws'],
@@ -92,7 +68,7 @@ for (const [lib, load] of Object.entries(LIBRARIES)) {
       let b;
       before(async () => {
         mqtt = await load();
-        b = await startBroker(broker);
+        b = await startCompatBroker(broker);
       });
       after(async () => b?.close());
       for (const [title, body] of TESTS) {
@@ -119,7 +95,7 @@ for (const lib of Object.keys(LIBRARIES)) {
       let page;
       const proxies = new Map();
       before(async () => {
-        b = await startBroker(broker);
+        b = await startCompatBroker(broker);
         server = await serveStatic();
         browser = await launchBrowser();
         page = await browser.newPage();

@@ -191,6 +191,30 @@ export async function startProxy(targetPort) {
   };
 }
 
+/** A broker for the compatibility suite: mosquitto, or aedes refusing `denied/#` and the user "intruder". */
+export function startCompatBroker(broker) {
+  return broker === 'mosquitto'
+    ? startMosquitto({})
+    : startAedes({
+      // A null grant refuses the filter: SUBACK 0x80.
+      authorizeSubscribe: (client, sub, done) => done(null, sub.topic.startsWith('denied/') ? null : sub),
+      authenticate: (client, username, password, done) => {
+        if (username !== 'intruder') return done(null, true);
+        const e = new Error('bad user name or password');
+        e.returnCode = 4;
+        return done(e, false);
+      },
+    });
+}
+
+/** The broker at `url` through a TCP proxy the test can cut: `{ proxy, url }`. */
+export async function proxied(url) {
+  const u = new URL(url);
+  const proxy = await startProxy(Number(u.port));
+  u.port = String(proxy.port);
+  return { proxy, url: u.toString().replace(/\/$/, u.pathname === '/' ? '' : '/') };
+}
+
 export const BROWSER_ARGS = [
   '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
   '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage',

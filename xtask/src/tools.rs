@@ -60,6 +60,9 @@ pub fn setup(need: Need) -> Result {
         packages.extend([
             ("chromium", "/usr/bin/chromium"),
             ("chromium-driver", "/usr/bin/chromedriver"),
+            // WebKit (Safari's engine): WebKitGTK's MiniBrowser and WebDriver, on a virtual display.
+            ("webkit2gtk-driver", "/usr/bin/WebKitWebDriver"),
+            ("xvfb", "/usr/bin/Xvfb"),
         ]);
     }
     if need.firefox {
