@@ -17,6 +17,8 @@ port.onmessage = ({ data }) => {
     topic.textContent = data.topic;
     li.append(topic, ` ${data.payload}`);
     $('log').prepend(li);
+  } else if (data.type === 'error') {
+    $('error').textContent = data.error;
   } else if (data.type === 'subscribed' || data.type === 'published') {
     $('error').textContent = data.error ?? '';
     if (data.type === 'subscribed' && !data.error) $('subscribed').textContent = `subscribed to ${data.filter}`;

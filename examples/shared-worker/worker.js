@@ -7,7 +7,7 @@
 // { type: 'unsubscribe', filter } | { type: 'publish', topic, payload, qos, retain, id } |
 // { type: 'bye' } (the tab is leaving: pagehide). To tabs: { type: 'state', state, tabs,
 // connections, error } | { type: 'message', topic, payload, qos, retain } |
-// { type: 'published', id, error } | { type: 'subscribed', filter, error }.
+// { type: 'published', id, error } | { type: 'subscribed', filter, error } | { type: 'error', error }.
 import mqtt from '../../pkg/wasmqtt.js';
 
 const tabs = new Set();
@@ -89,6 +89,10 @@ onconnect = (event) => {
   const port = event.ports[0];
   tabs.add(port);
   port.onmessage = ({ data }) => {
+    if (!client && data.type !== 'connect' && data.type !== 'bye') {
+      port.postMessage({ type: 'error', error: `${data.type} before connect: send { type: 'connect', url } first` });
+      return;
+    }
     switch (data.type) {
       case 'connect': connect(data.url, data.options); break;
       case 'subscribe': subscribe(port, data.filter); break;

@@ -21,6 +21,9 @@ import { fileURLToPath } from 'node:url';
 const pkgDir = process.env.WASMQTT_PKG ? process.env.WASMQTT_PKG.replace(/\/?$/, '/') : fileURLToPath(new URL('../../../pkg/', import.meta.url));
 
 const REPS = Number(process.env.BENCH_REPS ?? 3);
+// BENCH_PROTOCOL=4: wasmqtt and MQTT.js speak MQTT 3.1.1 (no Receive Maximum: each library's own
+// in-flight window decides); the raw anchors stay on 5.
+const PROTOCOL = Number(process.env.BENCH_PROTOCOL ?? 5);
 const N_QOS0 = 100_000;
 const N_QOS1 = 20_000;
 const N_QOS2 = 10_000;
@@ -113,7 +116,7 @@ async function counter(port, topic) {
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 async function withTab(env, lib, fn) {
-  const tab = await env.chrome.tab(`${env.server.url}/tests/js/bench/pages/bench.html?lib=${lib}`);
+  const tab = await env.chrome.tab(`${env.server.url}/tests/js/bench/pages/bench.html?lib=${lib}&v=${PROTOCOL}`);
   try {
     await tab.eval(`bench.connect(${JSON.stringify(env.mosq.ws)})`);
     const profiling = await startProfile(tab, lib);
@@ -290,7 +293,7 @@ async function main() {
   const env = { mosq, server, chrome };
   const results = {};
   try {
-    console.log(`${chrome.version}, ${cpus().length} cores (${cpus()[0].model}); mosquitto on loopback; MQTT 5.0; ` +
+    console.log(`${chrome.version}, ${cpus().length} cores (${cpus()[0].model}); mosquitto on loopback; ${PROTOCOL === 5 ? "MQTT 5.0" : "MQTT 3.1.1 (the libraries; the raw anchors 5.0)"}; ` +
       `64 B payloads; median of ${REPS} runs, each library in a fresh tab, driven over raw CDP\n`);
     for (const [workload, libs] of PLAN) {
       if (only.length && !only.includes(workload)) continue;

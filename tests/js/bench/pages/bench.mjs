@@ -9,6 +9,8 @@
 // Every library gets the same small interface: subscribe, onMessage, publish, end.
 
 const LIB = new URLSearchParams(location.search).get('lib');
+// The MQTT version the libraries speak (`v=4`: 3.1.1; the raw anchors always speak 5).
+const VERSION = Number(new URLSearchParams(location.search).get('v') ?? 5);
 const now = () => performance.timeOrigin + performance.now();
 const utf8 = new TextEncoder();
 const text = new TextDecoder();
@@ -271,8 +273,9 @@ async function wasmqttLib(url, clientId, persistent = false) {
   const wasm = await m.default();
   // `persistent`: a session that survives a reload, so every round of messages is committed to
   // IndexedDB before it is sent (group commit).
-  const more = persistent ? { clean: false, properties: { sessionExpiryInterval: 60 }, persistence: 'indexeddb', persistenceKey: clientId } : {};
-  const c = await m.connectAsync(url, { clientId, protocolVersion: 5, keepalive: 60, reconnectPeriod: 0, ...more });
+  const expiry = VERSION === 5 ? { properties: { sessionExpiryInterval: 60 } } : {};
+  const more = persistent ? { clean: false, ...expiry, persistence: 'indexeddb', persistenceKey: clientId } : {};
+  const c = await m.connectAsync(url, { clientId, protocolVersion: VERSION, keepalive: 60, reconnectPeriod: 0, ...more });
   if (persistent) c.clearStoredSession();
   window.wasmMemoryBytes = () => wasm.memory.buffer.byteLength;
   return {
@@ -288,7 +291,7 @@ async function wasmqttLib(url, clientId, persistent = false) {
 
 async function mqttjsLib(url, clientId) {
   const mqtt = (await import('/tests/js/node_modules/mqtt/dist/mqtt.esm.js')).default;
-  const c = await mqtt.connectAsync(url, { clientId, protocolVersion: 5, keepalive: 60, reconnectPeriod: 0 });
+  const c = await mqtt.connectAsync(url, { clientId, protocolVersion: VERSION, keepalive: 60, reconnectPeriod: 0 });
   return {
     onMessage: (fn) => c.on('message', fn),
     subscribe: (topic, qos) => c.subscribeAsync(topic, { qos }),
