@@ -1,5 +1,9 @@
 // Type declarations for the wasmqtt npm package.
 // Packet objects follow mqtt-packet's shapes and field names; binary fields are Uint8Array.
+//
+// Length: one file, as the package ships it (`types` in package.json points here); most of it is
+// the packet shapes, every option and every MqttClient member with its documentation, and the
+// names MQTT.js code imports. Splitting would only add imports between declaration files.
 
 /**
  * Loads and instantiates the wasm module once (by default `wasmqtt_core_bg.wasm` next to the
