@@ -602,6 +602,7 @@ export class MqttClient extends Emitter {
           // the PUBREL at QoS 2, with the packet id of the acknowledgement that completed it
           // (the word holds the reason code in its low byte, the packet id above).
           this._complete(id, err, err ? undefined : publishOutcome(this._ops.get(id)?.packet, code >>> 8));
+          if (this.disconnecting) this._checkOutgoingEmpty();
           break;
         }
         case EV.SUBSCRIBED: {
@@ -1006,6 +1007,7 @@ export class MqttClient extends Emitter {
     if (this._ended) return this;
     this._ended = true;
     this.disconnecting = true;
+    this._outgoingEmptied = false;
     if (this._raw === null) {
       // Not loaded yet (or never): nothing to close; what waited for the module is refused and
       // the client ends at once.
@@ -1022,6 +1024,17 @@ export class MqttClient extends Emitter {
       queueMicrotask(() => this._finishEnd());
     }
     return this;
+  }
+
+  /**
+   * MQTT.js's 'outgoingEmpty': while a graceful end() waits, the last message it waited for
+   * completed (nothing in flight, nothing queued); once per end().
+   */
+  _checkOutgoingEmpty() {
+    const m = this._raw?.metrics();
+    if (!m || this._outgoingEmptied || m[6] !== 0 || m[8] !== 0) return;
+    this._outgoingEmptied = true;
+    this.emit('outgoingEmpty');
   }
 
   _finishEnd() {

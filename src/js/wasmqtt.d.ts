@@ -555,6 +555,8 @@ export class MqttClient {
    * cross from wasm one by one only once such a listener exists.
    */
   on(event: 'packetsend' | 'packetreceive', cb: OnPacketCallback): this;
+  /** While a graceful end() waits: the last message it waited for completed (MQTT.js). */
+  on(event: 'outgoingEmpty', cb: VoidCallback): this;
   once: MqttClient['on'];
   addListener: MqttClient['on'];
   prependListener: MqttClient['on'];

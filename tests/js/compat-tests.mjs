@@ -384,6 +384,24 @@ export function compatTests({ assert, sleep, proxied }) {
       await c.endAsync();
     }],
 
+    ['a graceful end waits for a QoS 1 message in flight and emits outgoingEmpty when it completes', async ({ mqtt, url, topic }) => {
+      const c = await mqtt.connectAsync(url, { clientId: id('drain') });
+      const t = topic('drain');
+      const events = [];
+      c.on('outgoingEmpty', () => events.push('outgoingEmpty'));
+      c.on('end', () => events.push('end'));
+      const acked = new Promise((resolve, reject) => c.publish(t, 'last', { qos: 1 }, (err) => (err ? reject(err) : resolve(events.push('acked')))));
+      await new Promise((resolve) => c.end(false, {}, resolve));
+      await acked;
+      assert.deepEqual(events, ['acked', 'outgoingEmpty', 'end']);
+      // Nothing in flight at end(): no outgoingEmpty.
+      const d = await mqtt.connectAsync(url, { clientId: id('drain2') });
+      let emptied = 0;
+      d.on('outgoingEmpty', () => emptied++);
+      await d.endAsync();
+      assert.equal(emptied, 0);
+    }],
+
     ['connect takes options alone (host, port, protocol, path), and end takes (options, callback)', async ({ mqtt, url }) => {
       const u = new URL(url);
       const c = mqtt.connect({
