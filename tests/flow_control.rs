@@ -161,7 +161,7 @@ fn maximum_qos_and_retain_available_are_respected() {
 }
 
 #[test]
-fn before_v5_qos_2_in_flight_defaults_to_20_and_qos_1_to_the_packet_identifiers() {
+fn before_v5_the_window_is_20_while_qos_2_is_in_flight_and_qos_1_alone_is_not_limited() {
     // A 3.1.1 server cannot announce a Receive Maximum, but mosquitto keeps a quota of 20 QoS 2
     // messages awaiting PUBREL: beyond it, it acknowledges a message and drops it (measured
     // with mosquitto 2.0: 500 sent at once, 500 acknowledged, 20 delivered). So 20 at once.
@@ -192,6 +192,26 @@ fn before_v5_qos_2_in_flight_defaults_to_20_and_qos_1_to_the_packet_identifiers(
         20,
         "the 21st QoS 2 and the QoS 1 behind it wait"
     );
+    // While a QoS 2 message is in flight, 20 in all: with 20 QoS 2 messages awaiting PUBREL
+    // mosquitto drops a QoS 1 message too, with a PUBACK that looks like success (measured
+    // across a broker restart: `tests/mosquitto.rs`).
+    let mut sim = Sim::v4();
+    sim.connect();
+    for i in 0..10 {
+        sim.publish("t", &i.to_string(), QoS::ExactlyOnce);
+    }
+    for i in 0..50 {
+        sim.publish("t", &i.to_string(), QoS::AtLeastOnce);
+    }
+    assert_eq!(ids(&mut sim).len(), 20);
+    // QoS 1 messages already out beyond 20: a QoS 2 message waits until fewer than 20 are.
+    let mut sim = Sim::v4();
+    sim.connect();
+    for i in 0..50 {
+        sim.publish("t", &i.to_string(), QoS::AtLeastOnce);
+    }
+    sim.publish("t", "two", QoS::ExactlyOnce);
+    assert_eq!(ids(&mut sim).len(), 50);
     // Configurable.
     let mut cfg = config(ProtocolVersion::V3_1_1);
     cfg.max_inflight = Some(5);

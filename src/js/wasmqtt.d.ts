@@ -383,8 +383,9 @@ export interface IClientOptions {
   };
   /**
    * wasmqtt: QoS 1/2 messages in flight at most. Default: MQTT 5, the server's Receive Maximum;
-   * before MQTT 5, QoS 1 limited by packet identifiers only and QoS 2 to 20 (mosquitto
-   * acknowledges and drops QoS 2 messages beyond 20 awaiting PUBREL over MQTT 3.1.1).
+   * before MQTT 5, 20 while a QoS 2 message is in flight, else packet identifiers only (over
+   * MQTT 3.1.1 mosquitto's quota of 20 counts QoS 2 messages awaiting PUBREL; beyond it, it
+   * acknowledges messages and drops them).
    */
   maxInflight?: number;
   /** wasmqtt: keep a persistent session in IndexedDB across reloads. Default 'indexeddb'. */

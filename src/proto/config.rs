@@ -7,12 +7,14 @@ use bytes::Bytes;
 
 use crate::codec::{ByteStr, ProtocolVersion, Will};
 
-/// QoS 2 messages in flight before MQTT 5, where servers cannot announce a Receive Maximum:
-/// mosquitto's default quota (`max_inflight_messages`) of QoS 2 messages awaiting PUBREL. Over
-/// MQTT 3.1.1 mosquitto 2.0 acknowledges a QoS 2 message beyond it and drops it (measured: of
-/// 500 sent at once, all were acknowledged and 20 delivered). QoS 1 messages hold no state in a
-/// server once acknowledged, and mosquitto takes any number in flight (measured: 2,000 at once,
-/// all delivered), so they are limited by packet identifiers only, as in MQTT.js.
+/// Messages in flight before MQTT 5, where servers cannot announce a Receive Maximum, while a QoS 2
+/// message is among them: mosquitto's default quota (`max_inflight_messages`), which counts QoS 2
+/// messages awaiting PUBREL. Over MQTT 3.1.1 mosquitto 2.0 acknowledges a QoS 2 message beyond it
+/// and drops it (measured: of 500 sent at once, all were acknowledged and 20 delivered), and with
+/// the quota used up it drops a QoS 1 message as well, answering it with a PUBACK whose reason
+/// (0x97, Quota exceeded) 3.1.1 cannot carry: it looks like success (measured across a broker
+/// restart). With no QoS 2 message in flight nothing fills that quota: mosquitto took 2,000 QoS 1
+/// messages at once, all delivered, so QoS 1 alone is limited by packet identifiers only.
 pub const DEFAULT_V3_INFLIGHT: u16 = 20;
 
 /// How the client connects and behaves.
@@ -63,9 +65,9 @@ pub struct Config {
     pub outbox: OutboxConfig,
     /// At most this many of our QoS 1/2 messages in flight (also capped by the server's Receive
     /// Maximum). None (default): MQTT 5 follows the server's Receive Maximum; before MQTT 5,
-    /// where a server cannot announce one, QoS 1 messages are limited by packet identifiers
-    /// only and QoS 2 messages to 20 at once ([`DEFAULT_V3_INFLIGHT`]: beyond it mosquitto
-    /// drops them silently).
+    /// where a server cannot announce one, QoS 1 messages alone are limited by packet
+    /// identifiers only, and while a QoS 2 message is in flight, 20 in all
+    /// ([`DEFAULT_V3_INFLIGHT`]: beyond it mosquitto drops messages silently).
     pub max_inflight: Option<u16>,
     /// At most this many subscriptions in the registry. Default 10,000.
     pub max_subscriptions: usize,
@@ -134,7 +136,7 @@ impl Config {
         self.max_inflight.unwrap_or(u16::MAX).max(1)
     }
 
-    /// The part of the window QoS 2 messages may take (see [`Config::max_inflight`]).
+    /// The window while a QoS 2 message is in flight (see [`Config::max_inflight`]).
     pub fn exactly_once_window(&self) -> u16 {
         self.max_inflight
             .unwrap_or(if self.protocol.is_v5() {

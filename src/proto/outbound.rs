@@ -52,8 +52,13 @@ impl Session {
             if front.publish.qos != QoS::AtMostOnce && self.inflight.len() >= quota {
                 break;
             }
-            if front.publish.qos == QoS::ExactlyOnce
-                && self.inflight.exactly_once() >= exactly_once_quota
+            // While a QoS 2 message is in flight (or this is one), everything in flight counts
+            // against the QoS 2 quota: mosquitto's quota before MQTT 5 counts QoS 2 messages
+            // awaiting PUBREL, and once it is used up it drops a QoS 1 message too, with a 3.1.1
+            // PUBACK that looks like success (see `Config::max_inflight`).
+            if front.publish.qos != QoS::AtMostOnce
+                && (front.publish.qos == QoS::ExactlyOnce || self.inflight.exactly_once() > 0)
+                && self.inflight.len() >= exactly_once_quota
             {
                 break;
             }

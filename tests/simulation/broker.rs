@@ -521,21 +521,16 @@ impl Broker {
                         limits.receive_maximum
                     ));
                 }
-                // mosquitto's quota before MQTT 5: a QoS 2 message beyond 20 awaiting PUBREL
-                // is acknowledged and dropped (measured with mosquitto 2.0), so a client that
-                // sends one loses it.
+                // mosquitto's quota before MQTT 5 counts QoS 2 messages awaiting PUBREL: with
+                // 20 of them it acknowledges a QoS 2 or a QoS 1 message and drops it (measured
+                // with mosquitto 2.0), so a client that sends one then loses it.
                 if !reused
                     && !v5
-                    && p.qos == QoS::ExactlyOnce
                     && stored.in_qos2.len() >= usize::from(wasmqtt::proto::DEFAULT_V3_INFLIGHT)
                 {
                     return Err(format!(
-                        "a 21st QoS 2 message awaiting PUBREL over MQTT {}: mosquitto drops it",
-                        if self.v == wasmqtt::codec::ProtocolVersion::V3_1 {
-                            "3.1"
-                        } else {
-                            "3.1.1"
-                        }
+                        "a QoS {} message while 20 QoS 2 messages await PUBREL over MQTT 3.1.x: mosquitto drops it",
+                        p.qos as u8
                     ));
                 }
                 if p.qos == QoS::AtLeastOnce {
