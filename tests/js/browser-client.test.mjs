@@ -9,7 +9,7 @@ import mqtt from 'mqtt';
 import mqttPacket from 'mqtt-packet';
 import { WebSocketServer } from 'ws';
 import { batchBroker, driveBatches } from './batches.mjs';
-import { startMosquitto, startAedes, startProxy, serveStatic, launchBrowser, clientPage, sleep, inlineScriptRuns } from './env.mjs';
+import { startMosquitto, startAedes, startProxy, serveStatic, launchBrowser, clientPage, sleep, inlineScriptRuns, waitFor } from './env.mjs';
 
 const SKIP = process.env.WASMQTT_SKIP_BROWSER === '1' && 'browsers skipped (--quick)';
 
@@ -20,14 +20,6 @@ async function observer(port, topic, opts = {}) {
   c.on('message', (t, p, packet) => messages.push({ topic: t, payload: p.toString(), qos: packet.qos, retain: packet.retain, dup: packet.dup, id: packet.messageId }));
   await c.subscribeAsync(topic, { qos: 2 });
   return { client: c, messages };
-}
-
-async function waitFor(cond, ms, what) {
-  const end = Date.now() + ms;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(50);
-  }
 }
 
 describe('wasmqtt in headless Chromium', { skip: SKIP }, () => {

@@ -246,6 +246,15 @@ export function inlineScriptRuns(page) {
   });
 }
 
+/** Resolves once `cond()` (which may return a promise) is true; fails after `ms` naming `what`. */
+export async function waitFor(cond, ms, what) {
+  const end = Date.now() + ms;
+  while (!(await cond())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await sleep(20);
+  }
+}
+
 export function sleep(ms) {
   return new Promise((r) => setTimeout(r, ms));
 }

@@ -7,7 +7,7 @@ import wasmqtt from './helpers.mjs';
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { createServer } from 'node:net';
-import { startMosquitto } from './env.mjs';
+import { startMosquitto, waitFor as until } from './env.mjs';
 
 let mosq;
 after(async () => mosq?.close());
@@ -131,13 +131,6 @@ test('MQTT 3.1.1 bursts with mosquitto: QoS 2 keeps within its quota of 20 and l
   await observer.subscribeAsync('burst/#', { qos: 2 });
   const c = await wasmqtt.connectAsync(url, { clientId: 'burst', protocolVersion: 4 });
   const N = 300;
-  const until = async (cond, ms, what) => {
-    const end = Date.now() + ms;
-    while (!cond()) {
-      if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-      await new Promise((r) => setTimeout(r, 20));
-    }
-  };
   for (const qos of [2, 1]) {
     const all = Promise.all(Array.from({ length: N }, (_, i) => c.publishAsync(`burst/${qos}/${i}`, 'x', { qos })));
     // The driver sends on a microtask after the calls; no acknowledgement can have come back

@@ -4,17 +4,9 @@
 
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startMosquitto, launchBrowser, serveStatic, sleep } from './env.mjs';
+import { startMosquitto, launchBrowser, serveStatic, sleep, waitFor as until } from './env.mjs';
 
 const SKIP = process.env.WASMQTT_SKIP_BROWSER === '1' && 'browsers skipped (--quick)';
-
-async function until(cond, ms, what) {
-  const end = Date.now() + ms;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(50);
-  }
-}
 
 describe('wasmqtt in Web Workers (headless Chromium)', { skip: SKIP }, () => {
   let mosq;
