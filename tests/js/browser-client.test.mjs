@@ -711,16 +711,24 @@ describe('wasmqtt in headless Chromium', { skip: SKIP }, () => {
           c.publish('inc/' + i, new Uint8Array(size).fill(i), { qos: 1 });
           await new Promise((res) => setTimeout(res, 30)); // one save per message
         }
-        await new Promise((res) => setTimeout(res, 300));
-        IDBObjectStore.prototype.put = put;
         const db = await new Promise((res, rej) => { const q = indexedDB.open('wasmqtt'); q.onsuccess = () => res(q.result); q.onerror = () => rej(q.error); });
         const get = (store, query, all) => new Promise((res, rej) => {
           const q = db.transaction(store).objectStore(store)[all ? 'getAll' : 'get'](query);
           q.onsuccess = () => res(q.result);
           q.onerror = () => rej(q.error);
         });
+        // The last save may still be under way on a loaded machine: wait for it (up to 10 s)
+        // rather than for a fixed time, which failed once in CI with 19 of 20 records.
+        let records = [];
+        for (let waited = 0; waited < 10_000; waited += 100) {
+          records = await get('messages', IDBKeyRange.bound(['incremental-test', 0], ['incremental-test', Infinity]), true);
+          if (records.length >= n) break;
+          await new Promise((res) => setTimeout(res, 100));
+        }
+        await new Promise((res) => setTimeout(res, 300)); // any further (wrong) writes
+        records = await get('messages', IDBKeyRange.bound(['incremental-test', 0], ['incremental-test', Infinity]), true);
+        IDBObjectStore.prototype.put = put;
         const index = await get('sessions', 'incremental-test');
-        const records = await get('messages', IDBKeyRange.bound(['incremental-test', 0], ['incremental-test', Infinity]), true);
         db.close();
         c.clearStoredSession();
         await c.endAsync(true);
