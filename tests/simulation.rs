@@ -132,6 +132,7 @@ fn seeds_keep_every_invariant() {
                 total.connections += s.connections;
                 total.faults += s.faults;
                 total.reloads += s.reloads;
+                total.removed += s.removed;
             }
             Err(report) => {
                 eprintln!("{report}\n");
@@ -144,4 +145,10 @@ fn seeds_keep_every_invariant() {
     }
     println!("simulation: {} seeds, {total:?}", seeds.len());
     assert!(failures.is_empty(), "failing seeds: {failures:?}");
+    if seeds.len() >= 100 {
+        assert!(
+            total.removed > 0,
+            "no seed removed a message in flight: the step never ran"
+        );
+    }
 }

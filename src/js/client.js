@@ -1132,8 +1132,23 @@ export class MqttClient extends Emitter {
   }
 
   /**
-   * The packet identifier given last, or null (MQTT.js). wasmqtt gives one when the packet is
-   * sent, not when publish() queues it.
+   * Gives up on the message in flight with this identifier (MQTT.js): its callback and promise
+   * fail at once with 'Message removed' (code REMOVED), and it is not sent as a new message if
+   * the session is lost. While the session lasts, MQTT still has it resent on a resumed session
+   * [MQTT-4.4.0-1] and its identifier held until acknowledged, so it may still arrive (once at
+   * most at QoS 2). Queued messages have no identifier yet. Returns the client.
+   */
+  removeOutgoingMessage(messageId) {
+    if (Number.isInteger(messageId) && messageId > 0 && messageId < 65536) {
+      this._raw?.remove_outgoing(messageId);
+    }
+    return this;
+  }
+
+  /**
+   * The packet identifier given last, or null (MQTT.js). A message just published is given one
+   * now if the in-flight window has room (as MQTT.js gives it in publish()); one that waits in
+   * the outbox (offline, window full) has none yet: the identifier is then an earlier one.
    */
   getLastMessageId() {
     const id = this._raw?.last_message_id() ?? -1;

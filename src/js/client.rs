@@ -575,10 +575,24 @@ impl RawClient {
         }
     }
 
-    /// The packet identifier given last, or -1 (see `Client::last_packet_id`).
+    /// Gives up on the in-flight message `packet_id` (see `Client::remove_outgoing`): whether
+    /// there was one.
+    pub fn remove_outgoing(&self, packet_id: u16) -> bool {
+        self.driver()
+            .is_some_and(|d| d.input(|c, _| c.remove_outgoing(packet_id)).is_some())
+    }
+
+    /// The packet identifier given last, or -1 (see `Client::last_packet_id`); what was just
+    /// published goes into flight first if there is room (`Client::fill_now`), as MQTT.js gives
+    /// a message its identifier in `publish()`.
     pub fn last_message_id(&self) -> i32 {
         self.driver()
-            .and_then(|d| d.read(|c| c.last_packet_id()))
+            .and_then(|d| {
+                d.input(|c, now| {
+                    c.fill_now(now);
+                    c.last_packet_id()
+                })
+            })
             .map_or(-1, i32::from)
     }
 

@@ -282,7 +282,7 @@ export class MqttError extends Error {
     | 'SESSION_TAKEN_OVER' | 'SUSPECTED_TAKEOVER' | 'MALFORMED_PACKET' | 'PROTOCOL_VIOLATION' | 'PUBLISH_REJECTED'
     | 'INVALID_TOPIC' | 'INVALID_FILTER' | 'ENCODE' | 'PACKET_TOO_LARGE' | 'OUTBOX_FULL' | 'MESSAGE_TOO_LARGE' | 'DROPPED' | 'SUPERSEDED'
     | 'EXPIRED' | 'NOT_CONNECTED' | 'QOS_NOT_SUPPORTED' | 'RETAIN_NOT_SUPPORTED' | 'UNSUPPORTED' | 'ENDED' | 'CANCELLED'
-    | 'TOO_MANY' | 'REQUEST_TIMEOUT' | 'SESSION_LOST' | 'CONFIG' | 'PERSISTENCE' | 'INTERNAL'
+    | 'TOO_MANY' | 'REQUEST_TIMEOUT' | 'REMOVED' | 'SESSION_LOST' | 'CONFIG' | 'PERSISTENCE' | 'INTERNAL'
     /** The wasm module could not be loaded (see README: bundlers). */
     | 'LOAD_FAILED'
     /** A subscription was refused (the SUBACK is on `packet`, as in MQTT.js). */
@@ -622,8 +622,18 @@ export class MqttClient {
    * acknowledged (acknowledgements leave in order).
    */
   handleMessage: (packet: PublishPacket, callback: (error?: Error) => void) => void;
-  /** The packet identifier given last, or null (given when a packet is sent, not when queued). */
+  /**
+   * The packet identifier given last, or null. A message just published gets one now if the
+   * in-flight window has room; one waiting in the outbox (offline, window full) has none yet.
+   */
   getLastMessageId(): number | null;
+  /**
+   * Gives up on the message in flight with this identifier: its callback fails at once with
+   * 'Message removed' (code REMOVED). While the session lasts MQTT still has it resent on a
+   * resumed session, so it may arrive (once at most at QoS 2); it is not sent as a new message
+   * if the session is lost. Queued messages have no identifier yet.
+   */
+  removeOutgoingMessage(messageId: number): this;
   /** wasmqtt: forgets the session stored in IndexedDB. */
   clearStoredSession(): void;
 }

@@ -1002,6 +1002,40 @@ impl Client {
         self.session.ids.last_allocated()
     }
 
+    /// Moves what the in-flight window has room for from the outbox into flight now (up to one
+    /// batch of bytes waiting for [`Client::poll_transmit`]), so the identifiers of messages
+    /// just published are known: MQTT.js code reads `getLastMessageId()` right after
+    /// `publish()`. A driver otherwise fills at `poll_transmit`, batching a task's publishes.
+    pub fn fill_now(&mut self, now: Instant) {
+        if self.tx.len() < super::outbound::BATCH_BYTES {
+            self.revision += 1;
+            self.fill_from_outbox(now);
+        }
+    }
+
+    /// The application gives up on the in-flight message `packet_id` (MQTT.js's
+    /// `removeOutgoingMessage`): its publish completes now with [`ClientError::Removed`], and it
+    /// is not sent as a new message if the session is lost. While the session lasts its flow
+    /// goes on as MQTT requires: resent on a resumed session [MQTT-4.4.0-1], its identifier
+    /// held until its PUBACK or PUBCOMP (a new QoS 2 message on an identifier the server holds
+    /// would be taken for a duplicate and lost, [MQTT-4.3.3-9]); it may therefore still
+    /// arrive, once at most at QoS 2. (MQTT.js deletes it from its store, so a resumed session
+    /// does not send it again, against [MQTT-4.4.0-1].) Returns the message, or None
+    /// if none is in flight with that identifier (queued messages have none yet) or it was
+    /// removed already.
+    pub fn remove_outgoing(&mut self, packet_id: u16) -> Option<Publish> {
+        let m = self.session.inflight_mut(packet_id)?;
+        if m.removed {
+            return None;
+        }
+        m.removed = true;
+        let op = m.op.take();
+        let publish = m.publish.clone();
+        self.revision += 1;
+        self.complete_publish_by(op, Some(packet_id), Err(ClientError::Removed));
+        Some(publish)
+    }
+
     /// What a save must write so that a store holding `stored` holds this session: the new
     /// index, the records of messages it does not hold yet, and those to delete (see
     /// `stored.rs`). Apply the changes to `stored` once the save has committed.

@@ -153,6 +153,10 @@ pub enum ClientError {
     /// No response arrived within the request's timeout.
     #[error("no response within {0} ms")]
     RequestTimeout(u64),
+    /// The application removed the message while it was in flight (`removeOutgoingMessage`);
+    /// whether the server received it is unknown.
+    #[error("Message removed (removeOutgoingMessage) before it was acknowledged: the broker may or may not have received it")]
+    Removed,
     /// The server's session was gone; the message's fate is unknown so it was sent again.
     #[error("the server lost the session")]
     SessionLost,
@@ -230,6 +234,7 @@ impl ClientError {
             ClientError::Cancelled => "CANCELLED",
             ClientError::TooMany { .. } => "TOO_MANY",
             ClientError::RequestTimeout(_) => "REQUEST_TIMEOUT",
+            ClientError::Removed => "REMOVED",
             ClientError::SessionLost => "SESSION_LOST",
             ClientError::Config(_) => "CONFIG",
         }

@@ -37,10 +37,10 @@ impl Session {
     ) -> (Vec<Completion>, u64) {
         let quota = usize::from(link.server.receive_maximum.min(window).max(1));
         let exactly_once_quota = usize::from(exactly_once_window.max(1)).min(quota);
-        let start = tx.len();
         let mut completed = Vec::new();
         let mut sent = 0;
-        while tx.len() - start < BATCH_BYTES {
+        // One batch in all: bytes already waiting (acknowledgements, a fill of `fill_now`) count.
+        while tx.len() < BATCH_BYTES {
             let Some(front) = self.outbox.front() else {
                 break;
             };
@@ -190,6 +190,7 @@ impl Session {
                     op: q.op,
                     queued_at: q.queued_at,
                     key: q.key,
+                    removed: false,
                 });
             }
         }
@@ -199,7 +200,9 @@ impl Session {
     /// A resumed session: unacknowledged PUBLISHes again with DUP, PUBRELs again, in the
     /// original order [MQTT-4.4.0-1], [MQTT-4.6.0-1], never with a topic alias [MQTT-3.3.2-7].
     /// A message this server's `max` packet size excludes is not sent: it completes with an
-    /// error (returned).
+    /// error (returned). A message the application removed goes again too: the rule has no
+    /// exception, and at QoS 2 it is what lets the server release the identifier (a new
+    /// message on an identifier it holds would be taken for a duplicate, [MQTT-4.3.3-9]).
     pub(crate) fn resend(
         &mut self,
         max: Option<u32>,
@@ -250,6 +253,7 @@ impl Session {
         let mut done = Vec::new();
         for m in self.inflight.take_all() {
             match m.stage {
+                _ if m.removed => {} // given up on, completed: not sent as a new message
                 Stage::AwaitComp => done.push((m.op, Ok(ReasonCode::Success))),
                 _ => again.push(Queued {
                     publish: Publish {

@@ -38,6 +38,11 @@ pub struct Inflight {
     pub queued_at: Instant,
     /// Its number in the session (see [`Queued::key`]).
     pub key: u64,
+    /// The application gave up on it (MQTT.js's `removeOutgoingMessage`): its operation has
+    /// completed; its protocol flow goes on while the session lasts (resent on a resumed
+    /// session [MQTT-4.4.0-1], its identifier held until acknowledged), and it is not sent as
+    /// a new message in a new session.
+    pub removed: bool,
 }
 
 /// The in-flight messages in the order they were sent, found by packet identifier in constant
@@ -566,6 +571,7 @@ mod tests {
             op: None,
             queued_at: Instant::from_micros(0),
             key: u64::from(id),
+            removed: false,
         }
     }
 

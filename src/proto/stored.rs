@@ -16,7 +16,8 @@
 //! segment = u64 number (u32 len record)*
 //! record  = u64 key u64 published-at (Unix ms) u32 len PUBLISH (MQTT 5)
 //! ```
-//! Integers are big-endian.
+//! A stage is 1 (PUBACK awaited), 2 (PUBREC) or 3 (PUBCOMP), plus 0x80 for a message the
+//! application removed. Integers are big-endian.
 //!
 //! Length: about 530 lines of code (writing, incremental changes, reading both formats) and 270 of
 //! tests that round-trip them; one format, one file.
@@ -223,11 +224,7 @@ fn index(s: &Session) -> Vec<u8> {
     for m in s.inflight.iter() {
         put_u64(&mut w, m.key);
         w.extend_from_slice(&m.id.to_be_bytes());
-        w.push(match m.stage {
-            Stage::AwaitAck => 1,
-            Stage::AwaitRec => 2,
-            Stage::AwaitComp => 3,
-        });
+        w.push(stage_byte(m));
     }
     put_u32(&mut w, s.outbox.len() as u32);
     for q in s.outbox.iter() {
@@ -298,7 +295,7 @@ fn import_messages(
     for _ in 0..r.u32()? {
         let key = r.u64()?;
         let id = r.u16()?;
-        inflight.push((key, id, stage(r.u8()?)?));
+        inflight.push((key, id, r.u8()?));
     }
     let mut queued = Vec::new();
     for _ in 0..r.u32()? {
@@ -341,7 +338,8 @@ fn import_messages(
         Ok((publish, queued_at))
     };
     let mut last = 0;
-    for (key, id, stage) in inflight {
+    for (key, id, stage_byte) in inflight {
+        let (stage, removed) = stage(stage_byte)?;
         let (mut publish, queued_at) = take(key)?;
         if id == 0 || s.ids.contains(id) {
             return Err(format!("bad in-flight packet identifier {id}"));
@@ -359,6 +357,7 @@ fn import_messages(
             op: None,
             queued_at,
             key,
+            removed,
         });
     }
     let mut outbox = Vec::new();
@@ -391,7 +390,7 @@ fn import_v1_messages(
 ) -> Result<(), String> {
     let mut key = 0;
     for _ in 0..r.u32()? {
-        let stage = stage(r.u8()?)?;
+        let (stage, removed) = stage(r.u8()?)?;
         let queued_at = at(r.u64()?);
         let publish = r.publish()?;
         let id = publish.packet_id;
@@ -406,6 +405,7 @@ fn import_v1_messages(
             op: None,
             queued_at,
             key,
+            removed,
         });
         key += 1;
     }
@@ -427,13 +427,26 @@ fn import_v1_messages(
     qos2_and_subscriptions(r, s)
 }
 
-fn stage(b: u8) -> Result<Stage, String> {
-    match b {
-        1 => Ok(Stage::AwaitAck),
-        2 => Ok(Stage::AwaitRec),
-        3 => Ok(Stage::AwaitComp),
-        x => Err(format!("bad in-flight stage {x}")),
-    }
+/// An in-flight message's stage, with bit 0x80 when the application removed it.
+fn stage_byte(m: &Inflight) -> u8 {
+    let stage = match m.stage {
+        Stage::AwaitAck => 1,
+        Stage::AwaitRec => 2,
+        Stage::AwaitComp => 3,
+    };
+    stage | if m.removed { REMOVED } else { 0 }
+}
+
+const REMOVED: u8 = 0x80;
+
+fn stage(b: u8) -> Result<(Stage, bool), String> {
+    let stage = match b & !REMOVED {
+        1 => Stage::AwaitAck,
+        2 => Stage::AwaitRec,
+        3 => Stage::AwaitComp,
+        _ => return Err(format!("bad in-flight stage {b}")),
+    };
+    Ok((stage, b & REMOVED != 0))
 }
 
 fn qos2_and_subscriptions(r: &mut Cursor, s: &mut Session) -> Result<(), String> {
@@ -560,6 +573,7 @@ mod tests {
             op: None,
             queued_at: q.queued_at,
             key: q.key,
+            removed: false,
         });
     }
 

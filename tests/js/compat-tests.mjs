@@ -364,6 +364,26 @@ export function compatTests({ assert, sleep, proxied }) {
       await c.endAsync();
     }],
 
+    ['removeOutgoingMessage fails the publish callback with Message removed, and later messages still complete', async ({ mqtt, url, topic }) => {
+      const c = await mqtt.connectAsync(url, { clientId: id('remove') });
+      const t = topic('rm');
+      for (const qos of [1, 2]) {
+        const removed = new Promise((resolve) => c.publish(t, `removed at QoS ${qos}`, { qos }, resolve));
+        const messageId = c.getLastMessageId();
+        assert.ok(Number.isInteger(messageId) && messageId > 0, `getLastMessageId: ${messageId}`);
+        assert.equal(c.removeOutgoingMessage(messageId), c, 'returns the client');
+        const err = await removed;
+        assert.ok(err instanceof Error, `QoS ${qos}: the callback got ${err}`);
+        assert.match(err.message, /^Message removed/);
+      }
+      for (const qos of [1, 2]) {
+        const err = await new Promise((resolve) => c.publish(t, 'after', { qos }, resolve));
+        assert.ok(!err, `QoS ${qos} after a removal: ${err}`);
+      }
+      c.removeOutgoingMessage(65000); // no such message: nothing happens
+      await c.endAsync();
+    }],
+
     ['publish completes with no packet at QoS 0, the PUBLISH at QoS 1 and the PUBREL at QoS 2, with their messageId', async ({ mqtt, url, topic }) => {
       const c = await mqtt.connectAsync(url, { clientId: id('acks') });
       const t = topic('a');

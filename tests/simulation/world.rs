@@ -99,6 +99,8 @@ pub struct Stats {
     pub connections: u64,
     pub faults: u64,
     pub reloads: u64,
+    /// In-flight messages the application gave up on (`remove_outgoing`).
+    pub removed: u64,
 }
 
 type Check = Result<(), String>;
@@ -314,6 +316,7 @@ impl World {
                 self.client.set_manual_acks(self.manual_acks);
             }
             825..=874 => self.release()?,
+            875..=884 => self.remove_outgoing()?,
             _ => {
                 let d = self.rng.below(200);
                 self.advance(Duration::from_millis(d))?
@@ -457,6 +460,24 @@ impl World {
             .remove(self.rng.below(self.held.len() as u64) as usize);
         self.note(format!("app: release {id} {qos:?}"));
         self.client.release(id, qos);
+        self.pump()
+    }
+
+    /// The application gives up on a message in flight (one of the last few identifiers): it
+    /// may or may not arrive, once at most; a later message on its identifier must arrive.
+    fn remove_outgoing(&mut self) -> Check {
+        let Some(last) = self.client.last_packet_id() else {
+            return Ok(());
+        };
+        let id = last.wrapping_sub(self.rng.below(4) as u16).max(1);
+        if let Some(p) = self.client.remove_outgoing(id) {
+            let tag = tag(&p.payload);
+            self.note(format!("app: remove {id} ({tag})"));
+            self.stats.removed += 1;
+            if let Some(s) = self.sent.get_mut(&tag) {
+                s.outcome = Some(false);
+            }
+        }
         self.pump()
     }
 

@@ -79,7 +79,8 @@ pub fn sim(args: &[String]) -> Result {
         .map(|path| crate::proc::root().join(path))
         .ok_or_else(|| format!("cannot find the simulation binary in:\n{log}"))?;
     let start = Instant::now();
-    let (mut seeds, mut done_steps, mut published, mut faults, mut reloads) = (0, 0, 0, 0, 0);
+    let (mut seeds, mut done_steps, mut published, mut faults, mut reloads, mut removed) =
+        (0, 0, 0, 0, 0, 0);
     let mut next = first;
     loop {
         let batch = match total_seeds {
@@ -107,8 +108,9 @@ pub fn sim(args: &[String]) -> Result {
         published += figure(&text, "published");
         faults += figure(&text, "faults");
         reloads += figure(&text, "reloads");
+        removed += figure(&text, "removed");
         println!(
-            "{:>7.1} min: {seeds} seeds, {done_steps} steps, {published} publishes, {faults} faults, {reloads} reloads: clean",
+            "{:>7.1} min: {seeds} seeds, {done_steps} steps, {published} publishes, {faults} faults, {reloads} reloads, {removed} removals: clean",
             start.elapsed().as_secs_f64() / 60.0
         );
         if !out.status.success() {
@@ -131,7 +133,7 @@ pub fn sim(args: &[String]) -> Result {
     }
     println!(
         "\nsimulation clean: {seeds} seeds ({first}..{next}), {done_steps} steps, {published} publishes, \
-         {faults} faults, {reloads} page reloads in {:.1} minutes",
+         {faults} faults, {reloads} page reloads, {removed} removals in {:.1} minutes",
         start.elapsed().as_secs_f64() / 60.0
     );
     Ok(())
