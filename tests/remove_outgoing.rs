@@ -213,3 +213,29 @@ fn fill_now_gives_a_just_published_message_its_identifier_within_one_batch() {
     assert!(m.inflight_out < 100, "{} in flight", m.inflight_out);
     assert!(m.outbox_messages > 900);
 }
+
+#[test]
+fn identifiers_are_the_lowest_free_when_asked_and_never_one_in_use() {
+    // MQTT.js's UniqueMessageIdProvider gives the lowest free identifier; either order never
+    // gives one in use [MQTT-2.2.1-3], also after a reconnect.
+    let mut cfg = config(ProtocolVersion::V5);
+    cfg.lowest_free_ids = true;
+    cfg.clean_start = false;
+    cfg.session_expiry_interval = Some(600);
+    let mut sim = Sim::new(cfg);
+    sim.connect();
+    let mut ids = Vec::new();
+    for _ in 0..3 {
+        sim.publish("a", "x", QoS::AtLeastOnce);
+        ids.push(sent_id(&mut sim));
+    }
+    assert_eq!(ids, vec![1, 2, 3]);
+    sim.send(Packet::PubAck(PubResp::new(2)));
+    sim.publish("a", "y", QoS::AtLeastOnce);
+    assert_eq!(sent_id(&mut sim), 2, "the lowest free");
+    resume(&mut sim);
+    sim.sent();
+    sim.publish("a", "z", QoS::AtLeastOnce);
+    assert_eq!(sent_id(&mut sim), 4, "1, 2 and 3 are still in flight");
+    assert_eq!(sim.client.last_packet_id(), Some(4));
+}

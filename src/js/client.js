@@ -9,6 +9,8 @@
 import { RawClient } from './wasmqtt_core.js';
 import { K, views, readPacketAt, tapeString, tapeBytes, word, writePacketTape, tapeWriter } from './codec.js';
 import { isLoaded, load, sockets, bytesAlloc } from './runtime.js';
+import { Store, storesAdapter } from './store.js';
+import { idOrder } from './message-ids.js';
 
 // Option keys of the options tape (bit 0x800: bytes). Mirrors `cfg` in src/js/client.rs
 // (src/js/contract_tests.rs fails on any difference).
@@ -18,7 +20,7 @@ const CFG = {
   TAKEOVER_THRESHOLD: 0x407, MAX_REDIRECTS: 0x408, PING_TIMEOUT: 0x409, OUTBOX_MAX_MESSAGES: 0x40a,
   OUTBOX_MAX_BYTES: 0x40b, OUTBOX_POLICY: 0x40c, QUEUE_QOS0: 0x40d, MAX_INFLIGHT: 0x40e,
   PERSISTENCE: 0x40f, WORKER_TIMER: 0x410, HIGH_WATER: 0x411, SEED_LO: 0x412, SEED_HI: 0x413,
-  DISCONNECT_TIMEOUT: 0x414, REDIRECT_CREDENTIALS: 0x415,
+  DISCONNECT_TIMEOUT: 0x414, REDIRECT_CREDENTIALS: 0x415, LOWEST_FREE_IDS: 0x416,
 };
 
 // Event tape keys. Mirrors `ev` in src/js/client.rs (checked by src/js/contract_tests.rs).
@@ -318,6 +320,12 @@ function writeExtra(urls, o) {
   if (o.workerTimer !== undefined) tw.int(CFG.WORKER_TIMER, !!o.workerTimer, 'workerTimer');
   ms(CFG.HIGH_WATER, o.highWaterMark, 'highWaterMark');
   ms(CFG.DISCONNECT_TIMEOUT, o.disconnectTimeout, 'disconnectTimeout');
+  const order = idOrder(o.messageIdProvider);
+  if (order === 'lowest') tw.int(CFG.LOWEST_FREE_IDS, 1, 'messageIdProvider');
+  if (order === null && !warned.has('messageIdProvider')) {
+    warned.add('messageIdProvider');
+    console.warn('wasmqtt: a messageIdProvider of your own is not consulted: the client core gives packet identifiers, never one in use; UniqueMessageIdProvider (lowest free first) and DefaultMessageIdProvider (in sequence) choose the order');
+  }
   tw.int(CFG.SEED_LO, (Math.random() * 0x100000000) >>> 0, 'seed');
   tw.int(CFG.SEED_HI, (Math.random() * 0x100000000) >>> 0, 'seed');
   return tw.pos;
@@ -332,12 +340,10 @@ const OPTIONS = new Set([
   'passphrase', 'rejectUnauthorized', 'servername', 'ciphers', 'ALPNProtocols', 'checkServerIdentity',
   'minVersion', 'maxVersion', 'credentials', 'reconnect', 'outbox', 'maxInflight', 'persistence',
   'persistenceKey', 'pingTimeout', 'workerTimer', 'highWaterMark', 'disconnectTimeout',
+  'incomingStore', 'outgoingStore', 'messageIdProvider',
 ]);
 // MQTT.js options that have no effect here, and why.
 const WITHOUT_EFFECT = {
-  incomingStore: 'sessions live in wasm (and in IndexedDB in browsers: `persistence`)',
-  outgoingStore: 'sessions live in wasm (and in IndexedDB in browsers: `persistence`)',
-  messageIdProvider: 'packet identifiers are given by the client core',
   autoUseTopicAlias: 'topic aliases are used automatically within the server\'s Topic Alias Maximum',
   autoAssignTopicAlias: 'topic aliases are used automatically within the server\'s Topic Alias Maximum',
   reschedulePings: 'keep-alive is scheduled by the client core',
@@ -428,6 +434,7 @@ export class MqttClient extends Emitter {
     // Without IndexedDB (Node, some Workers) sessions live in memory, as MQTT.js's default stores.
     if (o.persistence === undefined && typeof indexedDB === 'undefined') o.persistence = 'volatile';
     this.options = o;
+    this._setStores(o);
     this.connected = false;
     this.reconnecting = false;
     this.disconnecting = false;
@@ -485,6 +492,7 @@ export class MqttClient extends Emitter {
       return this._loadFailed(err);
     }
     this._syncAcks();
+    if (this.outgoingStore) raw.set_stores(toStores(this._holder, this.incomingStore, this.outgoingStore));
     if (!o.manualConnect && !this._ended) {
       this._holder.strong = this;
       raw.start();
@@ -1058,9 +1066,29 @@ export class MqttClient extends Emitter {
     return new Promise((resolve) => this.end(force, opts, resolve));
   }
 
-  /** Reconnects now (after `end()`, a stop, or to skip a backoff). */
-  reconnect() {
-    if (this._notReady(() => this.reconnect())) return this;
+  /**
+   * The stores the session is kept in (MQTT.js's `incomingStore` / `outgoingStore`), when the
+   * options gave one: the other is then an in-memory Store.
+   */
+  _setStores(o) {
+    const given = o.incomingStore != null || o.outgoingStore != null;
+    this.incomingStore = given ? o.incomingStore ?? new Store() : undefined;
+    this.outgoingStore = given ? o.outgoingStore ?? new Store() : undefined;
+  }
+
+  /**
+   * Reconnects now (after `end()`, a stop, or to skip a backoff). `opts.incomingStore` /
+   * `opts.outgoingStore` (MQTT.js): keep the session in these stores from now on; a client
+   * that has a live session writes it into them, replacing what they held.
+   */
+  reconnect(opts) {
+    if (this._notReady(() => this.reconnect(opts))) return this;
+    if (opts && ('incomingStore' in opts || 'outgoingStore' in opts)) {
+      this.options.incomingStore = opts.incomingStore;
+      this.options.outgoingStore = opts.outgoingStore;
+      this._setStores(this.options);
+      this._raw.set_stores(this.outgoingStore ? toStores(this._holder, this.incomingStore, this.outgoingStore) : null);
+    }
     this._holder.strong = this;
     if (this._ended) {
       this._ended = false;
@@ -1256,6 +1284,16 @@ function toClient(holder, o) {
   };
   const credentials = o.credentials ?? (o.transformWsUrl ? (u) => ({ url: o.transformWsUrl(u, o, client()) }) : undefined);
   return [dispatch, credentials, socketFactory(o)];
+}
+
+/**
+ * The adapter over the application's stores (src/js/store.js); like `toClient`'s functions it
+ * reaches the client only through `holder`, so the Rust side holding it keeps no cycle.
+ */
+function toStores(holder, incoming, outgoing) {
+  return storesAdapter(incoming, outgoing, (packet) => {
+    (holder.strong ?? holder.weak.deref())?.emit('message', packet.topic, packet.payload, packet);
+  });
 }
 
 /**

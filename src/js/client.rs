@@ -52,6 +52,7 @@ pub mod cfg {
     pub const SEED_HI: u32 = 0x413;
     pub const DISCONNECT_TIMEOUT: u32 = 0x414;
     pub const REDIRECT_CREDENTIALS: u32 = 0x415;
+    pub const LOWEST_FREE_IDS: u32 = 0x416;
 }
 
 /// Event tape keys (each event starts with one; strings are (address, length)). Mirrored in
@@ -458,6 +459,7 @@ impl RawClient {
                     cfg::TAKEOVER_THRESHOLD => config.reconnect.takeover_threshold = v,
                     cfg::MAX_REDIRECTS => config.reconnect.max_redirects = v,
                     cfg::REDIRECT_CREDENTIALS => config.reconnect.redirect_credentials = v != 0,
+                    cfg::LOWEST_FREE_IDS => config.lowest_free_ids = v != 0,
                     cfg::PING_TIMEOUT => config.ping_timeout = Some(ms(v)),
                     cfg::OUTBOX_MAX_MESSAGES => config.outbox.max_messages = v as usize,
                     cfg::OUTBOX_MAX_BYTES => config.outbox.max_bytes = v as usize,
@@ -692,6 +694,14 @@ impl RawClient {
                 reason: ReasonCode::from_u8(reason),
                 session_expiry_interval: (session_expiry >= 0.0).then_some(session_expiry as u32),
             });
+        }
+    }
+
+    /// Keeps the session in the application's stores through `adapter` (see `web/stores.rs`),
+    /// or, with none, as `persistence` says (IndexedDB by default in browsers).
+    pub fn set_stores(&self, adapter: Option<js_sys::Object>) {
+        if let Some(d) = self.driver() {
+            d.set_stores(adapter);
         }
     }
 

@@ -35,6 +35,9 @@ declare const mqtt: typeof init & {
   MqttError: typeof MqttError;
   ErrorWithReasonCode: typeof MqttError;
   ErrorWithSubackPacket: typeof MqttError;
+  Store: typeof Store;
+  DefaultMessageIdProvider: typeof DefaultMessageIdProvider;
+  UniqueMessageIdProvider: typeof UniqueMessageIdProvider;
   encodePacket: typeof encodePacket;
   decodePacket: typeof decodePacket;
   Parser: typeof Parser;
@@ -400,15 +403,26 @@ export interface IClientOptions {
   highWaterMark?: number;
   /** wasmqtt: how long `end()` waits for in-flight messages, ms. Default 10000. */
   disconnectTimeout?: number;
+  /**
+   * Keep the session in these stores (MQTT.js's Store interface) instead of IndexedDB: the
+   * outgoing store holds the QoS 1 / 2 messages not yet acknowledged (keyed by messageId; a
+   * message still queued, which has no identifier yet, by 65536 + its number), the incoming
+   * store the QoS 2 identifiers awaiting PUBREL. A client created with stores that hold a
+   * session sends what they hold. Given one, the other defaults to an in-memory Store.
+   */
+  incomingStore?: IStore;
+  /** See `incomingStore`. */
+  outgoingStore?: IStore;
+  /**
+   * The order of packet identifiers: `new UniqueMessageIdProvider()` gives the lowest free
+   * first, `new DefaultMessageIdProvider()` (the default) the next in sequence. They are given
+   * by the client core, which never gives one in use; a provider of your own is not consulted
+   * (warned about once).
+   */
+  messageIdProvider?: IMessageIdProvider;
 
   // MQTT.js options that have no effect here: accepted so MQTT.js code compiles, and warned
   // about once at run time (console.warn says why and what to use instead).
-  /** @deprecated no effect in wasmqtt: sessions live in wasm (and in IndexedDB: `persistence`). */
-  incomingStore?: unknown;
-  /** @deprecated no effect in wasmqtt: sessions live in wasm (and in IndexedDB: `persistence`). */
-  outgoingStore?: unknown;
-  /** @deprecated no effect in wasmqtt: packet identifiers are given by the client core. */
-  messageIdProvider?: unknown;
   /** @deprecated no effect in wasmqtt: topic aliases are used within the server's Topic Alias Maximum. */
   autoUseTopicAlias?: boolean;
   /** @deprecated no effect in wasmqtt: topic aliases are used within the server's Topic Alias Maximum. */
@@ -526,9 +540,64 @@ export interface Metrics {
 /** Where a client connects: WebSocket everywhere; TCP and TLS in Node. */
 export type Protocol = 'ws' | 'wss' | 'mqtt' | 'mqtts' | 'tcp' | 'ssl' | 'tls';
 
+/** MQTT.js's message identifier provider interface. */
+export interface IMessageIdProvider {
+  allocate(): number | null;
+  getLastAllocated(): number | null;
+  register(num: number): boolean;
+  deallocate(num: number): void;
+  clear(): void;
+}
+
+/** Identifiers in sequence from a random start (MQTT.js's default). */
+export class DefaultMessageIdProvider implements IMessageIdProvider {
+  allocate(): number | null;
+  getLastAllocated(): number | null;
+  register(num: number): boolean;
+  deallocate(num: number): void;
+  clear(): void;
+}
+
+/** The lowest identifier not in use. */
+export class UniqueMessageIdProvider implements IMessageIdProvider {
+  allocate(): number | null;
+  getLastAllocated(): number | null;
+  register(num: number): boolean;
+  deallocate(num: number): void;
+  clear(): void;
+}
+
+/** MQTT.js's Store interface: packets by messageId. */
+export interface IStore {
+  put(packet: Packet, cb: DoneCallback): IStore;
+  /** The packets held, as an object-mode readable stream ('data', 'end', 'error'). */
+  createStream(): { on(event: string, cb: (...args: any[]) => void): unknown };
+  del(packet: { messageId?: number }, cb: (error?: Error | null, packet?: Packet) => void): IStore;
+  get(packet: { messageId?: number }, cb: (error?: Error | null, packet?: Packet) => void): IStore;
+  close(cb: DoneCallback): void;
+}
+
+export interface IStoreOptions {
+  /** close() forgets the packets. Default true. */
+  clean?: boolean;
+}
+
+/** MQTT.js's in-memory Store. */
+export class Store implements IStore {
+  constructor(options?: IStoreOptions);
+  put(packet: Packet, cb: DoneCallback): this;
+  createStream(): { on(event: string, cb: (...args: any[]) => void): unknown; read(): Packet | null; destroy(): unknown; [Symbol.asyncIterator](): AsyncIterator<Packet> };
+  del(packet: { messageId?: number }, cb: (error?: Error | null, packet?: Packet) => void): this;
+  get(packet: { messageId?: number }, cb: (error?: Error | null, packet?: Packet) => void): this;
+  close(cb?: DoneCallback): void;
+}
+
 export class MqttClient {
   constructor(brokerUrl: string | IClientOptions, options?: IClientOptions);
   readonly options: IClientOptions;
+  /** The stores the session is kept in, when the options gave one (else undefined). */
+  incomingStore?: IStore;
+  outgoingStore?: IStore;
   connected: boolean;
   reconnecting: boolean;
   disconnecting: boolean;
@@ -598,8 +667,11 @@ export class MqttClient {
   end(callback?: DoneCallback): this;
   endAsync(force?: boolean, opts?: Partial<IDisconnectPacket>): Promise<void>;
   endAsync(opts?: Partial<IDisconnectPacket>): Promise<void>;
-  /** Reconnects now (after end(), a stop, or to skip a backoff). */
-  reconnect(): this;
+  /**
+   * Reconnects now (after end(), a stop, or to skip a backoff). With stores: the session is
+   * kept in them from now on (a live session is written into them, replacing what they held).
+   */
+  reconnect(opts?: Pick<IClientOptions, 'incomingStore' | 'outgoingStore'>): this;
 
   /** wasmqtt: MQTT 5 request/response; resolves with the response. */
   requestAsync(topic: string, message: string | Uint8Array, opts?: { qos?: QoS; timeout?: number; properties?: PublishProperties }): Promise<PublishPacket>;

@@ -11,6 +11,8 @@ import initCore, { initSync as initCoreSync } from './wasmqtt_core.js';
 import { setLoader, load, isLoaded, setWasm, requireWasm } from './runtime.js';
 import { connect, connectAsync, MqttClient, MqttError } from './client.js';
 import { encodePacket, decodePacket, Parser, MqttCodecError } from './codec.js';
+import { Store } from './store.js';
+import { DefaultMessageIdProvider, UniqueMessageIdProvider } from './message-ids.js';
 
 setLoader((input) => initCore(input === undefined ? undefined : input));
 
@@ -35,7 +37,7 @@ export function ready() {
   return load();
 }
 
-export { connect, connectAsync, MqttClient, MqttError, encodePacket, decodePacket, Parser, MqttCodecError };
+export { connect, connectAsync, MqttClient, MqttError, Store, DefaultMessageIdProvider, UniqueMessageIdProvider, encodePacket, decodePacket, Parser, MqttCodecError };
 // MQTT.js's names for its error classes: wasmqtt has one, MqttError, with `code` and `reasonCode`
 // as MQTT.js's ErrorWithReasonCode and, for a refused subscription, `packet` as its
 // ErrorWithSubackPacket.
@@ -48,7 +50,8 @@ export { MqttClient as Client };
  * written for earlier versions (`import init from 'wasmqtt'; await init()`) still works.
  */
 const mqtt = Object.assign(init, {
-  init, initSync, ready, connect, connectAsync, MqttClient, Client: MqttClient, MqttError,
+  init, initSync, ready, connect, connectAsync, MqttClient, Client: MqttClient, MqttError, Store,
+  DefaultMessageIdProvider, UniqueMessageIdProvider,
   ErrorWithReasonCode: MqttError, ErrorWithSubackPacket: MqttError, encodePacket, decodePacket, Parser, MqttCodecError,
 });
 export default mqtt;

@@ -143,13 +143,15 @@ impl Client {
     pub fn new(cfg: Config) -> Client {
         let mut decoder = Decoder::new(cfg.protocol);
         decoder.set_max_packet_size(cfg.maximum_packet_size as usize);
+        let mut session = Session::default();
+        session.ids.set_lowest_first(cfg.lowest_free_ids);
         Client {
             client_id: cfg.client_id.clone(),
             reconnect: Reconnect::new(cfg.reconnect.clone(), cfg.urls.clone()),
             rng: Rng::new(cfg.seed),
             decoder,
             state: State::Idle,
-            session: Session::default(),
+            session,
             tx: Vec::new(),
             events: VecDeque::new(),
             transport: VecDeque::new(),
@@ -1036,6 +1038,18 @@ impl Client {
         Some(publish)
     }
 
+    /// What a save must write so that MQTT.js Stores holding `mirror` hold this session's
+    /// outgoing messages and incoming QoS 2 identifiers (see `mirror.rs`). Apply the changes
+    /// to `mirror` once the save has completed.
+    pub fn store_changes(
+        &self,
+        mirror: &super::Mirror,
+        now: Instant,
+        wall_ms: u64,
+    ) -> super::MirrorChanges {
+        super::mirror::changes(&self.session, mirror, now, wall_ms)
+    }
+
     /// What a save must write so that a store holding `stored` holds this session: the new
     /// index, the records of messages it does not hold yet, and those to delete (see
     /// `stored.rs`). Apply the changes to `stored` once the save has committed.
@@ -1048,6 +1062,12 @@ impl Client {
         super::stored::changes(&self.session, stored, now, wall_ms)
     }
 
+    /// Whether this client has started a session of its own (then a stored one is never
+    /// imported into it: [`Client::import_session`]).
+    pub fn session_is_live(&self) -> bool {
+        self.started || self.last_server.is_some() || !matches!(self.state, State::Idle)
+    }
+
     /// Restores a session exported by [`Client::export_session`] (before `start`). What was
     /// published or subscribed while it loaded is kept, after the restored messages.
     pub fn import_session(
@@ -1056,7 +1076,7 @@ impl Client {
         now: Instant,
         wall_ms: u64,
     ) -> Result<(), String> {
-        if self.started || self.last_server.is_some() || !matches!(self.state, State::Idle) {
+        if self.session_is_live() {
             // A live session is never replaced by a stored one.
             return Err(
                 "a stored session is imported before the client starts; this client has \
@@ -1082,6 +1102,7 @@ impl Client {
             s.registry.insert(sub.clone());
         }
         self.session = s;
+        self.session.ids.set_lowest_first(self.cfg.lowest_free_ids);
         // Subscribes made while it loaded count against the bound with the restored ones.
         let max = self.cfg.max_subscriptions;
         let refused = self.pending.refuse_beyond(&self.session.registry, max);
@@ -1514,12 +1535,12 @@ impl Client {
         // Pending (un)subscribes of the last connection were never acknowledged: send again.
         self.pending.unsend_all();
         // In-flight (un)subscribe identifiers from the last connection are free again.
+        // (`clear` keeps how identifiers are given and the last one given.)
         let inflight_ids: Vec<u16> = self.session.inflight.iter().map(|m| m.id).collect();
-        let mut ids = super::session::IdSet::default();
+        self.session.ids.clear();
         for id in inflight_ids {
-            ids.insert(id);
+            self.session.ids.insert(id);
         }
-        self.session.ids = ids;
         self.send_pending(now);
         if let State::Connected(link) = &mut self.state {
             link.arm_ping(&mut self.timers);

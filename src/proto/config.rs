@@ -69,6 +69,10 @@ pub struct Config {
     /// identifiers only, and while a QoS 2 message is in flight, 20 in all
     /// ([`DEFAULT_V3_INFLIGHT`]: beyond it mosquitto drops messages silently).
     pub max_inflight: Option<u16>,
+    /// Give each packet the lowest identifier not in use (as MQTT.js's
+    /// `UniqueMessageIdProvider`) instead of the next one in sequence (the default, as its
+    /// `DefaultMessageIdProvider`). Either way never one in use [MQTT-2.2.1-3].
+    pub lowest_free_ids: bool,
     /// At most this many subscriptions in the registry. Default 10,000.
     pub max_subscriptions: usize,
     /// At most this many requests awaiting a response (request/response helper). Default 1,000.
@@ -105,6 +109,7 @@ impl Default for Config {
             reconnect: ReconnectConfig::default(),
             outbox: OutboxConfig::default(),
             max_inflight: None,
+            lowest_free_ids: false,
             max_subscriptions: 10_000,
             max_pending_requests: 1_000,
             disconnect_timeout: Duration::from_secs(10),

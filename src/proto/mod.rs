@@ -14,6 +14,7 @@ mod error;
 mod event;
 mod link;
 mod metrics;
+mod mirror;
 mod outbound;
 mod pending;
 mod reconnect;
@@ -31,6 +32,9 @@ pub use config::{Config, OutboxConfig, OutboxPolicy, ReconnectConfig, DEFAULT_V3
 pub use error::ClientError;
 pub use event::{Event, Granted, Message, OpId, ServerInfo, TransportAction};
 pub use metrics::Metrics;
+pub use mirror::{
+    whole_of as session_of_store_entries, Entry as StoreEntry, Mirror, MirrorChanges, QUEUED_BASE,
+};
 pub use reconnect::{resolve_reference, Decision, Ending, Reconnect};
 pub use rng::Rng;
 pub use session::{storage_key, Inflight, InflightQueue, Outbox, Queued, Session, Stage};

@@ -390,6 +390,8 @@ pub struct IdSet {
     used: usize,
     /// The identifier allocated last (0: none yet); kept by `clear`.
     last: u16,
+    /// Allocate the lowest free identifier rather than the next in sequence; kept by `clear`.
+    lowest_first: bool,
 }
 
 impl std::fmt::Debug for IdSet {
@@ -405,6 +407,7 @@ impl Default for IdSet {
             next: 1,
             used: 0,
             last: 0,
+            lowest_first: false,
         }
     }
 }
@@ -435,9 +438,15 @@ impl IdSet {
 
     /// Frees every identifier.
     pub fn clear(&mut self) {
-        let last = self.last;
+        let (last, lowest_first) = (self.last, self.lowest_first);
         *self = IdSet::default();
         self.last = last;
+        self.lowest_first = lowest_first;
+    }
+
+    /// Whether `allocate` gives the lowest free identifier (else the next in sequence).
+    pub fn set_lowest_first(&mut self, on: bool) {
+        self.lowest_first = on;
     }
 
     /// The identifier `allocate` gave last, if any.
@@ -468,6 +477,19 @@ impl IdSet {
     /// A free non-zero identifier, never one in flight [MQTT-2.2.1-3]; None if all 65,535 are.
     pub fn allocate(&mut self) -> Option<u16> {
         if self.used >= 65535 {
+            return None;
+        }
+        if self.lowest_first {
+            for (w, bits) in self.bits.iter().enumerate() {
+                // Identifier 0 is never given.
+                let free = !bits & if w == 0 { !1 } else { !0 };
+                if free != 0 {
+                    let id = (w * 64) as u16 + free.trailing_zeros() as u16;
+                    self.insert(id);
+                    self.last = id;
+                    return Some(id);
+                }
+            }
             return None;
         }
         loop {

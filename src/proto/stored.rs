@@ -120,7 +120,7 @@ fn parse_segment(seg: &[u8]) -> Option<(u64, Vec<&[u8]>)> {
 
 /// Sorts by insertion: the numbers come in order or nearly (a session numbers its messages in
 /// the order they entered it), and the standard library's sorts add kilobytes to the wasm.
-fn sort<T: PartialOrd>(v: &mut [T]) {
+pub(crate) fn sort<T: PartialOrd>(v: &mut [T]) {
     for i in 1..v.len() {
         let mut j = i;
         while j > 0 && v[j - 1] > v[j] {

@@ -27,6 +27,10 @@ pub enum WebError {
     /// localStorage refused a write.
     #[error("cannot save: the storage quota is exceeded or storage is disabled")]
     StorageFull,
+    /// The application's stores (`incomingStore` / `outgoingStore`) failed or hold what cannot
+    /// be a session.
+    #[error("the session's stores failed: {0}")]
+    Store(String),
     /// The application's credentials provider threw or its promise was rejected.
     #[error("the credentials provider failed: {0}")]
     Credentials(String),

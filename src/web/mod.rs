@@ -11,6 +11,7 @@ mod error;
 pub mod page;
 mod persist;
 mod scope;
+mod stores;
 mod timer;
 
 pub use error::WebError;
@@ -78,6 +79,10 @@ pub struct Options {
     /// an object with the WebSocket interface the driver uses (the npm package's Node
     /// transports: the `ws` package, TCP and TLS). Every decision stays in the core.
     pub socket: Option<js_sys::Function>,
+    /// Keep the session in the application's stores (an adapter over MQTT.js's
+    /// `incomingStore` / `outgoingStore`, see `stores.rs`) instead of IndexedDB, whether the
+    /// session is persistent or not (as MQTT.js does).
+    pub stores: Option<js_sys::Object>,
 }
 
 impl Options {
@@ -91,6 +96,7 @@ impl Options {
             credentials: None,
             high_water_mark: 1 << 20,
             socket: None,
+            stores: None,
         }
     }
 }
@@ -153,7 +159,12 @@ struct Inner {
     /// Incremented for every transport opened or closed: stale callbacks compare and return.
     generation: u64,
     timer: Option<timer::Timer>,
-    store: Option<Rc<persist::Store>>,
+    store: Option<Rc<persist::Backend>>,
+    /// The application's stores (an adapter, see `stores.rs`), used instead of IndexedDB.
+    stores: Option<js_sys::Object>,
+    /// The stores were changed while a session was live: their content is replaced by the
+    /// next save, which must come even if the session did not change.
+    resave: bool,
     persistence: Persistence,
     persistence_key: String,
     saved_revision: u64,
@@ -255,6 +266,8 @@ impl Driver {
                 generation: 0,
                 timer: None,
                 store: None,
+                stores: options.stores,
+                resave: false,
                 persistence: options.persistence,
                 persistence_key: key,
                 saved_revision: 0,
@@ -550,11 +563,14 @@ impl Driver {
             {
                 let mut inner = d.0.inner.borrow_mut();
                 inner.committing = false;
-                match result {
-                    Ok(()) => inner.saved_revision = inner.saved_revision.max(revision),
-                    Err(e) => inner.notices.push(Notice::Persistence(format!(
+                // A failed save is not retried at once (a store that fails synchronously would
+                // spin): the next change saves again, and writes what this one did not (the
+                // store's record of what it holds changed only on success).
+                inner.saved_revision = inner.saved_revision.max(revision);
+                if let Err(e) = result {
+                    inner.notices.push(Notice::Persistence(format!(
                         "cannot save the session before sending (sent anyway): {e}"
-                    ))),
+                    )));
                 }
                 let open = inner.generation == generation
                     && inner
@@ -760,9 +776,13 @@ impl Driver {
             return;
         };
         let revision = inner.client.session_revision();
-        if inner.cleared || (inner.saving && !force) || revision == inner.saved_revision {
+        if inner.cleared
+            || (inner.saving && !force)
+            || (revision == inner.saved_revision && !inner.resave)
+        {
             return;
         }
+        inner.resave = false;
         inner.saving = true;
         let now = inner.now();
         let changes = store.changes(&inner.client, now, js_sys::Date::now() as u64);
@@ -774,11 +794,12 @@ impl Driver {
             let (again, clear) = {
                 let mut inner = d.0.inner.borrow_mut();
                 inner.saving = false;
-                match result {
-                    Ok(()) => inner.saved_revision = inner.saved_revision.max(revision),
-                    Err(e) => inner
+                // Failed: saved again at the next change (see `commit`), not at once.
+                inner.saved_revision = inner.saved_revision.max(revision);
+                if let Err(e) = result {
+                    inner
                         .notices
-                        .push(Notice::Persistence(format!("cannot save the session: {e}"))),
+                        .push(Notice::Persistence(format!("cannot save the session: {e}")));
                 }
                 (
                     !inner.cleared && inner.client.session_revision() != inner.saved_revision,
@@ -809,8 +830,9 @@ impl Driver {
             inner.wants_start = true;
             inner.cleared = false;
             (
-                inner.persistence == Persistence::IndexedDb
-                    && inner.client.config().persistent_session(),
+                inner.stores.is_some()
+                    || (inner.persistence == Persistence::IndexedDb
+                        && inner.client.config().persistent_session()),
                 inner.persistence_key.clone(),
                 inner.store.is_some(),
                 inner.loading,
@@ -840,10 +862,26 @@ impl Driver {
                 }
             }
         });
+        let (stores, now) = {
+            let inner = self.0.inner.borrow();
+            (inner.stores.clone(), inner.now())
+        };
         spawn_local(async move {
-            let result = match persist::Store::open(key).await {
-                Ok(store) => store.load().await.map(|bytes| (store, bytes)),
-                Err(e) => Err(e),
+            let result = match stores {
+                Some(adapter) => {
+                    let s = stores::JsStores::new(adapter);
+                    let wall = js_sys::Date::now() as u64;
+                    s.load(now, wall)
+                        .await
+                        .map(|bytes| (persist::Backend::Stores(s), bytes))
+                }
+                None => match persist::Store::open(key).await {
+                    Ok(store) => store
+                        .load()
+                        .await
+                        .map(|bytes| (persist::Backend::IndexedDb(store), bytes)),
+                    Err(e) => Err(e),
+                },
             };
             drop(timeout);
             if let Some(d) = upgrade(&weak) {
@@ -854,7 +892,7 @@ impl Driver {
 
     /// The stored session's load `load` ended (or timed out): import it, then start if the
     /// application still wants to.
-    fn loaded(&self, load: u64, result: Result<(persist::Store, Option<Vec<u8>>), WebError>) {
+    fn loaded(&self, load: u64, result: Result<(persist::Backend, Option<Vec<u8>>), WebError>) {
         let start = {
             let mut inner = self.0.inner.borrow_mut();
             if !inner.loading || inner.loads != load {
@@ -863,7 +901,11 @@ impl Driver {
             inner.loading = false;
             match result {
                 Ok((store, bytes)) => {
-                    if let Some(bytes) = bytes {
+                    if inner.client.session_is_live() {
+                        // Stores given to a running client (`reconnect({ stores })`): they
+                        // hold its live session from the next save on.
+                        inner.resave = true;
+                    } else if let Some(bytes) = bytes {
                         let now = inner.now();
                         if let Err(e) =
                             inner
@@ -934,6 +976,16 @@ impl Driver {
                 let _ = store.clear().await;
             });
         }
+    }
+
+    /// Keeps the session in `stores` (an adapter, see `stores.rs`) from now on, or in IndexedDB
+    /// (as configured) if None. A client that has not started loads what they hold when it
+    /// starts; a running one writes its live session into them, replacing what they held.
+    pub fn set_stores(&self, stores: Option<js_sys::Object>) {
+        let mut inner = self.0.inner.borrow_mut();
+        inner.stores = stores;
+        inner.store = None;
+        inner.loading = false; // a load under way is superseded (`loads` tells it)
     }
 
     /// Connects again now (after a stop, or to skip a backoff).

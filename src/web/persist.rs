@@ -9,7 +9,7 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 
 use super::WebError;
-use crate::proto::{assemble_session, Client, Instant, SessionChanges, StoredKeys};
+use crate::proto::{assemble_session, Client, Instant, MirrorChanges, SessionChanges, StoredKeys};
 
 const DB: &str = "wasmqtt";
 /// Version 2 added `MESSAGES` (version 1 kept each session as one value in `SESSIONS`).
@@ -231,5 +231,48 @@ impl Store {
         committed("clear", &tx).await?;
         *self.stored.borrow_mut() = StoredKeys::default();
         Ok(())
+    }
+}
+
+/// Where a session is saved: IndexedDB, or the application's own stores.
+pub enum Backend {
+    /// This page's (or worker's) IndexedDB.
+    IndexedDb(Store),
+    /// MQTT.js Stores the application gave (`incomingStore` / `outgoingStore`).
+    Stores(super::stores::JsStores),
+}
+
+/// What one save writes, in its backend's form.
+pub enum Pending {
+    /// An index and segments.
+    IndexedDb(SessionChanges),
+    /// Store entries.
+    Stores(MirrorChanges),
+}
+
+impl Backend {
+    /// What a save of `client`'s session must write now.
+    pub fn changes(&self, client: &Client, now: Instant, wall_ms: u64) -> Pending {
+        match self {
+            Backend::IndexedDb(s) => Pending::IndexedDb(s.changes(client, now, wall_ms)),
+            Backend::Stores(s) => Pending::Stores(s.changes(client, now, wall_ms)),
+        }
+    }
+
+    /// Writes `pending` (from this backend's `changes`).
+    pub async fn save(&self, pending: Pending) -> Result<(), WebError> {
+        match (self, pending) {
+            (Backend::IndexedDb(s), Pending::IndexedDb(c)) => s.save(c).await,
+            (Backend::Stores(s), Pending::Stores(c)) => s.save(c).await,
+            _ => Ok(()), // the backend changed since: the next save writes the session again
+        }
+    }
+
+    /// Forgets the session.
+    pub async fn clear(&self) -> Result<(), WebError> {
+        match self {
+            Backend::IndexedDb(s) => s.clear().await,
+            Backend::Stores(s) => s.clear().await,
+        }
     }
 }

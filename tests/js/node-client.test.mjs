@@ -110,7 +110,7 @@ test('an option wasmqtt does not read is warned about once, never dropped silent
   console.warn = (m) => warnings.push(String(m));
   try {
     for (let i = 0; i < 2; i++) {
-      const c = connect('mqtt://127.0.0.1:9', { clientId: 'opts', manualConnect: true, keepAlive: 30, incomingStore: {}, reconnectPeriod: 0 });
+      const c = connect('mqtt://127.0.0.1:9', { clientId: 'opts', manualConnect: true, keepAlive: 30, reschedulePings: true, reconnectPeriod: 0 });
       await c.endAsync(true);
     }
   } finally {
@@ -118,7 +118,7 @@ test('an option wasmqtt does not read is warned about once, never dropped silent
   }
   assert.equal(warnings.length, 2, warnings.join('\n'));
   assert.match(warnings[0], /unknown option "keepAlive"/);
-  assert.match(warnings[1], /MQTT.js option "incomingStore" has no effect here/);
+  assert.match(warnings[1], /MQTT.js option "reschedulePings" has no effect here/);
 });
 
 test('MQTT 3.1.1 bursts with mosquitto: QoS 2 keeps within its quota of 20 and loses nothing; QoS 1 goes past 20 in flight', async () => {

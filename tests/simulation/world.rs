@@ -155,6 +155,8 @@ impl World {
             max_subscriptions: 3 + rng.below(6) as usize,
             topic_alias_maximum: if v5 { rng.below(5) as u16 } else { 0 },
             max_inflight: pick(&mut rng, 2).then(|| 1 + rng.below(10) as u16),
+            // From the seed, not the generator: the draws after it stay as they were.
+            lowest_free_ids: seed % 3 == 0,
             outbox: OutboxConfig {
                 max_messages: 1 + rng.below(30) as usize,
                 max_bytes: 500 + rng.below(20_000) as usize,
