@@ -5,6 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { gzipSync } from 'node:zlib';
 
 const dir = fileURLToPath(new URL('./node_modules/wasmqtt/', import.meta.url));
 const manifest = JSON.parse(readFileSync(`${dir}package.json`, 'utf8'));
@@ -47,4 +48,17 @@ test('Node resolves the package to its Node entry, which loads the wasm from the
   const { encodePacket } = await import('wasmqtt');
   // The codec works with no init() in Node: the module is read from the package's own folder.
   assert.deepEqual([...encodePacket({ cmd: 'pingreq' }, 4)], [0xc0, 0]);
+});
+
+test('every file of the package is within its size budget (BENCHMARKS.md, "Size budget")', () => {
+  // Sizes are deterministic: a file over its budget fails here, in CI, not in a benchmark read
+  // later. Lower a budget when a file shrinks; raise one only with the reason written beside it.
+  const text = readFileSync(fileURLToPath(new URL('../../BENCHMARKS.md', import.meta.url)), 'utf8');
+  const section = text.split('### Size budget')[1]?.split('\n### ')[0] ?? '';
+  const budgets = [...section.matchAll(/^\| `([^`]+)` \| ([\d.]+) KB \|/gm)].map((m) => [m[1], Number(m[2])]);
+  assert.deepEqual(budgets.map(([f]) => f).sort(), ['node.js', 'wasmqtt.js', 'wasmqtt_core_bg.wasm'], 'a budget for each shipped code file');
+  for (const [file, budget] of budgets) {
+    const kb = gzipSync(readFileSync(`${dir}${file}`), { level: 9 }).length / 1024;
+    assert.ok(kb <= budget, `${file}: ${kb.toFixed(1)} KB gzip, over its budget of ${budget} KB`);
+  }
 });
