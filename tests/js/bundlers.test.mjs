@@ -83,8 +83,11 @@ const BUILDS = {
   async 'vite dev server'() {
     const vite = await import('vite');
     // No setting: Vite 8's dependency pre-bundling keeps the wasm reachable from the package.
+    // The pre-bundle is redone each run (optimizeDeps.force): Vite keys its cache by the
+    // package's version, which a rebuilt package keeps, and a stale glue does not match a new
+    // wasm ("function import requires a callable").
     const server = await vite.createServer({
-      root: apps, configFile: false, logLevel: 'warn',
+      root: apps, configFile: false, logLevel: 'warn', optimizeDeps: { force: true },
       server: { host: '127.0.0.1', port: 0, strictPort: false, hmr: false, watch: null },
     });
     await server.listen();
