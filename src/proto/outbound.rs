@@ -275,7 +275,6 @@ impl Session {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::proto::config::OutboxConfig;
     use crate::proto::ServerInfo;
 
     fn link(receive_maximum: u16, maximum_packet_size: Option<u32>) -> Link {
@@ -288,15 +287,7 @@ mod tests {
     }
 
     fn queue(s: &mut Session, payload: usize, qos: QoS) {
-        let mut p = Publish::new("t", vec![b'x'; payload]);
-        p.qos = qos;
-        let q = Queued {
-            publish: p,
-            op: None,
-            queued_at: Instant::from_millis(0),
-            key: 0,
-        };
-        s.outbox.push(q, &OutboxConfig::default(), (0, 0)).unwrap();
+        crate::proto::session::testing::queue(s, "t", vec![b'x'; payload], qos);
     }
 
     #[test]

@@ -581,6 +581,41 @@ pub fn storage_key(url: &str, client_id: &str) -> String {
     format!("{url}#{client_id}")
 }
 
+/// Sessions built by hand for the tests of the modules that read or write them (one copy).
+#[cfg(test)]
+pub(crate) mod testing {
+    use super::*;
+    use bytes::Bytes;
+
+    /// Queues a message on `topic` with `payload` at `qos`, published at time 0.
+    pub fn queue(s: &mut Session, topic: &str, payload: impl Into<Bytes>, qos: QoS) {
+        let mut p = Publish::new(topic, payload);
+        p.qos = qos;
+        let q = Queued {
+            publish: p,
+            op: None,
+            queued_at: Instant::from_millis(0),
+            key: 0,
+        };
+        s.outbox.push(q, &OutboxConfig::default(), (0, 0)).unwrap();
+    }
+
+    /// Moves the outbox's first message into flight with identifier `id` at `stage`.
+    pub fn send_front(s: &mut Session, id: u16, stage: Stage) {
+        let q = s.outbox.pop_front().unwrap();
+        s.ids.insert(id);
+        s.inflight.push_back(Inflight {
+            id,
+            publish: q.publish,
+            stage,
+            op: None,
+            queued_at: q.queued_at,
+            key: q.key,
+            removed: false,
+        });
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

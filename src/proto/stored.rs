@@ -549,32 +549,14 @@ impl<'a> Cursor<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::proto::config::OutboxConfig;
+    use crate::proto::session::testing;
 
     fn queue(s: &mut Session, topic: &str, payload: usize, qos: QoS) {
-        let mut p = Publish::new(topic, vec![b'x'; payload]);
-        p.qos = qos;
-        let q = Queued {
-            publish: p,
-            op: None,
-            queued_at: Instant::from_millis(0),
-            key: 0,
-        };
-        s.outbox.push(q, &OutboxConfig::default(), (0, 0)).unwrap();
+        testing::queue(s, topic, vec![b'x'; payload], qos);
     }
 
     fn send_front(s: &mut Session, id: u16) {
-        let q = s.outbox.pop_front().unwrap();
-        s.ids.insert(id);
-        s.inflight.push_back(Inflight {
-            id,
-            publish: q.publish,
-            stage: Stage::AwaitAck,
-            op: None,
-            queued_at: q.queued_at,
-            key: q.key,
-            removed: false,
-        });
+        testing::send_front(s, id, Stage::AwaitAck);
     }
 
     /// A model store: the segments by number, as IndexedDB holds them.
