@@ -11,6 +11,10 @@
 #![cfg_attr(wasmqtt_speed, feature(optimize_attribute))]
 #![deny(missing_docs)]
 
+#[doc(hidden)]
+#[macro_use]
+pub mod text;
+
 pub mod codec;
 pub mod proto;
 

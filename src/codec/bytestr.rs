@@ -118,6 +118,12 @@ impl fmt::Debug for ByteStr {
     }
 }
 
+impl crate::text::Piece for ByteStr {
+    fn put(&self, out: &mut String) {
+        out.push_str(self.as_str());
+    }
+}
+
 impl fmt::Display for ByteStr {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())

@@ -203,6 +203,12 @@ impl PacketType {
     }
 }
 
+impl crate::text::Piece for PacketType {
+    fn put(&self, out: &mut String) {
+        out.push_str(self.name());
+    }
+}
+
 impl std::fmt::Display for PacketType {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.name())

@@ -120,11 +120,14 @@ property_ids! {
     SharedSubscriptionAvailable = 0x2A, "Shared Subscription Available", Byte, [ConnAck];
 }
 
-impl std::fmt::Display for PropertyId {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} (0x{:02X})", self.name(), *self as u8)
+/// "Name (0xNN)".
+impl crate::text::Piece for PropertyId {
+    fn put(&self, out: &mut String) {
+        put!(out; self.name(), " (", crate::text::HexUpper(*self as u64, 2), ")");
     }
 }
+
+display_by_piece!(PropertyId);
 
 /// How a property value is encoded (section 1.5 data types).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

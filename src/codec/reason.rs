@@ -27,6 +27,13 @@ macro_rules! reason_codes {
                     $(ReasonCode::$name => $text,)*
                 }
             }
+
+            /// The variant's name, as `{:?}` prints it (`NoMatchingSubscribers`).
+            pub fn name(self) -> &'static str {
+                match self {
+                    $(ReasonCode::$name => stringify!($name),)*
+                }
+            }
         }
     };
 }
@@ -216,11 +223,14 @@ impl ReasonCode {
     }
 }
 
-impl std::fmt::Display for ReasonCode {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} (0x{:02X})", self.description(), *self as u8)
+/// "Description (0xNN)".
+impl crate::text::Piece for ReasonCode {
+    fn put(&self, out: &mut String) {
+        put!(out; self.description(), " (", crate::text::HexUpper(*self as u64, 2), ")");
     }
 }
+
+display_by_piece!(ReasonCode);
 
 /// The CONNACK return codes of MQTT 3.1 and 3.1.1 (section 3.2.2.3).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

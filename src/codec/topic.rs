@@ -1,34 +1,41 @@
 //! Topic Names and Topic Filters (section 4.7), and shared subscriptions (MQTT 5 section 4.8.2).
 
 /// What makes a topic name or filter invalid.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum TopicError {
     /// Topic names and filters are at least one character long.
-    #[error("it is empty")]
     Empty,
     /// Topic names and filters encode to at most 65,535 bytes.
-    #[error("it is longer than 65,535 bytes")]
     TooLong,
     /// Topic names and filters never contain U+0000.
-    #[error("it contains U+0000")]
     NullCharacter,
     /// Topic names never contain `+` or `#`.
-    #[error("a topic name cannot contain the wildcards '+' or '#'")]
     WildcardInName,
     /// `#` must be the last character and alone in its level.
-    #[error("'#' must stand alone as the last level")]
     MultiLevelWildcardMisplaced,
     /// `+` must occupy a whole level.
-    #[error("'+' must occupy a whole level")]
     SingleLevelWildcardMisplaced,
     /// `$share/{ShareName}/{filter}` needs a non-empty ShareName without `/`, `+`, `#`, then a
     /// filter.
-    #[error("a shared subscription is $share/<name>/<filter> with a non-empty name free of '/', '+', '#'")]
     InvalidSharedSubscription,
 }
 
 impl TopicError {
+    /// What is wrong, in words.
+    pub fn description(self) -> &'static str {
+        use TopicError::*;
+        match self {
+            Empty => "it is empty",
+            TooLong => "it is longer than 65,535 bytes",
+            NullCharacter => "it contains U+0000",
+            WildcardInName => "a topic name cannot contain the wildcards '+' or '#'",
+            MultiLevelWildcardMisplaced => "'#' must stand alone as the last level",
+            SingleLevelWildcardMisplaced => "'+' must occupy a whole level",
+            InvalidSharedSubscription => "a shared subscription is $share/<name>/<filter> with a non-empty name free of '/', '+', '#'",
+        }
+    }
+
     /// The normative statement this breaks, in 5.0's numbering or 3.1.1's.
     pub fn rule(self, v5: bool) -> &'static str {
         use TopicError::*;
@@ -45,6 +52,15 @@ impl TopicError {
         }
     }
 }
+
+impl crate::text::Piece for TopicError {
+    fn put(&self, out: &mut String) {
+        out.push_str(self.description());
+    }
+}
+
+display_by_piece!(TopicError);
+impl std::error::Error for TopicError {}
 
 fn check_common(s: &str) -> Result<(), TopicError> {
     if s.is_empty() {

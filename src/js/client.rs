@@ -5,6 +5,7 @@
 //! Length: the exported methods are a thin layer each (tape in, driver call, result out), and the
 //! options tape's keys and the event tape's writer belong beside them (one contract).
 
+use crate::text::Piece;
 use std::cell::RefCell;
 use std::rc::Rc;
 use std::time::Duration;
@@ -134,7 +135,7 @@ impl EventTape {
         let code = e.reason_code().map_or(0xFFFF, |c| c as u32);
         self.int(ev::ERR, code);
         self.string(ev::ERR_KIND, e.kind().to_string());
-        self.string(ev::ERR_MESSAGE, e.to_string());
+        self.string(ev::ERR_MESSAGE, e.message());
     }
 
     fn packet(&mut self, p: &Packet, v: ProtocolVersion) {
@@ -415,10 +416,10 @@ impl RawClient {
         let p = &c.properties;
         let mut config = Config {
             protocol: c.protocol,
-            client_id: c.client_id.to_string(),
+            client_id: crate::text::owned(&c.client_id),
             clean_start: c.clean_start,
             keep_alive: c.keep_alive,
-            username: c.username.as_ref().map(|s| s.to_string()),
+            username: c.username.as_ref().map(|s| crate::text::owned(s)),
             password: c.password.clone(),
             will: c.will.clone(),
             session_expiry_interval: p.session_expiry_interval,
@@ -426,7 +427,10 @@ impl RawClient {
             request_response_information: p.request_response_information.unwrap_or(false),
             request_problem_information: p.request_problem_information,
             user_properties: p.user_properties.clone(),
-            authentication_method: p.authentication_method.as_ref().map(|s| s.to_string()),
+            authentication_method: p
+                .authentication_method
+                .as_ref()
+                .map(|s| crate::text::owned(s)),
             authentication_data: p.authentication_data.clone(),
             urls: Vec::new(),
             ..Config::default()
@@ -484,9 +488,19 @@ impl RawClient {
                     cfg::SEED_LO => seed |= u64::from(v),
                     cfg::SEED_HI => seed |= u64::from(v) << 32,
                     cfg::DISCONNECT_TIMEOUT => config.disconnect_timeout = ms(v),
-                    _ => return Err(ClientError::Config(format!("unknown option key {k:#x}"))),
+                    _ => {
+                        return Err(ClientError::Config(text!(
+                            "unknown option key ",
+                            crate::text::Hex(k as u64, 1)
+                        )))
+                    }
                 },
-                (k, _) => return Err(ClientError::Config(format!("unknown option key {k:#x}"))),
+                (k, _) => {
+                    return Err(ClientError::Config(text!(
+                        "unknown option key ",
+                        crate::text::Hex(k as u64, 1)
+                    )))
+                }
             }
         }
         if config.urls.is_empty() {
@@ -788,7 +802,7 @@ impl RawClient {
     /// The client id in use (a server may have assigned it).
     pub fn client_id(&self) -> String {
         self.driver()
-            .map(|d| d.read(|c| c.client_id().to_string()))
+            .map(|d| d.read(|c| crate::text::owned(c.client_id())))
             .unwrap_or_default()
     }
 
@@ -811,10 +825,7 @@ impl RawClient {
 
     /// The last error's message.
     pub fn error_message(&self) -> String {
-        self.error
-            .as_ref()
-            .map(|e| e.to_string())
-            .unwrap_or_default()
+        self.error.as_ref().map(|e| e.message()).unwrap_or_default()
     }
 
     /// The last error's reason code (0xFFFF: none).

@@ -1,5 +1,6 @@
 //! The codec exports: a streaming parser that writes a tape, and an encoder that reads one.
 
+use crate::text::Piece;
 use wasm_bindgen::prelude::*;
 
 use super::tape::{self, Sink};
@@ -7,7 +8,7 @@ use crate::codec::{decode_packet, DecodeError, Decoder, Frame, ProtocolVersion};
 
 fn version(level: u8) -> Result<ProtocolVersion, String> {
     ProtocolVersion::from_level(level)
-        .ok_or_else(|| format!("protocolVersion must be 3, 4 or 5, not {level}"))
+        .ok_or_else(|| text!("protocolVersion must be 3, 4 or 5, not ", level))
 }
 
 /// Writes `(key, a, b)` words; bytes are `(address in wasm memory, length)`.
@@ -161,7 +162,7 @@ impl RawParser {
 
     /// Why the stream is corrupt.
     pub fn error_message(&self) -> Option<String> {
-        self.error.as_ref().map(|e| e.to_string())
+        self.error.as_ref().map(|e| e.message())
     }
 
     /// The normative statement the input broke, if one applies.
@@ -242,7 +243,7 @@ impl RawEncoder {
             // the next `tape` call reuses it.
             let tape = self.tape.split().freeze();
             let packet = tape::packet_from_tape(tape, v).map_err(|e| e.0)?;
-            packet.encode(v, &mut self.out).map_err(|e| e.to_string())
+            packet.encode(v, &mut self.out).map_err(|e| e.message())
         });
         match result {
             Ok(()) => self.out.len() as i32,

@@ -354,7 +354,7 @@ fn truncated() -> TapeError {
 fn string(b: Bytes, field: &str) -> Result<ByteStr, TapeError> {
     // JavaScript strings arrive through TextEncoder, so this only fails on a wrapper bug.
     ByteStr::from_utf8_bytes(b)
-        .map_err(|_| TapeError(format!("{field} is not valid UTF-8 without U+0000")))
+        .map_err(|_| TapeError(text!(field, " is not valid UTF-8 without U+0000")))
 }
 
 #[cfg_attr(wasmqtt_speed, optimize(speed))]
@@ -362,14 +362,14 @@ fn qos(v: u32, field: &str) -> Result<QoS, TapeError> {
     u8::try_from(v)
         .ok()
         .and_then(QoS::from_u8)
-        .ok_or_else(|| TapeError(format!("{field} must be 0, 1 or 2, not {v}")))
+        .ok_or_else(|| TapeError(text!(field, " must be 0, 1 or 2, not ", v)))
 }
 
 fn reason(v: u32) -> Result<ReasonCode, TapeError> {
     u8::try_from(v)
         .ok()
         .and_then(ReasonCode::from_u8)
-        .ok_or_else(|| TapeError(format!("{v} is not an MQTT reason code")))
+        .ok_or_else(|| TapeError(text!(v, " is not an MQTT reason code")))
 }
 
 #[cfg_attr(wasmqtt_speed, optimize(speed))]
@@ -390,10 +390,9 @@ fn set_property(
             .push((name, string(b, "user property value")?));
         return Ok(());
     }
-    let pid =
-        PropertyId::from_u32(id).ok_or_else(|| TapeError(format!("unknown property {id}")))?;
+    let pid = PropertyId::from_u32(id).ok_or_else(|| TapeError(text!("unknown property ", id)))?;
     let name = pid.name();
-    let bad = || TapeError(format!("{name} has a value of the wrong type or size"));
+    let bad = || TapeError(text!(name, " has a value of the wrong type or size"));
     let value: Owned = match (pid.kind(), v) {
         (Kind::Byte, Val::Int(i)) => Value::Byte(u8::try_from(i).map_err(|_| bad())?),
         (Kind::U16, Val::Int(i)) => Value::U16(u16::try_from(i).map_err(|_| bad())?),
@@ -409,11 +408,9 @@ fn set_property(
     };
     // The packet's own rules (allowed here, how many) are checked when it is encoded.
     p.set(pid, value, Ctx::Publish).map_err(|e| match e {
-        SetError::Duplicate => TapeError(format!("{name} is given twice")),
-        SetError::Invalid(x) => TapeError(format!("{name} cannot be {x}")),
-        SetError::Topic(problem) => {
-            TapeError(format!("{name} is not a valid topic name: {problem}"))
-        }
+        SetError::Duplicate => TapeError(text!(name, " is given twice")),
+        SetError::Invalid(x) => TapeError(text!(name, " cannot be ", x)),
+        SetError::Topic(problem) => TapeError(text!(name, " is not a valid topic name: ", problem)),
     })
 }
 
@@ -422,7 +419,7 @@ fn set_property(
 pub fn packet_from_tape(tape: Bytes, v: ProtocolVersion) -> Result<Packet, TapeError> {
     let (packet, extra) = packet_and_extra(tape, v)?;
     match extra.first() {
-        Some((k, _)) => Err(TapeError(format!("unknown tape key {k}"))),
+        Some((k, _)) => Err(TapeError(text!("unknown tape key ", k))),
         None => Ok(packet),
     }
 }
@@ -515,15 +512,14 @@ pub fn packet_and_extra(
                 Val::Int(i) => ints[k as usize] = Some(i),
                 Val::Bytes(b) => blobs[k as usize] = Some(b),
             },
-            _ => return Err(TapeError(format!("unknown tape key {k}"))),
+            _ => return Err(TapeError(text!("unknown tape key ", k))),
         }
     }
     let int = |k: u32| ints[k as usize];
     let mut blob = |k: u32| blobs[k as usize].take();
     let packet_id = || -> Result<u16, TapeError> {
         let id = int(MESSAGE_ID).unwrap_or(0);
-        u16::try_from(id)
-            .map_err(|_| TapeError(format!("messageId must be at most 65535, not {id}")))
+        u16::try_from(id).map_err(|_| TapeError(text!("messageId must be at most 65535, not ", id)))
     };
     let reason_code = || {
         int(REASON_CODE)
@@ -538,7 +534,7 @@ pub fn packet_and_extra(
                 .ok()
                 .and_then(ProtocolVersion::from_level)
                 .ok_or_else(|| {
-                    TapeError(format!("protocolVersion must be 3, 4 or 5, not {level}"))
+                    TapeError(text!("protocolVersion must be 3, 4 or 5, not ", level))
                 })?;
             let will = match blob(WILL_TOPIC) {
                 Some(t) => Some(Will {
@@ -570,8 +566,9 @@ pub fn packet_and_extra(
                 (Some(c), _) if v.is_v5() => reason(c)?,
                 (_, Some(c)) | (Some(c), _) => {
                     ReasonCode::from_wire(c as u8, PacketType::ConnAck, v).ok_or_else(|| {
-                        TapeError(format!(
-                            "{c} is not a CONNACK return code for this protocol version"
+                        TapeError(text!(
+                            c,
+                            " is not a CONNACK return code for this protocol version"
                         ))
                     })?
                 }
@@ -619,9 +616,7 @@ pub fn packet_and_extra(
                 .into_iter()
                 .map(|c| {
                     ReasonCode::from_wire(c as u8, PacketType::SubAck, v).ok_or_else(|| {
-                        TapeError(format!(
-                            "{c} is not a SUBACK code for this protocol version"
-                        ))
+                        TapeError(text!(c, " is not a SUBACK code for this protocol version"))
                     })
                 })
                 .collect::<Result<_, _>>()?,

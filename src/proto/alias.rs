@@ -78,7 +78,13 @@ impl InAliases {
         if a == 0 || a > self.max {
             return Err((
                 ReasonCode::TopicAliasInvalid,
-                format!("topic alias {a} is outside 1..={} that we accept", self.max),
+                text!(
+                    "topic alias ",
+                    a,
+                    " is outside 1..=",
+                    self.max,
+                    " that we accept"
+                ),
             ));
         }
         let i = usize::from(a - 1);
@@ -86,7 +92,7 @@ impl InAliases {
             return self.topics.get(i).cloned().flatten().ok_or_else(|| {
                 (
                     ReasonCode::ProtocolError,
-                    format!("topic alias {a} was used before the server defined it"),
+                    text!("topic alias ", a, " was used before the server defined it"),
                 )
             });
         }

@@ -13,6 +13,8 @@ use std::time::Duration;
 
 use bytes::Bytes;
 
+use crate::text::Piece;
+
 use super::acks::{AppAcks, Due};
 use super::config::Config;
 use super::event::{Event, Granted, Message, OpId, ServerInfo, TransportAction};
@@ -624,7 +626,7 @@ impl Client {
     fn check_publish(&self, p: &Publish) -> Result<(), ClientError> {
         let v = self.cfg.protocol;
         validate_topic_name(&p.topic).map_err(|problem| ClientError::InvalidTopic {
-            topic: p.topic.to_string(),
+            topic: crate::text::owned(&p.topic),
             problem,
         })?;
         if p.properties.topic_alias.is_some() {
@@ -715,7 +717,7 @@ impl Client {
         let server = self.server().or(self.last_server.as_ref());
         for (f, _) in &filters {
             validate_topic_filter(f, v5).map_err(|problem| ClientError::InvalidFilter {
-                filter: f.to_string(),
+                filter: crate::text::owned(f),
                 problem,
             })?;
             let shared = is_shared(f);
@@ -807,7 +809,7 @@ impl Client {
         for f in &filters {
             validate_topic_filter(f, self.cfg.protocol.is_v5()).map_err(|problem| {
                 ClientError::InvalidFilter {
-                    filter: f.to_string(),
+                    filter: crate::text::owned(f),
                     problem,
                 }
             })?;
@@ -857,15 +859,15 @@ impl Client {
                         s.properties
                             .response_information
                             .as_ref()
-                            .map(|r| r.to_string())
+                            .map(|r| crate::text::owned(r))
                     })
                     .unwrap_or_else(|| "wasmqtt/response".to_string());
                 let id = if self.client_id.is_empty() {
-                    format!("c{:016x}", self.rng.next_u64())
+                    text!("c", crate::text::Digits16(self.rng.next_u64()))
                 } else {
                     self.client_id.clone()
                 };
-                format!("{}/{}", base.trim_end_matches('/'), id)
+                text!(base.trim_end_matches('/'), "/", id)
             }
         };
         validate_topic_name(&topic).map_err(|problem| ClientError::InvalidTopic {
@@ -1218,7 +1220,7 @@ impl Client {
         {
             let mut d = Disconnect::new(reason);
             if let Ending::Protocol(e) = &ending {
-                let text = e.to_string();
+                let text = e.message();
                 if text.len() < 256 {
                     d.properties.reason_string = Some(text.into());
                 }
@@ -1454,7 +1456,7 @@ impl Client {
                 self.violation(
                     now,
                     ReasonCode::ProtocolError,
-                    format!("a server does not send {t}"),
+                    text!("a server does not send ", t),
                 );
             }
         }
@@ -1473,7 +1475,11 @@ impl Client {
         if c.reason_code.is_error() {
             let ending = Ending::Refused {
                 reason: c.reason_code,
-                reason_string: c.properties.reason_string.as_ref().map(|s| s.to_string()),
+                reason_string: c
+                    .properties
+                    .reason_string
+                    .as_ref()
+                    .map(|s| crate::text::owned(s)),
             };
             self.close_with(ending, None);
             return;
@@ -1500,7 +1506,7 @@ impl Client {
         }
         let p = &c.properties;
         if let Some(assigned) = &p.assigned_client_identifier {
-            self.client_id = assigned.to_string();
+            self.client_id = crate::text::owned(assigned);
         }
         let keep_alive = p.server_keep_alive.unwrap_or(self.cfg.keep_alive);
         let server = ServerInfo {
@@ -1671,7 +1677,11 @@ impl Client {
                     return self.violation(
                         now,
                         ReasonCode::ReceiveMaximumExceeded,
-                        format!("the server sent more than our Receive Maximum of {max} unacknowledged QoS 2 messages [MQTT-3.3.4-9]"),
+                        text!(
+                            "the server sent more than our Receive Maximum of ",
+                            max,
+                            " unacknowledged QoS 2 messages [MQTT-3.3.4-9]"
+                        ),
                     );
                 }
                 self.session.received_qos2.insert(id);
@@ -1729,7 +1739,11 @@ impl Client {
             let result = if r.reason_code.is_error() {
                 Err(ClientError::PublishRejected {
                     reason: r.reason_code,
-                    reason_string: r.properties.reason_string.as_ref().map(|s| s.to_string()),
+                    reason_string: r
+                        .properties
+                        .reason_string
+                        .as_ref()
+                        .map(|s| crate::text::owned(s)),
                 })
             } else {
                 Ok(r.reason_code)
@@ -1754,7 +1768,7 @@ impl Client {
                                 .properties
                                 .reason_string
                                 .as_ref()
-                                .map(|s| s.to_string()),
+                                .map(|s| crate::text::owned(s)),
                         }),
                     );
                 }
@@ -1769,7 +1783,7 @@ impl Client {
             Some(Stage::AwaitAck) => self.violation(
                 now,
                 ReasonCode::ProtocolError,
-                format!("PUBREC for QoS 1 message {}", r.packet_id),
+                text!("PUBREC for QoS 1 message ", r.packet_id),
             ),
             None => {
                 // Unknown: let the server finish its side (MQTT 5: "Packet Identifier not found").
@@ -1823,7 +1837,7 @@ impl Client {
             return self.violation(
                 now,
                 ReasonCode::ProtocolError,
-                format!("SUBACK for unknown packet identifier {}", a.packet_id),
+                text!("SUBACK for unknown packet identifier ", a.packet_id),
             );
         };
         let PendingKind::Subscribe { subs, internal, .. } = p.kind else {
@@ -1838,10 +1852,12 @@ impl Client {
             return self.violation(
                 now,
                 ReasonCode::ProtocolError,
-                format!(
-                    "SUBACK has {} codes for {} filters [MQTT-3.8.4-6]",
+                text!(
+                    "SUBACK has ",
                     a.reason_codes.len(),
-                    subs.len()
+                    " codes for ",
+                    subs.len(),
+                    " filters [MQTT-3.8.4-6]"
                 ),
             );
         }
@@ -1872,7 +1888,7 @@ impl Client {
             return self.violation(
                 now,
                 ReasonCode::ProtocolError,
-                format!("UNSUBACK for unknown packet identifier {}", a.packet_id),
+                text!("UNSUBACK for unknown packet identifier ", a.packet_id),
             );
         };
         let PendingKind::Unsubscribe { filters, .. } = p.kind else {
@@ -1914,12 +1930,16 @@ impl Client {
         };
         let ending = Ending::ServerDisconnect {
             reason: d.reason_code,
-            reason_string: d.properties.reason_string.as_ref().map(|s| s.to_string()),
+            reason_string: d
+                .properties
+                .reason_string
+                .as_ref()
+                .map(|s| crate::text::owned(s)),
             server_reference: d
                 .properties
                 .server_reference
                 .as_ref()
-                .map(|s| s.to_string()),
+                .map(|s| crate::text::owned(s)),
         };
         self.close_with(ending, connected_for);
     }
@@ -1976,7 +1996,7 @@ fn subscribe_refused(e: crate::codec::EncodeError) -> ClientError {
             ClientError::Unsupported("subscription identifiers and user properties need MQTT 5")
         }
         E::NoLocalOnSharedSubscription | E::InvalidPropertyValue { .. } => {
-            ClientError::Config(e.to_string())
+            ClientError::Config(e.message())
         }
         other => ClientError::Encode(other),
     }

@@ -1,13 +1,13 @@
 //! The client's errors: what failed, why, and (in the message) what to do.
 
 use crate::codec::{DecodeError, EncodeError, QoS, ReasonCode, TopicError};
+use crate::text::{Piece, Quoted};
 
 /// Why a connection, an operation or the client failed.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum ClientError {
     /// The server refused the connection (CONNACK with a failure code).
-    #[error("the server refused the connection: {reason}{}{}", reason_suffix(reason_string), refusal_hint(*reason))]
     ConnectionRefused {
         /// The reason (MQTT 3 return codes are mapped to MQTT 5 reason codes).
         reason: ReasonCode,
@@ -15,21 +15,15 @@ pub enum ClientError {
         reason_string: Option<String>,
     },
     /// No CONNACK arrived within the connect timeout.
-    #[error(
-        "no answer from the broker within {0} ms: check the URL and that the broker is reachable"
-    )]
     ConnectTimeout(u64),
     /// No PINGRESP arrived in time after a PINGREQ: the link is dead.
-    #[error("the broker did not answer a ping within {0} ms: the connection is considered dead")]
     KeepAliveTimeout(u64),
     /// The transport closed (network, broker restart).
-    #[error("the connection was lost{}", detail.as_deref().map(|d| format!(": {d}")).unwrap_or_default())]
     ConnectionLost {
         /// What the driver knows (WebSocket close code, socket error).
         detail: Option<String>,
     },
     /// The server ended the connection with a DISCONNECT.
-    #[error("the server disconnected: {reason}{}", reason_suffix(reason_string))]
     ServerDisconnected {
         /// The reason.
         reason: ReasonCode,
@@ -37,16 +31,12 @@ pub enum ClientError {
         reason_string: Option<String>,
     },
     /// The server said another connection took over this session (DISCONNECT 0x8E).
-    #[error("another client connected with the same client id and took over the session; not reconnecting (use a unique client id, or reconnect explicitly)")]
     SessionTakenOver,
     /// Connections kept closing right after CONNACK, as when two clients share a client id.
-    #[error("the broker closed {0} connections in a row right after accepting them: another client is probably using the same client id; not reconnecting (use a unique client id, or reconnect explicitly)")]
     SuspectedTakeover(u32),
     /// The server sent bytes that are not a valid MQTT packet.
-    #[error("the server sent a malformed packet: {0}")]
     Malformed(DecodeError),
     /// The server broke the protocol (a packet at the wrong time, an unknown topic alias, ...).
-    #[error("the server broke the MQTT protocol: {detail} ({reason})")]
     ProtocolViolation {
         /// The reason code sent in the DISCONNECT (MQTT 5).
         reason: ReasonCode,
@@ -54,10 +44,6 @@ pub enum ClientError {
         detail: String,
     },
     /// The server rejected a publication (PUBACK/PUBREC with a failure code).
-    #[error(
-        "the server rejected the message: {reason}{}",
-        reason_suffix(reason_string)
-    )]
     PublishRejected {
         /// The reason.
         reason: ReasonCode,
@@ -65,7 +51,6 @@ pub enum ClientError {
         reason_string: Option<String>,
     },
     /// A topic name is not valid for publishing.
-    #[error("cannot publish to {topic:?}: {problem}")]
     InvalidTopic {
         /// The topic.
         topic: String,
@@ -73,7 +58,6 @@ pub enum ClientError {
         problem: TopicError,
     },
     /// A topic filter is not valid for subscribing.
-    #[error("cannot subscribe to {filter:?}: {problem}")]
     InvalidFilter {
         /// The filter.
         filter: String,
@@ -81,10 +65,8 @@ pub enum ClientError {
         problem: TopicError,
     },
     /// A packet could not be encoded.
-    #[error("cannot encode the packet: {0}")]
     Encode(EncodeError),
     /// A packet is larger than the server accepts (its Maximum Packet Size).
-    #[error("the packet is {size} bytes but the server accepts at most {max}")]
     PacketTooLarge {
         /// The packet's size.
         size: usize,
@@ -92,7 +74,6 @@ pub enum ClientError {
         max: u32,
     },
     /// The outbox is full and its policy refuses new messages.
-    #[error("the outbox is full ({messages} messages, {bytes} bytes): wait for it to drain, or raise its limits or change its policy")]
     OutboxFull {
         /// Messages queued.
         messages: usize,
@@ -100,7 +81,6 @@ pub enum ClientError {
         bytes: usize,
     },
     /// The message alone is larger than the whole outbox: it can never be queued.
-    #[error("the message ({size} bytes of topic and payload) is larger than the whole outbox ({max} bytes): raise outbox.maxBytes or send less")]
     MessageTooLarge {
         /// Its topic and payload bytes.
         size: usize,
@@ -108,19 +88,14 @@ pub enum ClientError {
         max: usize,
     },
     /// The message was dropped from a full outbox to make room (policy DropOldest).
-    #[error("the message was dropped from the full outbox to make room for a newer one")]
     Dropped,
     /// A newer message on the same topic replaced this one (policy LatestPerTopic).
-    #[error("a newer message on the same topic replaced this one before it was sent")]
     Superseded,
     /// The message's expiry interval passed before it could be sent.
-    #[error("the message expired before it could be sent")]
     Expired,
     /// A QoS 0 message while disconnected, with offline queuing of QoS 0 turned off.
-    #[error("not connected, and QoS 0 messages are not queued while offline")]
     NotConnected,
     /// The server does not support this QoS (its Maximum QoS).
-    #[error("the server supports at most QoS {max:?}, not {requested:?}")]
     QoSNotSupported {
         /// What was asked.
         requested: QoS,
@@ -128,22 +103,15 @@ pub enum ClientError {
         max: QoS,
     },
     /// The server does not support retained messages.
-    #[error("the server does not support retained messages")]
     RetainNotSupported,
     /// A feature the protocol version or the server does not have.
-    #[error("{0}")]
     Unsupported(&'static str),
     /// The application ended the client (`disconnect`); it takes no operations until it is
     /// started again.
-    #[error(
-        "the client was ended (end()): reconnect before publishing, subscribing or unsubscribing"
-    )]
     Ended,
     /// The client is disconnecting or was stopped; the operation was cancelled.
-    #[error("the client disconnected before the operation completed")]
     Cancelled,
     /// A bound was reached (subscriptions, pending requests).
-    #[error("too many {what} (at most {max})")]
     TooMany {
         /// What.
         what: &'static str,
@@ -151,23 +119,117 @@ pub enum ClientError {
         max: usize,
     },
     /// No response arrived within the request's timeout.
-    #[error("no response within {0} ms")]
     RequestTimeout(u64),
     /// The application removed the message while it was in flight (`removeOutgoingMessage`);
     /// whether the server received it is unknown.
-    #[error("Message removed (removeOutgoingMessage) before it was acknowledged: the broker may or may not have received it")]
     Removed,
     /// The server's session was gone; the message's fate is unknown so it was sent again.
-    #[error("the server lost the session")]
     SessionLost,
     /// The configuration cannot work.
-    #[error("invalid configuration: {0}")]
     Config(String),
 }
 
-fn reason_suffix(s: &Option<String>) -> String {
-    s.as_deref().map(|s| format!(" ({s})")).unwrap_or_default()
+/// " (the server's reason string)", or nothing.
+struct ReasonSuffix<'a>(&'a Option<String>);
+
+impl Piece for ReasonSuffix<'_> {
+    fn put(&self, out: &mut String) {
+        if let Some(s) = self.0 {
+            put!(out; " (", s, ")");
+        }
+    }
 }
+
+fn qos_name(q: QoS) -> &'static str {
+    match q {
+        QoS::AtMostOnce => "AtMostOnce",
+        QoS::AtLeastOnce => "AtLeastOnce",
+        QoS::ExactlyOnce => "ExactlyOnce",
+    }
+}
+
+impl Piece for ClientError {
+    fn put(&self, out: &mut String) {
+        use ClientError::*;
+        match self {
+            ConnectionRefused {
+                reason,
+                reason_string,
+            } => put!(out;
+                "the server refused the connection: ", reason, ReasonSuffix(reason_string),
+                refusal_hint(*reason)),
+            ConnectTimeout(ms) => put!(out; "no answer from the broker within ", ms,
+                " ms: check the URL and that the broker is reachable"),
+            KeepAliveTimeout(ms) => put!(out; "the broker did not answer a ping within ", ms,
+                " ms: the connection is considered dead"),
+            ConnectionLost { detail } => {
+                put!(out; "the connection was lost");
+                if let Some(d) = detail {
+                    put!(out; ": ", d);
+                }
+            }
+            ServerDisconnected {
+                reason,
+                reason_string,
+            } => put!(out;
+                "the server disconnected: ", reason, ReasonSuffix(reason_string)),
+            SessionTakenOver => {
+                put!(out; "another client connected with the same client id and took over the session; not reconnecting (use a unique client id, or reconnect explicitly)")
+            }
+            SuspectedTakeover(n) => {
+                put!(out; "the broker closed ", n, " connections in a row right after accepting them: another client is probably using the same client id; not reconnecting (use a unique client id, or reconnect explicitly)")
+            }
+            Malformed(e) => put!(out; "the server sent a malformed packet: ", e),
+            ProtocolViolation { reason, detail } => put!(out;
+                "the server broke the MQTT protocol: ", detail, " (", reason, ")"),
+            PublishRejected {
+                reason,
+                reason_string,
+            } => put!(out;
+                "the server rejected the message: ", reason, ReasonSuffix(reason_string)),
+            InvalidTopic { topic, problem } => put!(out;
+                "cannot publish to ", Quoted(topic), ": ", problem),
+            InvalidFilter { filter, problem } => put!(out;
+                "cannot subscribe to ", Quoted(filter), ": ", problem),
+            Encode(e) => put!(out; "cannot encode the packet: ", e),
+            PacketTooLarge { size, max } => put!(out; "the packet is ", size,
+                " bytes but the server accepts at most ", max),
+            OutboxFull { messages, bytes } => put!(out; "the outbox is full (", messages,
+                " messages, ", bytes, " bytes): wait for it to drain, or raise its limits or change its policy"),
+            MessageTooLarge { size, max } => put!(out; "the message (", size,
+                " bytes of topic and payload) is larger than the whole outbox (", max,
+                " bytes): raise outbox.maxBytes or send less"),
+            Dropped => {
+                put!(out; "the message was dropped from the full outbox to make room for a newer one")
+            }
+            Superseded => {
+                put!(out; "a newer message on the same topic replaced this one before it was sent")
+            }
+            Expired => put!(out; "the message expired before it could be sent"),
+            NotConnected => {
+                put!(out; "not connected, and QoS 0 messages are not queued while offline")
+            }
+            QoSNotSupported { requested, max } => put!(out; "the server supports at most QoS ",
+                qos_name(*max), ", not ", qos_name(*requested)),
+            RetainNotSupported => put!(out; "the server does not support retained messages"),
+            Unsupported(what) => put!(out; *what),
+            Ended => {
+                put!(out; "the client was ended (end()): reconnect before publishing, subscribing or unsubscribing")
+            }
+            Cancelled => put!(out; "the client disconnected before the operation completed"),
+            TooMany { what, max } => put!(out; "too many ", *what, " (at most ", max, ")"),
+            RequestTimeout(ms) => put!(out; "no response within ", ms, " ms"),
+            Removed => {
+                put!(out; "Message removed (removeOutgoingMessage) before it was acknowledged: the broker may or may not have received it")
+            }
+            SessionLost => put!(out; "the server lost the session"),
+            Config(what) => put!(out; "invalid configuration: ", what),
+        }
+    }
+}
+
+display_by_piece!(ClientError);
+impl std::error::Error for ClientError {}
 
 fn refusal_hint(r: ReasonCode) -> &'static str {
     match r {

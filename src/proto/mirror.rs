@@ -261,10 +261,10 @@ pub fn whole_of(
             next - 1
         });
         let packet = decode_packet(Bytes::from(e.packet), ProtocolVersion::V5)
-            .map_err(|err| format!("stored entry {}: {err}", e.key))?;
+            .map_err(|err| text!("stored entry ", e.key, ": ", err))?;
         if e.key >= QUEUED_BASE {
             let Packet::Publish(mut publish) = packet else {
-                return Err(format!("stored entry {} (queued) is not a PUBLISH", e.key));
+                return Err(text!("stored entry ", e.key, " (queued) is not a PUBLISH"));
             };
             publish.packet_id = 0;
             publish.dup = false;
@@ -279,7 +279,7 @@ pub fn whole_of(
         let id = u16::try_from(e.key)
             .ok()
             .filter(|id| *id != 0 && !s.ids.contains(*id))
-            .ok_or_else(|| format!("bad stored packet identifier {}", e.key))?;
+            .ok_or_else(|| text!("bad stored packet identifier ", e.key))?;
         let (mut publish, stage) = match packet {
             Packet::Publish(p) if p.qos == QoS::AtLeastOnce => (p, Stage::AwaitAck),
             Packet::Publish(p) if p.qos == QoS::ExactlyOnce => (p, Stage::AwaitRec),
@@ -290,8 +290,10 @@ pub fn whole_of(
                 (p, Stage::AwaitComp)
             }
             _ => {
-                return Err(format!(
-                    "stored entry {id} is neither a QoS 1 / 2 PUBLISH nor a PUBREL"
+                return Err(text!(
+                    "stored entry ",
+                    id,
+                    " is neither a QoS 1 / 2 PUBLISH nor a PUBREL"
                 ))
             }
         };

@@ -334,7 +334,7 @@ pub fn resolve_reference(reference: &str, current: &str) -> Option<String> {
             .rsplit_once(':')
             .map(|(_, p)| p)
             .unwrap_or_default();
-        format!("{first}:{port}")
+        text!(first, ":", port)
     };
-    Some(format!("{scheme}://{target}{path}"))
+    Some(text!(scheme, "://", target, path))
 }

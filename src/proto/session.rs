@@ -574,11 +574,11 @@ pub fn storage_key(url: &str, client_id: &str) -> String {
         Some((scheme, rest)) => {
             let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
             let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
-            format!("{scheme}://{host}{path}")
+            text!(scheme, "://", host, path)
         }
         None => url.to_string(),
     };
-    format!("{url}#{client_id}")
+    text!(url, "#", client_id)
 }
 
 /// Sessions built by hand for the tests of the modules that read or write them (one copy).

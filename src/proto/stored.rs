@@ -328,7 +328,7 @@ fn import_messages(
         let rec = records
             .binary_search_by_key(&key, |(k, _)| *k)
             .map(|i| records[i].1)
-            .map_err(|_| format!("the stored session lacks message {key}"))?;
+            .map_err(|_| text!("the stored session lacks message ", key))?;
         let mut c = Cursor { b: rec, pos: 8 };
         let queued_at = at(c.u64()?);
         let publish = c.publish()?;
@@ -342,7 +342,7 @@ fn import_messages(
         let (stage, removed) = stage(stage_byte)?;
         let (mut publish, queued_at) = take(key)?;
         if id == 0 || s.ids.contains(id) {
-            return Err(format!("bad in-flight packet identifier {id}"));
+            return Err(text!("bad in-flight packet identifier ", id));
         }
         if publish.qos == QoS::AtMostOnce {
             return Err("a QoS 0 message cannot be in flight".into());
@@ -395,7 +395,7 @@ fn import_v1_messages(
         let publish = r.publish()?;
         let id = publish.packet_id;
         if id == 0 || s.ids.contains(id) {
-            return Err(format!("bad in-flight packet identifier {id}"));
+            return Err(text!("bad in-flight packet identifier ", id));
         }
         s.ids.insert(id);
         s.inflight.push_back(Inflight {
@@ -444,7 +444,7 @@ fn stage(b: u8) -> Result<(Stage, bool), String> {
         1 => Stage::AwaitAck,
         2 => Stage::AwaitRec,
         3 => Stage::AwaitComp,
-        _ => return Err(format!("bad in-flight stage {b}")),
+        _ => return Err(text!("bad in-flight stage ", b)),
     };
     Ok((stage, b & REMOVED != 0))
 }
@@ -458,7 +458,7 @@ fn qos2_and_subscriptions(r: &mut Cursor, s: &mut Session) -> Result<(), String>
         // a JavaScript number cannot carry it.
         let id = SubscriptionId(r.u64()?);
         if id.0 > 1 << 53 {
-            return Err(format!("bad subscription number {}", id.0));
+            return Err(text!("bad subscription number ", id.0));
         }
         let identifier = Some(r.u32()?).filter(|i| *i != 0);
         let o = r.u8()?;
@@ -541,7 +541,7 @@ impl<'a> Cursor<'a> {
         match decode_packet(bytes, ProtocolVersion::V5) {
             Ok(Packet::Publish(p)) => Ok(p),
             Ok(_) => Err("not a PUBLISH".into()),
-            Err(e) => Err(format!("bad stored message: {e}")),
+            Err(e) => Err(text!("bad stored message: ", e)),
         }
     }
 }

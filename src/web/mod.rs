@@ -17,6 +17,7 @@ mod timer;
 pub use error::WebError;
 pub use persist::Persistence;
 
+use crate::text::Piece;
 use std::cell::RefCell;
 use std::future::Future;
 use std::pin::Pin;
@@ -216,7 +217,12 @@ impl Drop for Inner {
     }
 }
 
+/// What a JavaScript error value says: `name: message` for a DOMException (IndexedDB's
+/// `QuotaExceededError: ...`), the message of an Error, a thrown string itself.
 fn js_message(e: &JsValue) -> String {
+    if let Some(ex) = e.dyn_ref::<web_sys::DomException>() {
+        return text!(ex.name(), ": ", ex.message());
+    }
     if let Some(err) = e.dyn_ref::<js_sys::Error>() {
         return String::from(err.message());
     }
@@ -238,9 +244,9 @@ fn describe_close(e: &web_sys::CloseEvent) -> String {
     };
     let reason = e.reason();
     if reason.is_empty() {
-        format!("WebSocket {what} (code {})", e.code())
+        text!("WebSocket ", what, " (code ", e.code(), ")")
     } else {
-        format!("WebSocket {what} (code {}): {reason}", e.code())
+        text!("WebSocket ", what, " (code ", e.code(), "): ", reason)
     }
 }
 
@@ -534,7 +540,7 @@ impl Driver {
                 continue;
             }
             if let Err(e) = socket.ws.send_with_u8_array(&bytes) {
-                let detail = format!("cannot send on the WebSocket: {}", js_message(&e));
+                let detail = text!("cannot send on the WebSocket: ", js_message(&e));
                 if let Some(s) = inner.socket.take() {
                     s.detach_and_close(None, "");
                 }
@@ -568,8 +574,9 @@ impl Driver {
                 // store's record of what it holds changed only on success).
                 inner.saved_revision = inner.saved_revision.max(revision);
                 if let Err(e) = result {
-                    inner.notices.push(Notice::Persistence(format!(
-                        "cannot save the session before sending (sent anyway): {e}"
+                    inner.notices.push(Notice::Persistence(text!(
+                        "cannot save the session before sending (sent anyway): ",
+                        e
                     )));
                 }
                 let open = inner.generation == generation
@@ -625,9 +632,7 @@ impl Driver {
                                     }
                                     d.open_socket(generation, target);
                                 }
-                                Err(e) => {
-                                    d.input(|c, now| c.handle_close(now, Some(e.to_string())))
-                                }
+                                Err(e) => d.input(|c, now| c.handle_close(now, Some(e.message()))),
                             }
                         });
                     }
@@ -669,7 +674,7 @@ impl Driver {
         let ws = match ws {
             Ok(ws) => ws,
             Err(e) => {
-                let detail = format!("cannot open a WebSocket to {url}: {}", js_message(&e));
+                let detail = text!("cannot open a WebSocket to ", url, ": ", js_message(&e));
                 return self.input(|c, now| c.handle_close(now, Some(detail)));
             }
         };
@@ -799,7 +804,7 @@ impl Driver {
                 if let Err(e) = result {
                     inner
                         .notices
-                        .push(Notice::Persistence(format!("cannot save the session: {e}")));
+                        .push(Notice::Persistence(text!("cannot save the session: ", e)));
                 }
                 (
                     !inner.cleared && inner.client.session_revision() != inner.saved_revision,
@@ -912,15 +917,16 @@ impl Driver {
                                 .client
                                 .import_session(&bytes, now, js_sys::Date::now() as u64)
                         {
-                            inner.notices.push(Notice::Persistence(format!(
-                                "the saved session was not restored: {e}"
+                            inner.notices.push(Notice::Persistence(text!(
+                                "the saved session was not restored: ",
+                                e
                             )));
                         }
                     }
                     inner.saved_revision = inner.client.session_revision();
                     inner.store = Some(Rc::new(store));
                 }
-                Err(e) => inner.notices.push(Notice::Persistence(e.to_string())),
+                Err(e) => inner.notices.push(Notice::Persistence(e.message())),
             }
             inner.wants_start
         };

@@ -43,10 +43,7 @@ pub struct Store {
 }
 
 pub(crate) fn message(e: JsValue) -> String {
-    if let Some(ex) = e.dyn_ref::<web_sys::DomException>() {
-        return format!("{}: {}", ex.name(), ex.message());
-    }
-    e.as_string().unwrap_or_else(|| format!("{e:?}"))
+    super::js_message(&e)
 }
 
 /// Resolves when an IndexedDB request succeeds (with its result) or fails.
@@ -74,7 +71,7 @@ async fn committed(what: &'static str, tx: &web_sys::IdbTransaction) -> Result<(
             what,
             detail: tx
                 .error()
-                .map(|ex| format!("{}: {}", ex.name(), ex.message()))
+                .map(|ex| text!(ex.name(), ": ", ex.message()))
                 .unwrap_or_else(|| message(e)),
         })?;
     Ok(())

@@ -29,7 +29,7 @@ pub struct JsStores {
 }
 
 fn failed(what: &str, e: JsValue) -> WebError {
-    WebError::Store(format!("{what}: {}", super::js_message(&e)))
+    WebError::Store(text!(what, ": ", super::js_message(&e)))
 }
 
 fn num(v: &JsValue) -> Option<u64> {
@@ -48,11 +48,11 @@ impl JsStores {
     }
 
     async fn call(&self, name: &str, args: &js_sys::Array) -> Result<JsValue, WebError> {
-        let what = format!("the stores' {name}");
+        let what = text!("the stores' ", name);
         let f = js_sys::Reflect::get(&self.adapter, &name.into())
             .ok()
             .and_then(|f| f.dyn_into::<js_sys::Function>().ok())
-            .ok_or_else(|| WebError::Store(format!("{what} is not a function")))?;
+            .ok_or_else(|| WebError::Store(text!(what, " is not a function")))?;
         let promise = f.apply(&self.adapter, args).map_err(|e| failed(&what, e))?;
         JsFuture::from(js_sys::Promise::resolve(&promise))
             .await
@@ -92,7 +92,7 @@ impl JsStores {
         }
         session_of_store_entries(entries, incoming, now, wall_ms)
             .map(Some)
-            .map_err(|e| WebError::Store(format!("the stores do not hold a session: {e}")))
+            .map_err(|e| WebError::Store(text!("the stores do not hold a session: ", e)))
     }
 
     /// What a save of `client`'s session must write now.

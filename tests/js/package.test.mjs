@@ -62,3 +62,60 @@ test('every file of the package is within its size budget (BENCHMARKS.md, "Size 
     assert.ok(kb <= budget, `${file}: ${kb.toFixed(1)} KB gzip, over its budget of ${budget} KB`);
   }
 });
+
+/** The function names of a wasm module's "name" section (subsection 1). */
+function functionNames(bytes) {
+  let at = 8; // magic and version
+  const leb = () => {
+    let v = 0;
+    let shift = 0;
+    for (;;) {
+      const b = bytes[at++];
+      v += (b & 0x7f) * 2 ** shift;
+      shift += 7;
+      if (b < 0x80) return v;
+    }
+  };
+  const text = new TextDecoder();
+  while (at < bytes.length) {
+    const id = bytes[at++];
+    const size = leb();
+    const end = at + size;
+    if (id === 0) {
+      const n = leb();
+      const name = text.decode(bytes.subarray(at, at + n));
+      at += n;
+      if (name === 'name') {
+        while (at < end) {
+          const sub = bytes[at++];
+          const subSize = leb();
+          if (sub !== 1) {
+            at += subSize;
+            continue;
+          }
+          const names = [];
+          for (let count = leb(); count > 0; count--) {
+            leb(); // function index
+            const len = leb();
+            names.push(text.decode(bytes.subarray(at, at + len)));
+            at += len;
+          }
+          return names;
+        }
+      }
+    }
+    at = end;
+  }
+  throw new Error('the module has no function names');
+}
+
+test("no core::fmt in the package's wasm: messages are built by src/text.rs, not format! or Display", () => {
+  // Rust's formatting machinery costs the package about 3 KB gzip and is reached by any
+  // format!, {:?}, to_string() through Display, or panic message. xtask builds the shipped module
+  // a second time with its function names (target/pkg-build/wasmqtt_core_names.wasm).
+  const names = functionNames(readFileSync(new URL('../../target/pkg-build/wasmqtt_core_names.wasm', import.meta.url)));
+  assert.ok(names.length > 500, `only ${names.length} function names: not the package's module?`);
+  assert.ok(names.some((n) => n.includes('wasmqtt') && n.includes('Piece')), 'the names are demangled Rust paths');
+  const fmt = names.filter((n) => /core(\[[0-9a-f]+\])?::fmt::/.test(n));
+  assert.deepEqual(fmt, [], `core::fmt reached from the package (find the caller with twiggy paths)`);
+});

@@ -106,6 +106,34 @@ fn pkg_with(names: bool) -> Result<PathBuf> {
     .arg(glue.join("wasmqtt_core_bg.wasm"))
     .arg("-o")
     .arg(&core))?;
+    if !names {
+        // The same module with its function names, for the package test that keeps core::fmt
+        // (and other machinery the package must not carry) out of it: names are stripped from
+        // what ships, and `-g` changes a few bytes of the optimised code, so it is built twice.
+        let twin = root.join(PKG_TARGET_DIR).join("names");
+        let _ = std::fs::remove_dir_all(&twin);
+        run(cmd(
+            "wasm-bindgen",
+            &[
+                "--target",
+                "web",
+                "--out-name",
+                "wasmqtt_core",
+                "--keep-debug",
+            ],
+        )
+        .arg("--out-dir")
+        .arg(&twin)
+        .arg(&wasm))?;
+        run(cmd(
+            tools_bin().join("wasm-opt").to_str().unwrap_or("wasm-opt"),
+            &["-Oz", "-g"],
+        )
+        .args(WASM_FEATURES)
+        .arg(twin.join("wasmqtt_core_bg.wasm"))
+        .arg("-o")
+        .arg(root.join(PKG_TARGET_DIR).join("wasmqtt_core_names.wasm")))?;
+    }
     // Our modules import the glue as './wasmqtt_core.js': bundle them together from a copy.
     for entry in std::fs::read_dir(root.join("src/js")).map_err(|e| e.to_string())? {
         let path = entry.map_err(|e| e.to_string())?.path();
