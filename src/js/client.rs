@@ -446,12 +446,8 @@ impl RawClient {
         let ms = |v: u32| Duration::from_millis(v.into());
         for (k, v) in extra {
             match (k, v) {
-                (cfg::URL, Extra::Bytes(b)) => {
-                    config.urls.push(String::from_utf8_lossy(&b).into_owned())
-                }
-                (cfg::PERSISTENCE_KEY, Extra::Bytes(b)) => {
-                    options.persistence_key = Some(String::from_utf8_lossy(&b).into_owned())
-                }
+                (cfg::URL, Extra::Bytes(b)) => config.urls.push(utf8(&b)),
+                (cfg::PERSISTENCE_KEY, Extra::Bytes(b)) => options.persistence_key = Some(utf8(&b)),
                 (k, Extra::Int(v)) => match k {
                     cfg::CONNECT_TIMEOUT => config.connect_timeout = ms(v),
                     cfg::RECONNECT_INITIAL if v == 0 => config.reconnect.enabled = false,
@@ -835,4 +831,10 @@ impl RawClient {
             .and_then(|e| e.reason_code())
             .map_or(0xFFFF, |c| c as u32)
     }
+}
+
+/// A string JavaScript wrote (always UTF-8: its tape writer encodes with TextEncoder);
+/// `from_utf8_lossy` would bring its own decoder for a case that cannot happen.
+fn utf8(b: &[u8]) -> String {
+    String::from_utf8(b.to_vec()).unwrap_or_default()
 }

@@ -118,7 +118,7 @@ impl PendingOps {
             known.extend(p.filters().map(|f| &**f));
         }
         known.extend(new.map(|f| &**f));
-        known.sort_unstable();
+        heap_sort(&mut known, |a, b| a < b);
         known.dedup();
         known.len()
     }
@@ -161,7 +161,7 @@ impl PendingOps {
     /// (in order: the first ones fit), and returns them.
     pub(crate) fn refuse_beyond(&mut self, registry: &Registry, max: usize) -> Vec<Pending> {
         let mut known: Vec<ByteStr> = registry.iter().map(|s| s.filter.clone()).collect();
-        known.sort_unstable_by(|a, b| a.as_str().cmp(b.as_str()));
+        heap_sort(&mut known, |a, b| a.as_str() < b.as_str());
         known.dedup_by(|a, b| a.as_str() == b.as_str());
         let mut refused = Vec::new();
         for p in std::mem::take(&mut self.ops) {
@@ -174,7 +174,7 @@ impl PendingOps {
                 })
                 .collect();
             let mut distinct: Vec<&str> = new.iter().map(|f| f.as_str()).collect();
-            distinct.sort_unstable();
+            heap_sort(&mut distinct, |a, b| a < b);
             distinct.dedup();
             if known.len() + distinct.len() > max {
                 refused.push(p);
@@ -191,10 +191,48 @@ impl PendingOps {
     }
 }
 
+/// Sorts in O(n log n) with a few hundred bytes of code: the standard library's sorts of
+/// strings cost about 2 KB of the package's wasm each, and a subscription list can be long
+/// enough (thousands of filters) that an insertion sort would be quadratic.
+fn heap_sort<T>(v: &mut [T], less: impl Fn(&T, &T) -> bool) {
+    let sift = |v: &mut [T], mut root: usize, end: usize| loop {
+        let mut child = 2 * root + 1;
+        if child >= end {
+            return;
+        }
+        if child + 1 < end && less(&v[child], &v[child + 1]) {
+            child += 1;
+        }
+        if !less(&v[root], &v[child]) {
+            return;
+        }
+        v.swap(root, child);
+        root = child;
+    };
+    for i in (0..v.len() / 2).rev() {
+        sift(v, i, v.len());
+    }
+    for end in (1..v.len()).rev() {
+        v.swap(0, end);
+        sift(v, 0, end);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::codec::SubscriptionOptions;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn heap_sort_sorts_as_the_standard_library(mut v in proptest::collection::vec(any::<u8>(), 0..200)) {
+            let mut want = v.clone();
+            want.sort();
+            heap_sort(&mut v, |a, b| a < b);
+            prop_assert_eq!(v, want);
+        }
+    }
     use crate::proto::SubscriptionId;
 
     fn sub(filter: &str) -> PendingKind {

@@ -287,24 +287,33 @@ impl Reconnect {
 /// Whether going from `from` to `to` gives up transport security (wss to ws, mqtts to mqtt),
 /// or changes transport: a redirection may keep the scheme or strengthen it, nothing else.
 fn weaker(from: &str, to: &str) -> bool {
-    let scheme = |u: &str| {
-        u.split_once("://")
-            .map_or("", |(s, _)| s)
-            .to_ascii_lowercase()
-    };
+    let scheme = |u: &str| split_scheme(u).map_or("", |(s, _)| s).to_ascii_lowercase();
     let (a, b) = (scheme(from), scheme(to));
     !(a == b || (a == "ws" && b == "wss") || (a == "mqtt" && b == "mqtts"))
 }
 
+/// `scheme://rest` split at its first "://". A byte search: `str::split_once` with a string
+/// pattern brings the two-way searcher (about 1.5 KB of the package's wasm) for URLs this short.
+pub(crate) fn split_scheme(url: &str) -> Option<(&str, &str)> {
+    let i = url.as_bytes().windows(3).position(|w| w == b"://")?;
+    Some((&url[..i], &url[i + 3..]))
+}
+
+/// `s` split at the last `b` (an ASCII byte), as `rsplit_once` does without its searcher.
+pub(crate) fn rsplit_at(s: &str, b: u8) -> Option<(&str, &str)> {
+    let i = s.bytes().rposition(|x| x == b)?;
+    Some((&s[..i], &s[i + 1..]))
+}
+
 /// The host of a URL (without port or user info), lower-cased.
 fn host_of(url: &str) -> String {
-    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    let rest = split_scheme(url).map_or(url, |(_, r)| r);
     let authority = rest.split('/').next().unwrap_or_default();
-    let authority = authority.rsplit_once('@').map_or(authority, |(_, a)| a);
+    let authority = rsplit_at(authority, b'@').map_or(authority, |(_, a)| a);
     let host = if authority.starts_with('[') {
         authority.split_once(']').map_or(authority, |(h, _)| h)
     } else {
-        authority.rsplit_once(':').map_or(authority, |(h, _)| h)
+        rsplit_at(authority, b':').map_or(authority, |(h, _)| h)
     };
     host.to_ascii_lowercase()
 }
@@ -314,27 +323,43 @@ fn host_of(url: &str) -> String {
 /// Several references may be given separated by spaces; the first is used.
 pub fn resolve_reference(reference: &str, current: &str) -> Option<String> {
     let first = reference.split_whitespace().next()?;
-    if first.contains("://") {
+    if split_scheme(first).is_some() {
         return Some(first.to_string());
     }
-    let (scheme, rest) = current.split_once("://")?;
+    let (scheme, rest) = split_scheme(current)?;
     let (authority, path) = match rest.find('/') {
         Some(i) => (&rest[..i], &rest[i..]),
         None => (rest, ""),
     };
     let has_port = |a: &str| {
-        a.rsplit_once(':')
+        rsplit_at(a, b':')
             .is_some_and(|(_, p)| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
             && !a.ends_with(']')
     };
     let target = if has_port(first) || !has_port(authority) {
         first.to_string()
     } else {
-        let port = authority
-            .rsplit_once(':')
+        let port = rsplit_at(authority, b':')
             .map(|(_, p)| p)
             .unwrap_or_default();
         text!(first, ":", port)
     };
     Some(text!(scheme, "://", target, path))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        // The byte searches split exactly where the standard library's string searches do.
+        #[test]
+        fn url_splits_match_the_standard_library(s in "[a-z:/@\\[\\]é0-9]{0,24}") {
+            prop_assert_eq!(split_scheme(&s), s.split_once("://"));
+            for b in [b'@', b':', b'/'] {
+                prop_assert_eq!(rsplit_at(&s, b), s.rsplit_once(b as char));
+            }
+        }
+    }
 }

@@ -570,10 +570,10 @@ impl Session {
 /// tokens), and the client id.
 pub fn storage_key(url: &str, client_id: &str) -> String {
     let url = url.split(['?', '#']).next().unwrap_or_default();
-    let url = match url.split_once("://") {
+    let url = match super::reconnect::split_scheme(url) {
         Some((scheme, rest)) => {
             let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
-            let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+            let host = super::reconnect::rsplit_at(authority, b'@').map_or(authority, |(_, h)| h);
             text!(scheme, "://", host, path)
         }
         None => url.to_string(),
