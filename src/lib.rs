@@ -21,7 +21,7 @@ pub mod proto;
 #[cfg(target_arch = "wasm32")]
 pub mod web;
 
-#[cfg(any(feature = "js", test))]
+#[cfg(any(feature = "js", feature = "codec-api", test))]
 pub mod js;
 
 pub mod ui;

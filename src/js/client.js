@@ -1,5 +1,5 @@
 // Length: MQTT.js's client API is large (methods, callbacks and promises, events, options);
-// it is one class, and the tape and codec helpers are in codec.js.
+// it is one class, and the tape and codec helpers are in tape.js.
 //
 // The MQTT.js-compatible client of the wasmqtt package: options, events, callbacks and promises
 // as MQTT.js has them, over the Rust client (`RawClient`). Where wasmqtt goes further (backoff
@@ -7,7 +7,7 @@
 // README.md and wasmqtt.d.ts.
 
 import { RawClient } from './wasmqtt_core.js';
-import { K, views, readPacketAt, tapeString, tapeBytes, word, writePacketTape, tapeWriter } from './codec.js';
+import { K, views, readPacketAt, tapeString, tapeBytes, word, writePacketTape, tapeWriter } from './tape.js';
 import { isLoaded, load, sockets, bytesAlloc } from './runtime.js';
 import { Store, storesAdapter } from './store.js';
 import { idOrder } from './message-ids.js';

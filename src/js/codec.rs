@@ -1,10 +1,15 @@
-//! The codec exports: a streaming parser that writes a tape, and an encoder that reads one.
+//! The codec exports: whole packets to and from tapes (`RawPackets`: `decodePacket` and
+//! `encodePacket`, and the client's MQTT.js stores, so both wasm modules have it) and a
+//! streaming parser that writes a tape (`RawParser`: only in `wasmqtt/codec`'s module, feature
+//! `codec-api`).
 
 use crate::text::Piece;
 use wasm_bindgen::prelude::*;
 
 use super::tape::{self, Sink};
-use crate::codec::{decode_packet, DecodeError, Decoder, Frame, ProtocolVersion};
+#[cfg(feature = "codec-api")]
+use crate::codec::Decoder;
+use crate::codec::{decode_packet, DecodeError, Frame, ProtocolVersion};
 
 fn version(level: u8) -> Result<ProtocolVersion, String> {
     ProtocolVersion::from_level(level)
@@ -39,9 +44,10 @@ impl Sink for Words<'_> {
     }
 }
 
-/// A streaming MQTT parser for JavaScript (wrapped by `Parser` in `wasmqtt.js`).
+/// A streaming MQTT parser for JavaScript (wrapped by `Parser` in `codec.js`).
 // Design: the decoded frames of the last call are kept so the tape's pointers into their bytes
 // stay valid until JavaScript has read them; the next call replaces both.
+#[cfg(feature = "codec-api")]
 #[wasm_bindgen]
 pub struct RawParser {
     decoder: Decoder,
@@ -51,6 +57,7 @@ pub struct RawParser {
     error: Option<DecodeError>,
 }
 
+#[cfg(feature = "codec-api")]
 #[wasm_bindgen]
 impl RawParser {
     /// A parser for protocol level 3, 4 or 5; `max_packet_size` 0 means the protocol's limit.
@@ -97,43 +104,6 @@ impl RawParser {
         }
         self.write_tape();
         self.frames.len() as i32
-    }
-
-    /// Decodes exactly one whole packet from the `n` bytes JavaScript wrote at the address
-    /// `input(n)` returned, after a `reset`: 1, or -1 (see `error_message`).
-    #[cfg_attr(wasmqtt_speed, optimize(speed))]
-    pub fn decode_one(&mut self, level: u8) -> i32 {
-        self.frames.clear();
-        self.tape.clear();
-        let v = match version(level) {
-            Ok(v) => v,
-            Err(_) => {
-                self.error = Some(DecodeError::UnsupportedProtocolLevel {
-                    level,
-                    rule: "MQTT-3.1.2-2",
-                });
-                return -1;
-            }
-        };
-        let data = self.decoder.take_buffered();
-        let first_byte = data.first().copied().unwrap_or(0);
-        let header_len = 1 + varint_len(&data);
-        match decode_packet(data.clone(), v) {
-            Ok(packet) => {
-                self.frames.push(Frame {
-                    first_byte,
-                    remaining_length: (data.len() - header_len) as u32,
-                    packet,
-                });
-                let mut words = Words(&mut self.tape, None);
-                tape::walk(&self.frames[0], v, &mut words);
-                1
-            }
-            Err(e) => {
-                self.error = Some(e);
-                -1
-            }
-        }
     }
 
     #[cfg_attr(wasmqtt_speed, optimize(speed))]
@@ -201,27 +171,110 @@ fn varint_len(data: &[u8]) -> usize {
         .map_or(4, |i| i + 1)
 }
 
-/// The encoder for JavaScript (wrapped by `encodePacket` in `codec.js`).
-// Design: JavaScript writes the packet's tape straight into `tape` (one copy), strings and
-// payloads become slices of it, and the packet is encoded into `out`, which JavaScript copies
-// out once. Both buffers are reused, so encoding allocates nothing per call.
+/// Whole packets for JavaScript: `decodePacket` and `encodePacket` (`tape.js`), which the
+/// client's MQTT.js stores use too.
+// Design: decoding, JavaScript writes the bytes into `input` and reads the tape of the decoded
+// `frame`, whose strings point into those bytes, until the next call. Encoding, JavaScript
+// writes the packet's tape straight into `tape` (one copy), strings and payloads become slices
+// of it, and the packet is encoded into `out`, which JavaScript copies out once. The buffers
+// are reused, so neither direction allocates per call beyond the packet itself.
 #[wasm_bindgen]
-pub struct RawEncoder {
+pub struct RawPackets {
+    input: bytes::BytesMut,
+    frame: Option<Frame>,
+    words: Vec<u32>,
+    decode_error: Option<DecodeError>,
     tape: bytes::BytesMut,
     out: Vec<u8>,
-    error: Option<String>,
+    encode_error: Option<String>,
 }
 
 #[wasm_bindgen]
-impl RawEncoder {
-    /// A new encoder.
+impl RawPackets {
+    /// A new decoder and encoder of whole packets.
     #[wasm_bindgen(constructor)]
-    pub fn new() -> RawEncoder {
-        RawEncoder {
+    pub fn new() -> RawPackets {
+        RawPackets {
+            input: bytes::BytesMut::new(),
+            frame: None,
+            words: Vec::new(),
+            decode_error: None,
             tape: bytes::BytesMut::new(),
             out: Vec::new(),
-            error: None,
+            encode_error: None,
         }
+    }
+
+    /// Makes room for the `n` bytes of one packet and returns their address: JavaScript writes
+    /// them there and calls `decode`.
+    pub fn input(&mut self, n: u32) -> u32 {
+        self.frame = None;
+        self.input.clear();
+        self.input.resize(n as usize, 0);
+        self.input.as_ptr() as usize as u32
+    }
+
+    /// Decodes exactly one whole packet from the input: 1, or -1 (see `decode_error_message`).
+    #[cfg_attr(wasmqtt_speed, optimize(speed))]
+    pub fn decode(&mut self, level: u8) -> i32 {
+        self.words.clear();
+        self.decode_error = None;
+        let Ok(v) = version(level) else {
+            self.decode_error = Some(DecodeError::UnsupportedProtocolLevel {
+                level,
+                rule: "MQTT-3.1.2-2",
+            });
+            return -1;
+        };
+        let data = self.input.split().freeze();
+        let first_byte = data.first().copied().unwrap_or(0);
+        let header_len = 1 + varint_len(&data);
+        match decode_packet(data.clone(), v) {
+            Ok(packet) => {
+                let frame = Frame {
+                    first_byte,
+                    remaining_length: (data.len() - header_len) as u32,
+                    packet,
+                };
+                tape::walk(&frame, v, &mut Words(&mut self.words, None));
+                self.frame = Some(frame);
+                1
+            }
+            Err(e) => {
+                self.decode_error = Some(e);
+                -1
+            }
+        }
+    }
+
+    /// Address of the decoded packet's tape (`u32` words) in wasm memory.
+    pub fn words_ptr(&self) -> u32 {
+        self.words.as_ptr() as usize as u32
+    }
+
+    /// Number of `u32` words in the decoded packet's tape.
+    pub fn words_len(&self) -> u32 {
+        self.words.len() as u32
+    }
+
+    /// Why the last `decode` failed.
+    pub fn decode_error_message(&self) -> Option<String> {
+        self.decode_error.as_ref().map(|e| e.message())
+    }
+
+    /// The normative statement the last `decode` found broken, if one applies.
+    pub fn decode_error_rule(&self) -> Option<String> {
+        self.decode_error
+            .as_ref()
+            .and_then(|e| e.rule())
+            .map(str::to_owned)
+    }
+
+    /// The MQTT 5 reason code for the last `decode` error.
+    pub fn decode_error_reason_code(&self) -> u8 {
+        self.decode_error
+            .as_ref()
+            .map_or(0, |e| e.reason_code() as u8)
     }
 
     /// Makes the tape `n` bytes long, keeping what was written, and returns its address:
@@ -233,7 +286,7 @@ impl RawEncoder {
     }
 
     /// Encodes the first `len` bytes of the tape: the encoded length (bytes at `out_ptr`), or
-    /// -1 (see `error_message`).
+    /// -1 (see `encode_error_message`).
     #[cfg_attr(wasmqtt_speed, optimize(speed))]
     pub fn encode(&mut self, level: u8, len: u32) -> i32 {
         self.out.clear();
@@ -248,7 +301,7 @@ impl RawEncoder {
         match result {
             Ok(()) => self.out.len() as i32,
             Err(e) => {
-                self.error = Some(e);
+                self.encode_error = Some(e);
                 -1
             }
         }
@@ -260,12 +313,12 @@ impl RawEncoder {
     }
 
     /// Why the last `encode` failed.
-    pub fn error_message(&self) -> Option<String> {
-        self.error.clone()
+    pub fn encode_error_message(&self) -> Option<String> {
+        self.encode_error.clone()
     }
 }
 
-impl Default for RawEncoder {
+impl Default for RawPackets {
     fn default() -> Self {
         Self::new()
     }

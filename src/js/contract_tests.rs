@@ -1,6 +1,6 @@
 //! The contract between the Rust exports and the package's JavaScript, checked from Rust, the
 //! one source: the option keys (`cfg`), event keys (`ev`) and tape keys (`key`) must have the
-//! same names and numbers in `client.js` / `codec.js`, the property table must name every MQTT 5
+//! same names and numbers in `client.js` / `tape.js`, the property table must name every MQTT 5
 //! property the codec knows with its mqtt-packet name and kind, and `getMetrics()` must read
 //! `RawClient::metrics()`'s slots in their order. Any difference fails here, natively, before a
 //! browser would show a wrong field.
@@ -12,7 +12,7 @@ use crate::codec::PropertyId;
 const CLIENT_RS: &str = include_str!("client.rs");
 const TAPE_RS: &str = include_str!("tape.rs");
 const CLIENT_JS: &str = include_str!("client.js");
-const CODEC_JS: &str = include_str!("codec.js");
+const TAPE_JS: &str = include_str!("tape.js");
 
 /// The text from `start` to the first `end` after it.
 fn block<'a>(text: &'a str, start: &str, end: &str) -> &'a str {
@@ -83,11 +83,11 @@ fn tape_keys_are_the_same_in_rust_and_javascript() {
     let mut rust = rust_consts(block(TAPE_RS, "pub mod key {", "\n}"));
     // Where option keys begin (client.rs's cfg): not a key the JavaScript writes itself.
     assert_eq!(rust.remove("EXTRA"), Some(0x400));
-    let js = js_numbers(block(CODEC_JS, "export const K = {", "};"));
+    let js = js_numbers(block(TAPE_JS, "export const K = {", "};"));
     assert!(rust.len() > 25, "{rust:?}");
     assert_eq!(
         rust, js,
-        "key in src/js/tape.rs and K in src/js/codec.js differ"
+        "key in src/js/tape.rs and K in src/js/tape.js differ"
     );
 }
 
@@ -114,7 +114,7 @@ fn mqtt_packet_name(id: PropertyId) -> String {
 
 #[test]
 fn the_property_table_names_every_property_with_its_kind() {
-    let table = block(CODEC_JS, "const PROPS = {", "};");
+    let table = block(TAPE_JS, "const PROPS = {", "};");
     let js: BTreeMap<u32, (String, String)> = table
         .split("],")
         .filter_map(|entry| {
@@ -150,7 +150,7 @@ fn the_property_table_names_every_property_with_its_kind() {
     assert_eq!(rust.len(), 27, "MQTT 5 defines 27 properties");
     assert_eq!(
         rust, js,
-        "the codec's properties and PROPS in src/js/codec.js differ"
+        "the codec's properties and PROPS in src/js/tape.js differ"
     );
 }
 

@@ -1,6 +1,6 @@
-// wasmqtt for Node (the package's "node" export): the same client and codec, with the wasm
-// module read from the package's own folder (synchronously on first use, so the codec needs
-// no init call) and Node's transports: ws:// and wss:// through the `ws` package (or Node's
+// wasmqtt for Node (the package's "node" export): the same client, with the wasm module read
+// from the package's own folder (synchronously on first use, so nothing needs an init call)
+// and Node's transports: ws:// and wss:// through the `ws` package (or Node's
 // own WebSocket), mqtt:// and mqtts:// over TCP and TLS (node-socket.js).
 
 import { readFileSync } from 'node:fs';

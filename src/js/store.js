@@ -3,7 +3,7 @@
 // IndexedDB. What the entries mean is decided in Rust (src/proto/mirror.rs); this file only
 // turns them into MQTT.js packets and back.
 
-import { encodePacket, decodePacket } from './codec.js';
+import { encodePacket, decodePacket } from './tape.js';
 
 /** Keys from here up are messages still queued (no packet identifier yet). */
 const QUEUED_BASE = 65536;

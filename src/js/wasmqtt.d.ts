@@ -1,5 +1,6 @@
-// Type declarations for the wasmqtt npm package.
-// Packet objects follow mqtt-packet's shapes and field names; binary fields are Uint8Array.
+// Type declarations for the wasmqtt npm package's client (the codec entry, `wasmqtt/codec`, is
+// declared in codec.d.ts and shares the packet shapes declared here). Packet objects follow
+// mqtt-packet's shapes and field names; binary fields are Uint8Array.
 //
 // Length: one file, as the package ships it (`types` in package.json points here); most of it is
 // the packet shapes, every option and every MqttClient member with its documentation, and the
@@ -7,8 +8,7 @@
 
 /**
  * Loads and instantiates the wasm module once (by default `wasmqtt_core_bg.wasm` next to the
- * module; in Node, from the package's folder). Clients do it by themselves; the codec wants it
- * done first in a browser.
+ * module; in Node, from the package's folder). Clients do it by themselves.
  */
 export function init(
   input?: { module_or_path: RequestInfo | URL | Response | BufferSource | WebAssembly.Module } | RequestInfo | URL,
@@ -38,10 +38,6 @@ declare const mqtt: typeof init & {
   Store: typeof Store;
   DefaultMessageIdProvider: typeof DefaultMessageIdProvider;
   UniqueMessageIdProvider: typeof UniqueMessageIdProvider;
-  encodePacket: typeof encodePacket;
-  decodePacket: typeof decodePacket;
-  Parser: typeof Parser;
-  MqttCodecError: typeof MqttCodecError;
 };
 export default mqtt;
 
@@ -239,38 +235,6 @@ export type IPingreqPacket = PingreqPacket;
 export type IPingrespPacket = PingrespPacket;
 export type IDisconnectPacket = DisconnectPacket;
 export type IAuthPacket = AuthPacket;
-
-/** A packet that cannot be decoded or encoded. */
-export class MqttCodecError extends Error {
-  name: 'MqttCodecError';
-  /** The normative statement broken, e.g. "MQTT-3.3.1-4", when one applies. */
-  rule?: string;
-  /** Decoding: the MQTT 5 reason code to close the connection with (0x81 Malformed Packet, ...). */
-  reasonCode?: number;
-}
-
-/**
- * Encodes a packet. Throws TypeError for a wrongly shaped object, MqttCodecError for a packet the
- * specification forbids (a wildcard in a topic name, a missing packet identifier, ...).
- */
-export function encodePacket(packet: Packet, protocolVersion?: ProtocolVersion): Uint8Array;
-
-/** Decodes exactly one whole packet; throws MqttCodecError for anything else. */
-export function decodePacket(bytes: Uint8Array | ArrayBuffer, protocolVersion?: ProtocolVersion): Packet;
-
-/** A streaming parser for one connection: packets may be split across or joined in chunks. */
-export class Parser {
-  /** `maxPacketSize`: the largest packet accepted, fixed header included (default 16 MiB; 0: the protocol's 256 MiB). */
-  constructor(protocolVersion?: ProtocolVersion, options?: { maxPacketSize?: number });
-  /** The packets completed by these bytes. A malformed stream throws MqttCodecError, then again on every push. */
-  push(bytes: Uint8Array | ArrayBuffer): Packet[];
-  /** The version packets are decoded as (a decoded CONNECT switches it). */
-  readonly protocolVersion: ProtocolVersion;
-  /** Forgets buffered bytes and any error. */
-  reset(): void;
-  /** Frees the wasm memory now instead of at garbage collection. */
-  free(): void;
-}
 
 // ---------------------------------------------------------------- the client (MQTT.js-compatible)
 

@@ -1,16 +1,15 @@
-// wasmqtt: an MQTT 3.1.1 / 5.0 client and codec for the browser (and Node), compiled from Rust.
+// wasmqtt: an MQTT 3.1.1 / 5.0 client for the browser (and Node), compiled from Rust.
 //
 //   import mqtt from 'wasmqtt';          // as MQTT.js: mqtt.connect(url, options)
 //   import { connect, connectAsync } from 'wasmqtt';
 //
-// Clients load the wasm module by themselves (`wasmqtt_core_bg.wasm` beside this file); the
-// codec (encodePacket, decodePacket, Parser) is synchronous and wants it loaded first:
-// `await init()` in a browser (or with where the module is), automatic in Node.
+// Clients load the wasm module by themselves (`wasmqtt_core_bg.wasm` beside this file). The
+// codec (encodePacket, decodePacket, Parser) is its own entry, `wasmqtt/codec` (codec.js), with
+// its own module, as mqtt-packet is apart from MQTT.js.
 
 import initCore, { initSync as initCoreSync } from './wasmqtt_core.js';
 import { setLoader, load, isLoaded, setWasm, requireWasm } from './runtime.js';
 import { connect, connectAsync, MqttClient, MqttError } from './client.js';
-import { encodePacket, decodePacket, Parser, MqttCodecError } from './codec.js';
 import { Store } from './store.js';
 import { DefaultMessageIdProvider, UniqueMessageIdProvider } from './message-ids.js';
 
@@ -37,7 +36,7 @@ export function ready() {
   return load();
 }
 
-export { connect, connectAsync, MqttClient, MqttError, Store, DefaultMessageIdProvider, UniqueMessageIdProvider, encodePacket, decodePacket, Parser, MqttCodecError };
+export { connect, connectAsync, MqttClient, MqttError, Store, DefaultMessageIdProvider, UniqueMessageIdProvider };
 // MQTT.js's names for its error classes: wasmqtt has one, MqttError, with `code` and `reasonCode`
 // as MQTT.js's ErrorWithReasonCode and, for a refused subscription, `packet` as its
 // ErrorWithSubackPacket.
@@ -52,6 +51,6 @@ export { MqttClient as Client };
 const mqtt = Object.assign(init, {
   init, initSync, ready, connect, connectAsync, MqttClient, Client: MqttClient, MqttError, Store,
   DefaultMessageIdProvider, UniqueMessageIdProvider,
-  ErrorWithReasonCode: MqttError, ErrorWithSubackPacket: MqttError, encodePacket, decodePacket, Parser, MqttCodecError,
+  ErrorWithReasonCode: MqttError, ErrorWithSubackPacket: MqttError,
 });
 export default mqtt;

@@ -819,9 +819,9 @@ describe('wasmqtt in headless Chromium', { skip: SKIP }, () => {
         const message = await got;
         const url = await new Promise((resolve) => (c.connected ? resolve(true) : c.once('connect', () => resolve(true))));
         await c.endAsync();
-        return { ...message, url, codec: mqtt.encodePacket({ cmd: 'pingreq' }).toString('hex') };
+        return { ...message, url };
       }, mosq.wsPort);
-      assert.deepEqual(r, { text: 'héllo', template: 'héllo', hex: '68c3a96c6c6f', isBytes: true, url: true, codec: 'c000' });
+      assert.deepEqual(r, { text: 'héllo', template: 'héllo', hex: '68c3a96c6c6f', isBytes: true, url: true });
     } finally {
       await page.close();
     }

@@ -29,8 +29,30 @@ function outDir(name) {
 /** The recipe for bundlers that leave `new URL('…wasm', import.meta.url)` alone: copy the wasm beside the bundle. */
 function copyWasmAndPage(dir) {
   copyFileSync(`${pkg}wasmqtt_core_bg.wasm`, `${dir}wasmqtt_core_bg.wasm`);
+  copyFileSync(`${pkg}wasmqtt_codec_bg.wasm`, `${dir}wasmqtt_codec_bg.wasm`);
   copyFileSync(`${apps}index.html`, `${dir}index.html`);
 }
+
+/** TypeScript against `wasmqtt/codec`'s declarations (compiled with the tsc build, not run). */
+const CODEC_TS = `import codec, { init, encodePacket, decodePacket, Parser, MqttCodecError } from 'wasmqtt/codec';
+import type { Packet, IPublishPacket, ProtocolVersion } from 'wasmqtt/codec';
+
+export async function roundTrip(packet: IPublishPacket, version: ProtocolVersion = 5): Promise<Packet[]> {
+  await init();
+  await codec.ready();
+  const bytes: Uint8Array = encodePacket(packet, version);
+  const parser = new Parser(version, { maxPacketSize: 1024 });
+  try {
+    const one: Packet = decodePacket(bytes, version);
+    return [one, ...parser.push(bytes)];
+  } catch (e) {
+    if (e instanceof MqttCodecError) console.log(e.rule ?? '', e.reasonCode ?? 0);
+    throw e;
+  } finally {
+    parser.free();
+  }
+}
+`;
 
 /** Each build: its name and how it makes a folder to serve (or a running server's URL). */
 const BUILDS = {
@@ -62,12 +84,12 @@ const BUILDS = {
       mode: 'production', target: 'web', entry: `${apps}app.js`, output: { path: dir, filename: 'app.js' }, context: apps,
     }, (err, s) => (err ? reject(err) : resolve(s))));
     assert.ok(!stats.hasErrors(), stats.toString('errors-only'));
-    // webpack's one warning is its size hint: the wasm (264 KB, 112 KB gzip) is above its
+    // webpack's one warning is its size hint: the client wasm (267 KB, 111 KB gzip) is above its
     // 244 KiB recommendation for any single asset (README says so).
     const warnings = stats.toJson({ all: false, warnings: true }).warnings.map((w) => w.message);
     assert.deepEqual(warnings.filter((w) => !/asset size limit|performance recommendations/.test(w)), [], 'webpack warned');
-    // webpack 5 emits the wasm itself (it understands new URL(…, import.meta.url)).
-    assert.ok(readdirSync(dir).some((f) => f.endsWith('.wasm')), 'webpack emitted no .wasm');
+    // webpack 5 emits the wasm itself (it understands new URL(…, import.meta.url)): both modules.
+    assert.equal(readdirSync(dir).filter((f) => f.endsWith('.wasm')).length, 2, 'webpack did not emit both .wasm modules');
     copyFileSync(`${apps}index.html`, `${dir}index.html`);
     return { dir };
   },
@@ -76,7 +98,7 @@ const BUILDS = {
     const vite = await import('vite');
     const dir = outDir('vite');
     await vite.build({ root: apps, configFile: false, logLevel: 'warn', build: { outDir: dir, emptyOutDir: true } });
-    assert.ok(readdirSync(`${dir}assets`).some((f) => f.endsWith('.wasm')), 'Vite emitted no .wasm');
+    assert.equal(readdirSync(`${dir}assets`).filter((f) => f.endsWith('.wasm')).length, 2, 'Vite did not emit both .wasm modules');
     return { dir };
   },
 
@@ -104,7 +126,10 @@ const BUILDS = {
     const source = readFileSync(`${apps}app.ts`, 'utf8');
     assert.match(source, /from 'mqtt'/);
     writeFileSync(`${dir}app.ts`, source.replaceAll("from 'mqtt'", "from 'wasmqtt'"));
-    writeFileSync(`${dir}tsconfig.json`, readFileSync(`${apps}tsconfig.json`, 'utf8').replace('"outDir": "out"', '"outDir": "."'));
+    // And the codec entry's types, as an mqtt-packet user writes against them.
+    writeFileSync(`${dir}codec.ts`, CODEC_TS);
+    writeFileSync(`${dir}tsconfig.json`, readFileSync(`${apps}tsconfig.json`, 'utf8')
+      .replace('"outDir": "out"', '"outDir": "."').replace('"files": ["app.ts"]', '"files": ["app.ts", "codec.ts"]'));
     try {
       execFileSync(tsc, ['-p', `${dir}tsconfig.json`], { encoding: 'utf8', stdio: 'pipe' });
     } catch (e) {
@@ -149,6 +174,8 @@ describe('the package built by bundlers, in headless Chromium', { skip: SKIP }, 
         assert.equal(result.topic, true);
         assert.equal(result.text, `hello from ${label}`);
         assert.equal(result.qos, 1);
+        // The tsc page is MQTT.js code and leaves the codec out.
+        if (!name.startsWith('tsc')) assert.equal(result.codec, true, 'the codec entry re-encoded the packet');
         assert.deepEqual(problems.filter((p) => !/favicon/.test(p)), [], 'the page reported problems');
       } finally {
         await page.close();

@@ -1,10 +1,10 @@
-// The codec part of the npm package: encodePacket, decodePacket, Parser.
+// The codec entry of the npm package (wasmqtt/codec): encodePacket, decodePacket, Parser.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import wasmqtt, { plain, hex } from './helpers.mjs';
+import { codec, plain, hex } from './helpers.mjs';
 
-const { encodePacket, decodePacket, Parser, MqttCodecError } = wasmqtt;
+const { encodePacket, decodePacket, Parser, MqttCodecError } = codec;
 
 test('a PUBLISH round-trips with mqtt-packet field names', () => {
   const bytes = encodePacket({ cmd: 'publish', topic: 'a/b', payload: 'hi', qos: 1, messageId: 7, retain: true }, 4);

@@ -5,9 +5,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import mqttPacket from 'mqtt-packet';
-import wasmqtt, { plain } from './helpers.mjs';
+import { codec, plain } from './helpers.mjs';
 
-const { encodePacket, decodePacket } = wasmqtt;
+const { encodePacket, decodePacket } = codec;
 const COUNT = Number(process.env.DIFFERENTIAL_COUNT ?? 3000);
 
 // A small seeded generator, so a failure names a reproducible seed.

@@ -1,7 +1,7 @@
 // The package under test in Node: as installed from what `npm pack` makes of pkg/ (cargo xtask
 // test installs it into node_modules/wasmqtt), through its "node" export.
 
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 // WASMQTT_PKG points at another build of the package (to compare builds in benchmarks): its
@@ -10,13 +10,24 @@ export const pkgDir = process.env.WASMQTT_PKG
   ? process.env.WASMQTT_PKG.replace(/\/?$/, '/')
   : fileURLToPath(new URL('../../pkg/', import.meta.url));
 let wasmqtt;
+let codecModule;
 if (process.env.WASMQTT_PKG) {
   wasmqtt = await import(pkgDir + 'wasmqtt.js');
   wasmqtt.initSync({ module: readFileSync(pkgDir + 'wasmqtt_core_bg.wasm') });
+  // Builds before the codec had its own entry carried it in wasmqtt.js.
+  if (existsSync(pkgDir + 'codec.js')) {
+    codecModule = await import(pkgDir + 'codec.js');
+    codecModule.initSync({ module: readFileSync(pkgDir + 'wasmqtt_codec_bg.wasm') });
+  } else {
+    codecModule = wasmqtt;
+  }
 } else {
   wasmqtt = await import('wasmqtt');
+  codecModule = await import('wasmqtt/codec');
 }
 export default wasmqtt;
+/** The codec entry, `wasmqtt/codec`: encodePacket, decodePacket, Parser, MqttCodecError. */
+export const codec = codecModule;
 
 /** Plain, comparable data: byte arrays as hex, null-prototype objects as plain ones. */
 export function plain(x) {

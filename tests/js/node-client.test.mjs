@@ -64,10 +64,14 @@ test("import mqtt from 'wasmqtt' works as MQTT.js's: no init, mqtt:// over TCP, 
   assert.equal(m.payload.toString(), 'hi there');
   assert.equal(`${m.payload}`, 'hi there');
   await c.endAsync();
-  // The codec needs no init in Node either, and gives Buffers as mqtt-packet does.
-  const bytes = mqtt.encodePacket({ cmd: 'publish', topic: 't', payload: 'x', qos: 0 });
+  // The codec is its own entry (as mqtt-packet is apart from MQTT.js), needs no init in Node
+  // either, and gives Buffers as mqtt-packet does.
+  assert.equal(mqtt.encodePacket, undefined, 'the client entry does not carry the codec');
+  const codec = await import('wasmqtt/codec');
+  assert.equal(codec.default.encodePacket, codec.encodePacket);
+  const bytes = codec.encodePacket({ cmd: 'publish', topic: 't', payload: 'x', qos: 0 });
   assert.ok(Buffer.isBuffer(bytes));
-  assert.ok(Buffer.isBuffer(mqtt.decodePacket(bytes).payload));
+  assert.ok(Buffer.isBuffer(codec.decodePacket(bytes).payload));
 });
 
 test('mqtts:// over TLS, with MQTT.js TLS options', async () => {

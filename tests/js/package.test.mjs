@@ -13,8 +13,8 @@ const manifest = JSON.parse(readFileSync(`${dir}package.json`, 'utf8'));
 test('the tarball holds the package, its README, LICENSE files and CHANGELOG, and nothing else', () => {
   const files = readdirSync(dir).sort();
   assert.deepEqual(files, [
-    'CHANGELOG.md', 'LICENSE-APACHE', 'LICENSE-MIT', 'README.md', 'node.js', 'package.json',
-    'wasmqtt.d.ts', 'wasmqtt.js', 'wasmqtt_core_bg.wasm',
+    'CHANGELOG.md', 'LICENSE-APACHE', 'LICENSE-MIT', 'README.md', 'codec-node.js', 'codec.d.ts', 'codec.js',
+    'node.js', 'package.json', 'wasmqtt.d.ts', 'wasmqtt.js', 'wasmqtt_codec_bg.wasm', 'wasmqtt_core_bg.wasm',
   ]);
   assert.match(readFileSync(`${dir}LICENSE-APACHE`, 'utf8'), /Apache License\s+Version 2\.0/);
   assert.match(readFileSync(`${dir}LICENSE-MIT`, 'utf8'), /Permission is hereby granted/);
@@ -32,6 +32,9 @@ test('package.json: conditional exports (types, browser, node, default), engines
   assert.equal(root.browser, './wasmqtt.js');
   assert.equal(root.node, './node.js');
   assert.equal(root.default, './wasmqtt.js');
+  const codec = manifest.exports['./codec'];
+  assert.deepEqual(codec, { types: './codec.d.ts', browser: './codec.js', node: './codec-node.js', default: './codec.js' });
+  assert.equal(manifest.exports['./wasmqtt_codec_bg.wasm'], './wasmqtt_codec_bg.wasm');
   assert.equal(manifest.types, 'wasmqtt.d.ts');
   assert.equal(manifest.type, 'module');
   assert.equal(manifest.sideEffects, false);
@@ -43,11 +46,15 @@ test('package.json: conditional exports (types, browser, node, default), engines
   for (const f of manifest.files) assert.ok(readdirSync(dir).includes(f), `files lists ${f}, which is not in the tarball`);
 });
 
-test('Node resolves the package to its Node entry, which loads the wasm from the package folder', async () => {
+test('Node resolves the package and its codec to their Node entries, which load their wasm from the package folder', async () => {
   assert.equal(fileURLToPath(import.meta.resolve('wasmqtt')), `${dir}node.js`);
-  const { encodePacket } = await import('wasmqtt');
+  assert.equal(fileURLToPath(import.meta.resolve('wasmqtt/codec')), `${dir}codec-node.js`);
+  const { encodePacket } = await import('wasmqtt/codec');
   // The codec works with no init() in Node: the module is read from the package's own folder.
   assert.deepEqual([...encodePacket({ cmd: 'pingreq' }, 4)], [0xc0, 0]);
+  const client = await import('wasmqtt');
+  assert.equal(client.encodePacket, undefined, 'the codec is not in the client entry');
+  assert.equal(typeof client.connect, 'function');
 });
 
 test('every file of the package is within its size budget (BENCHMARKS.md, "Size budget")', () => {
@@ -56,7 +63,7 @@ test('every file of the package is within its size budget (BENCHMARKS.md, "Size 
   const text = readFileSync(fileURLToPath(new URL('../../BENCHMARKS.md', import.meta.url)), 'utf8');
   const section = text.split('### Size budget')[1]?.split('\n### ')[0] ?? '';
   const budgets = [...section.matchAll(/^\| `([^`]+)` \| ([\d.]+) KB \|/gm)].map((m) => [m[1], Number(m[2])]);
-  assert.deepEqual(budgets.map(([f]) => f).sort(), ['node.js', 'wasmqtt.js', 'wasmqtt_core_bg.wasm'], 'a budget for each shipped code file');
+  assert.deepEqual(budgets.map(([f]) => f).sort(), ['codec-node.js', 'codec.js', 'node.js', 'wasmqtt.js', 'wasmqtt_codec_bg.wasm', 'wasmqtt_core_bg.wasm'], 'a budget for each shipped code file');
   for (const [file, budget] of budgets) {
     const kb = gzipSync(readFileSync(`${dir}${file}`), { level: 9 }).length / 1024;
     assert.ok(kb <= budget, `${file}: ${kb.toFixed(1)} KB gzip, over its budget of ${budget} KB`);
@@ -109,13 +116,27 @@ function functionNames(bytes) {
   throw new Error('the module has no function names');
 }
 
-test("no core::fmt in the package's wasm: messages are built by src/text.rs, not format! or Display", () => {
-  // Rust's formatting machinery costs the package about 3 KB gzip and is reached by any
-  // format!, {:?}, to_string() through Display, or panic message. xtask builds the shipped module
-  // a second time with its function names (target/pkg-build/wasmqtt_core_names.wasm).
-  const names = functionNames(readFileSync(new URL('../../target/pkg-build/wasmqtt_core_names.wasm', import.meta.url)));
-  assert.ok(names.length > 500, `only ${names.length} function names: not the package's module?`);
-  assert.ok(names.some((n) => n.includes('wasmqtt') && n.includes('Piece')), 'the names are demangled Rust paths');
-  const fmt = names.filter((n) => /core(\[[0-9a-f]+\])?::fmt::/.test(n));
-  assert.deepEqual(fmt, [], `core::fmt reached from the package (find the caller with twiggy paths)`);
+// xtask builds each shipped module a second time with its function names
+// (target/pkg-build/<module>_names.wasm): names are stripped from what ships.
+const namesOf = (module) => functionNames(readFileSync(new URL(`../../target/pkg-build/${module}_names.wasm`, import.meta.url)));
+
+for (const module of ['wasmqtt_core', 'wasmqtt_codec']) {
+  test(`no core::fmt in the package's wasm (${module}): messages are built by src/text.rs, not format! or Display`, () => {
+    // Rust's formatting machinery costs the package about 3 KB gzip and is reached by any
+    // format!, {:?}, to_string() through Display, or panic message.
+    const names = namesOf(module);
+    assert.ok(names.length > 150, `only ${names.length} function names: not the package's module?`);
+    assert.ok(names.some((n) => n.includes('wasmqtt') && n.includes('Piece')), 'the names are demangled Rust paths');
+    const fmt = names.filter((n) => /core(\[[0-9a-f]+\])?::fmt::/.test(n));
+    assert.deepEqual(fmt, [], `core::fmt reached from the package (find the caller with twiggy paths)`);
+  });
+}
+
+test("each entry's module carries only its own exports: no streaming parser in the client's, no client in the codec's", () => {
+  const client = namesOf('wasmqtt_core');
+  const codec = namesOf('wasmqtt_codec');
+  assert.ok(client.some((n) => n.includes('RawClient')), 'the client module has the client');
+  assert.ok(!client.some((n) => n.includes('RawParser')), "the client module carries the codec entry's parser");
+  assert.ok(codec.some((n) => n.includes('RawParser')), 'the codec module has its parser');
+  assert.ok(!codec.some((n) => /RawClient|proto::/.test(n)), "the codec module carries the client");
 });

@@ -44,7 +44,8 @@ const WASM_FEATURES: &[&str] = &[
 ];
 
 /// Builds the npm package into pkg/ and returns its path: `wasmqtt.js` (one minified ES module:
-/// our JS and wasm-bindgen's glue), `wasmqtt_core_bg.wasm`, `wasmqtt.d.ts`, `package.json`.
+/// our JS and wasm-bindgen's glue), `wasmqtt_core_bg.wasm`, `wasmqtt.d.ts`; the codec entry's
+/// `codec.js`, `wasmqtt_codec_bg.wasm`, `codec.d.ts`; the Node entries; `package.json`.
 pub fn pkg() -> Result<PathBuf> {
     pkg_with(false)
 }
@@ -60,110 +61,31 @@ fn pkg_with(names: bool) -> Result<PathBuf> {
         ..Need::default()
     })?;
     let root = root();
-    run(cmd(
-        "cargo",
-        &[
-            "+nightly",
-            "build",
-            "--profile",
-            "pkg",
-            "--target",
-            "wasm32-unknown-unknown",
-            "--lib",
-            "--features",
-            "js",
-            "-Z",
-            "build-std=std,panic_abort",
-            "--target-dir",
-            PKG_TARGET_DIR,
-        ],
-    )
-    .env("RUSTFLAGS", PKG_RUSTFLAGS)
-    .env("CARGO_PROFILE_PKG_OPT_LEVEL", "z"))?;
-    let wasm = root
-        .join(PKG_TARGET_DIR)
-        .join("wasm32-unknown-unknown/pkg/wasmqtt.wasm");
     let out = root.join("pkg");
     let _ = std::fs::remove_dir_all(&out);
-    let glue = root.join(PKG_TARGET_DIR).join("glue");
-    let _ = std::fs::remove_dir_all(&glue);
     std::fs::create_dir_all(&out).map_err(|e| e.to_string())?;
-    let mut bindgen = cmd(
-        "wasm-bindgen",
-        &["--target", "web", "--out-name", "wasmqtt_core"],
-    );
-    if names {
-        bindgen.arg("--keep-debug");
-    }
-    run(bindgen.arg("--out-dir").arg(&glue).arg(&wasm))?;
-    let core = out.join("wasmqtt_core_bg.wasm");
-    let opt_args: &[&str] = if names { &["-Oz", "-g"] } else { &["-Oz"] };
-    run(cmd(
-        tools_bin().join("wasm-opt").to_str().unwrap_or("wasm-opt"),
-        opt_args,
-    )
-    .args(WASM_FEATURES)
-    .arg(glue.join("wasmqtt_core_bg.wasm"))
-    .arg("-o")
-    .arg(&core))?;
-    if !names {
-        // The same module with its function names, for the package test that keeps core::fmt
-        // (and other machinery the package must not carry) out of it: names are stripped from
-        // what ships, and `-g` changes a few bytes of the optimised code, so it is built twice.
-        let twin = root.join(PKG_TARGET_DIR).join("names");
-        let _ = std::fs::remove_dir_all(&twin);
-        run(cmd(
-            "wasm-bindgen",
-            &[
-                "--target",
-                "web",
-                "--out-name",
-                "wasmqtt_core",
-                "--keep-debug",
+    // Two modules from the same crate: the client's (feature `js`) and the codec entry's
+    // (`codec-api`: the streaming parser, without the client), each with its own glue and its
+    // own bundles, so a page loads only the one it imports.
+    for module in [
+        Module {
+            features: "js",
+            name: "wasmqtt_core",
+            entries: &[
+                ("wasmqtt.js", "--platform=browser"),
+                ("node.js", "--platform=node"),
             ],
-        )
-        .arg("--out-dir")
-        .arg(&twin)
-        .arg(&wasm))?;
-        run(cmd(
-            tools_bin().join("wasm-opt").to_str().unwrap_or("wasm-opt"),
-            &["-Oz", "-g"],
-        )
-        .args(WASM_FEATURES)
-        .arg(twin.join("wasmqtt_core_bg.wasm"))
-        .arg("-o")
-        .arg(root.join(PKG_TARGET_DIR).join("wasmqtt_core_names.wasm")))?;
-    }
-    // Our modules import the glue as './wasmqtt_core.js': bundle them together from a copy.
-    for entry in std::fs::read_dir(root.join("src/js")).map_err(|e| e.to_string())? {
-        let path = entry.map_err(|e| e.to_string())?.path();
-        if path.extension().is_some_and(|x| x == "js") {
-            copy(&path, &glue.join(path.file_name().unwrap_or_default()))?;
-        }
-    }
-    // Two entries over the same sources: wasmqtt.js for browsers and bundlers, node.js for
-    // Node (it reads the wasm from the package's folder and adds Node's transports).
-    for (entry, platform) in [
-        ("wasmqtt.js", "--platform=browser"),
-        ("node.js", "--platform=node"),
+        },
+        Module {
+            features: "codec-api",
+            name: "wasmqtt_codec",
+            entries: &[
+                ("codec.js", "--platform=browser"),
+                ("codec-node.js", "--platform=node"),
+            ],
+        },
     ] {
-        run(cmd(
-            tools_bin().join("esbuild").to_str().unwrap_or("esbuild"),
-            &[
-                "--bundle",
-                if names {
-                    "--log-level=warning"
-                } else {
-                    "--minify"
-                },
-                "--format=esm",
-                "--target=es2020",
-                "--legal-comments=none",
-                platform,
-            ],
-        )
-        .arg(glue.join(entry))
-        .arg(format!("--outfile={}", out.join(entry).display())))?;
+        build_module(&module, names, &out)?;
     }
     copy(&root.join("src/js/wasmqtt.d.ts"), &out.join("wasmqtt.d.ts"))?;
     for doc in ["LICENSE-MIT", "LICENSE-APACHE", "CHANGELOG.md"] {
@@ -171,11 +93,16 @@ fn pkg_with(names: bool) -> Result<PathBuf> {
     }
     let readme = std::fs::read_to_string(root.join("README.md")).map_err(|e| e.to_string())?;
     std::fs::write(out.join("README.md"), package_readme(&readme)?).map_err(|e| e.to_string())?;
+    copy(&root.join("src/js/codec.d.ts"), &out.join("codec.d.ts"))?;
     let files = [
         "wasmqtt.d.ts",
         "wasmqtt.js",
         "node.js",
         "wasmqtt_core_bg.wasm",
+        "codec.d.ts",
+        "codec.js",
+        "codec-node.js",
+        "wasmqtt_codec_bg.wasm",
         "README.md",
         "CHANGELOG.md",
         "LICENSE-MIT",
@@ -198,7 +125,14 @@ fn pkg_with(names: bool) -> Result<PathBuf> {
       "node": "./node.js",
       "default": "./wasmqtt.js"
     }},
+    "./codec": {{
+      "types": "./codec.d.ts",
+      "browser": "./codec.js",
+      "node": "./codec-node.js",
+      "default": "./codec.js"
+    }},
     "./wasmqtt_core_bg.wasm": "./wasmqtt_core_bg.wasm",
+    "./wasmqtt_codec_bg.wasm": "./wasmqtt_codec_bg.wasm",
     "./package.json": "./package.json"
   }},
   "files": [{}],
@@ -220,9 +154,116 @@ fn pkg_with(names: bool) -> Result<PathBuf> {
             .join(", ")
     );
     std::fs::write(out.join("package.json"), package).map_err(|e| e.to_string())?;
-    println!("{}", size_line(&core));
-    println!("{}", size_line(&out.join("wasmqtt.js")));
+    for file in [
+        "wasmqtt_core_bg.wasm",
+        "wasmqtt.js",
+        "wasmqtt_codec_bg.wasm",
+        "codec.js",
+    ] {
+        println!("{}", size_line(&out.join(file)));
+    }
     Ok(out)
+}
+
+/// wasm-bindgen into `dir` (the glue and the unoptimised module), then wasm-opt into `result`.
+fn bind(wasm: &Path, name: &str, dir: &Path, names: bool, result: &Path) -> Result {
+    let mut bindgen = cmd("wasm-bindgen", &["--target", "web", "--out-name", name]);
+    if names {
+        bindgen.arg("--keep-debug");
+    }
+    run(bindgen.arg("--out-dir").arg(dir).arg(wasm))?;
+    run(cmd(
+        tools_bin().join("wasm-opt").to_str().unwrap_or("wasm-opt"),
+        if names { &["-Oz", "-g"] } else { &["-Oz"] },
+    )
+    .args(WASM_FEATURES)
+    .arg(dir.join(format!("{name}_bg.wasm")))
+    .arg("-o")
+    .arg(result))
+}
+
+/// One of the package's wasm modules and the JavaScript entries bundled with its glue.
+struct Module {
+    features: &'static str,
+    /// wasm-bindgen's out-name: the glue is `{name}.js`, the module `{name}_bg.wasm`.
+    name: &'static str,
+    /// Entry files in src/js and esbuild's platform for each.
+    entries: &'static [(&'static str, &'static str)],
+}
+
+/// Builds one module into `out`: cargo, wasm-bindgen, wasm-opt, then esbuild bundles of its
+/// entries with the glue (our modules import it as './wasmqtt_core.js', whichever it is). Also a
+/// twin with function names in target/pkg-build (`{name}_names.wasm`), for the package test that
+/// keeps core::fmt (and other machinery the package must not carry) out of the modules: names
+/// are stripped from what ships, and `-g` changes a few bytes of the optimised code, so it is
+/// built twice.
+fn build_module(module: &Module, names: bool, out: &Path) -> Result {
+    let root = root();
+    let target = root.join(PKG_TARGET_DIR);
+    run(cmd(
+        "cargo",
+        &[
+            "+nightly",
+            "build",
+            "--profile",
+            "pkg",
+            "--target",
+            "wasm32-unknown-unknown",
+            "--lib",
+            "--features",
+            module.features,
+            "-Z",
+            "build-std=std,panic_abort",
+            "--target-dir",
+            PKG_TARGET_DIR,
+        ],
+    )
+    .env("RUSTFLAGS", PKG_RUSTFLAGS)
+    .env("CARGO_PROFILE_PKG_OPT_LEVEL", "z"))?;
+    // Each build overwrites this file: it is bound before the next module is built.
+    let wasm = target.join("wasm32-unknown-unknown/pkg/wasmqtt.wasm");
+    let bg = format!("{}_bg.wasm", module.name);
+    let glue = target.join(format!("glue-{}", module.name));
+    let _ = std::fs::remove_dir_all(&glue);
+    let twin = target.join(format!("names-{}", module.name));
+    let _ = std::fs::remove_dir_all(&twin);
+    bind(&wasm, module.name, &glue, names, &out.join(&bg))?;
+    let twin_wasm = target.join(format!("{}_names.wasm", module.name));
+    if names {
+        copy(&out.join(&bg), &twin_wasm)?;
+    } else {
+        bind(&wasm, module.name, &twin, true, &twin_wasm)?;
+    }
+    for entry in std::fs::read_dir(root.join("src/js")).map_err(|e| e.to_string())? {
+        let path = entry.map_err(|e| e.to_string())?.path();
+        if path.extension().is_some_and(|x| x == "js") {
+            copy(&path, &glue.join(path.file_name().unwrap_or_default()))?;
+        }
+    }
+    let own_glue = glue.join(format!("{}.js", module.name));
+    if module.name != "wasmqtt_core" {
+        copy(&own_glue, &glue.join("wasmqtt_core.js"))?;
+    }
+    for (entry, platform) in module.entries {
+        run(cmd(
+            tools_bin().join("esbuild").to_str().unwrap_or("esbuild"),
+            &[
+                "--bundle",
+                if names {
+                    "--log-level=warning"
+                } else {
+                    "--minify"
+                },
+                "--format=esm",
+                "--target=es2020",
+                "--legal-comments=none",
+                platform,
+            ],
+        )
+        .arg(glue.join(entry))
+        .arg(format!("--outfile={}", out.join(entry).display())))?;
+    }
+    Ok(())
 }
 
 /// Where the sources live (package.json's repository, homepage and bugs fields).

@@ -2,9 +2,9 @@
 // `cargo xtask bench` runs it after building pkg/. Prints ops/s and the ratio wasmqtt/mqtt-packet.
 
 import mqttPacket from 'mqtt-packet';
-import wasmqtt from '../helpers.mjs';
+import { codec } from '../helpers.mjs';
 
-const { encodePacket, decodePacket, Parser } = wasmqtt;
+const { encodePacket, decodePacket, Parser } = codec;
 const TOPIC = 'sensors/device-42/temp';
 
 /** A QoS 1 PUBLISH whose encoding is exactly `size` bytes. */
