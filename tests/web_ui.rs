@@ -211,6 +211,40 @@ async fn ten_thousand_devices_keep_the_dom_small() {
 }
 
 #[wasm_bindgen_test]
+async fn a_list_follows_its_own_height_not_only_window_resizes() {
+    // A list's box changes size without the window resizing when a panel opens or the page's
+    // layout moves: it must draw rows for its new height, not keep the one measured at mount.
+    // The dashboard's stylesheet and its tab panel bound the list by its container, as on the
+    // page.
+    let style = document().create_element("style").unwrap();
+    style.set_text_content(Some(include_str!("../style/main.css")));
+    document().head().unwrap().append_child(&style).unwrap();
+    let (el, mqtt, _h) = mount(|| view! { <MessageLog/> }.into_any());
+    el.set_class_name("tabpanel");
+    for i in 0..1_000u32 {
+        mqtt.apply(message(
+            "devices/d1/telemetry",
+            format!("{i}").as_bytes(),
+            None,
+        ));
+    }
+    frames().await;
+    let tall = all(&el, "[data-testid=log-row]").len();
+    el.style().set_property("height", "300px").unwrap();
+    frames().await;
+    let short = all(&el, "[data-testid=log-row]").len();
+    el.style().set_property("height", "700px").unwrap();
+    frames().await;
+    let again = all(&el, "[data-testid=log-row]").len();
+    style.remove();
+    assert!(
+        short < tall,
+        "{tall} rows at 700 px, {short} rows at 300 px: the list kept its old height"
+    );
+    assert_eq!(again, tall, "back at 700 px");
+}
+
+#[wasm_bindgen_test]
 async fn subscriptions_show_their_state_and_counts() {
     let (el, mqtt, _h) = mount(|| view! { <SubscriptionList/> }.into_any());
     mqtt.apply(UiEvent::Subscribe {

@@ -1,6 +1,7 @@
 //! Pieces the components share: the virtual-list window and small formatting helpers.
 
 use leptos::prelude::*;
+use wasm_bindgen::{closure::Closure, JsCast};
 
 /// Rows drawn beyond the visible ones, above and below (smooth scrolling).
 const OVERSCAN: usize = 8;
@@ -16,8 +17,12 @@ pub fn visible_range(scroll_top: f64, viewport_h: f64, row_h: f64, len: usize) -
 
 /// Scroll position and height of a virtual list's viewport, kept up to date.
 // Design: a virtual list draws only the rows in view, so it needs the scroll offset and the
-// viewport's height as signals; both live here, measured once mounted and on window resizes,
-// so every list (log, tree, devices) computes its window the same way.
+// viewport's height as signals; both live here so every list (log, tree, devices) computes its
+// window the same way. The height comes from a ResizeObserver: it reports after the browser's
+// own layout, so measuring never forces a synchronous layout in the task that mounts the page
+// (reading `clientHeight` at mount did: 40 ms of the dashboard's start-up), and it sees every
+// change of the list's box, not only window resizes (a panel opening above it, a container
+// resized by the embedding app).
 #[derive(Clone, Copy)]
 pub struct Viewport {
     /// Scroll offset, px.
@@ -28,6 +33,20 @@ pub struct Viewport {
     pub node: NodeRef<leptos::html::Div>,
 }
 
+/// A ResizeObserver and the callback it calls, released together with the list.
+struct SizeWatch {
+    observer: Option<web_sys::ResizeObserver>,
+    _on_resize: Closure<dyn FnMut()>,
+}
+
+impl Drop for SizeWatch {
+    fn drop(&mut self) {
+        if let Some(o) = &self.observer {
+            o.disconnect();
+        }
+    }
+}
+
 impl Viewport {
     /// A viewport with a guess of its height until it is measured.
     pub fn new(height_guess: f64) -> Viewport {
@@ -36,22 +55,44 @@ impl Viewport {
             height: RwSignal::new(height_guess),
             node: NodeRef::new(),
         };
-        // Measure once mounted, and again when the window resizes.
+        let on_resize = Closure::<dyn FnMut()>::new(move || v.measure());
+        // Without ResizeObserver (browsers before 2020) the list keeps its guessed height.
+        let observer = web_sys::ResizeObserver::new(on_resize.as_ref().unchecked_ref()).ok();
+        let watched = observer.clone();
         Effect::new(move |_| {
-            if let Some(el) = v.node.get() {
-                let h = f64::from(el.client_height());
-                if h > 0.0 {
-                    v.height.set(h);
-                }
+            if let (Some(el), Some(o)) = (v.node.get(), &watched) {
+                o.observe(&el);
             }
         });
-        let handle = window_event_listener(leptos::ev::resize, move |_| {
-            if let Some(el) = v.node.get_untracked() {
-                v.height.set(f64::from(el.client_height()).max(100.0));
-            }
+        // Owned by the list's component: disconnected and freed when the list goes.
+        StoredValue::new_local(SizeWatch {
+            observer,
+            _on_resize: on_resize,
         });
+        // The window's height caps the list's (below), so a window resize re-measures too.
+        let handle = window_event_listener(leptos::ev::resize, move |_| v.measure());
         on_cleanup(move || handle.remove());
         v
+    }
+
+    /// The list's height, at most the window's: a list whose box is not bounded by its
+    /// container (no stylesheet, or a page that scrolls instead of the list) is as high as all
+    /// its rows, yet no more than a window's worth of them can be seen at once.
+    fn measure(self) {
+        let Some(el) = self.node.get_untracked() else {
+            return;
+        };
+        let mut h = f64::from(el.client_height());
+        if let Some(window_h) = web_sys::window()
+            .and_then(|w| w.inner_height().ok())
+            .and_then(|h| h.as_f64())
+        {
+            h = h.min(window_h);
+        }
+        // Zero while hidden (display: none): keep the last height until shown again.
+        if h > 0.0 {
+            self.height.set(h);
+        }
     }
 
     /// Records a scroll event.
