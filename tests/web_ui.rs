@@ -4,6 +4,8 @@
 #![cfg(all(target_arch = "wasm32", feature = "ui"))]
 
 use std::cell::RefCell;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -242,6 +244,107 @@ async fn a_list_follows_its_own_height_not_only_window_resizes() {
         "{tall} rows at 700 px, {short} rows at 300 px: the list kept its old height"
     );
     assert_eq!(again, tall, "back at 700 px");
+}
+
+/// Counts how often it is built.
+#[component]
+fn Built(n: Arc<AtomicU32>, id: &'static str) -> impl IntoView {
+    n.fetch_add(1, Ordering::Relaxed);
+    view! { <p data-testid=id>{id}</p> }
+}
+
+#[wasm_bindgen_test]
+async fn later_parts_come_after_their_frames_in_order_and_once() {
+    let el = container();
+    let built = Arc::new(AtomicU32::new(0));
+    let b = built.clone();
+    let _h = leptos::mount::mount_to(el.clone(), move || {
+        let (b1, b2) = (b.clone(), b.clone());
+        view! {
+            <Built n=b.clone() id="now"/>
+            <Later frame=1><Built n=b1.clone() id="one"/></Later>
+            <Later frame=3><Built n=b2.clone() id="three"/></Later>
+        }
+    });
+    let seen = |id: &str| !all(&el, &format!("[data-testid={id}]")).is_empty();
+    assert!(
+        seen("now") && !seen("one") && !seen("three"),
+        "only the first part at mount"
+    );
+    // One frame (and the task after it) later: the first deferred part, not yet the third.
+    let mut one_first = false;
+    for _ in 0..100 {
+        gloo_timers::future::sleep(Duration::from_millis(2)).await;
+        if seen("one") {
+            one_first = !seen("three");
+            break;
+        }
+    }
+    assert!(one_first, "the frame-1 part comes before the frame-3 part");
+    frames().await;
+    frames().await;
+    assert!(seen("one") && seen("three"));
+    assert_eq!(built.load(Ordering::Relaxed), 3, "each part built once");
+}
+
+#[wasm_bindgen_test]
+async fn a_later_part_removed_before_its_frame_is_never_built() {
+    let el = container();
+    let built = Arc::new(AtomicU32::new(0));
+    let b = built.clone();
+    let handle = leptos::mount::mount_to(el.clone(), move || {
+        view! { <Later frame=2><Built n=b.clone() id="gone"/></Later> }
+    });
+    drop(handle);
+    frames().await;
+    frames().await;
+    assert_eq!(built.load(Ordering::Relaxed), 0);
+    assert!(all(&el, "[data-testid=gone]").is_empty());
+}
+
+#[wasm_bindgen_test]
+async fn a_provider_connects_after_its_first_frame_unless_told_otherwise_first() {
+    // A port nothing listens on: the client exists (and retries) without any broker.
+    let settings = || Settings {
+        url: "ws://127.0.0.1:1/".into(),
+        subscriptions: vec![],
+        ..Settings::default()
+    };
+    let el = container();
+    // A component that subscribes as it mounts, before the connection exists.
+    let _h = leptos::mount::mount_to(el.clone(), move || {
+        view! { <MqttProvider settings=settings()><Grab/><Latest filter="early/#".into()/></MqttProvider> }
+    });
+    let mqtt = HANDLE.with(|h| h.borrow_mut().take()).unwrap();
+    assert!(!mqtt.has_client(), "not in the task that mounts the page");
+    frames().await;
+    frames().await;
+    assert!(mqtt.has_client(), "connected one frame later");
+    // Its subscription is sent with the connection, not refused for coming first.
+    let (filters, notices) = mqtt
+        .with(|m| {
+            (
+                m.subs.iter().map(|s| s.filter.clone()).collect::<Vec<_>>(),
+                m.notices.iter().map(|n| n.text.clone()).collect::<Vec<_>>(),
+            )
+        })
+        .unwrap();
+    assert_eq!(filters, ["early/#"], "{notices:?}");
+    assert!(
+        notices.iter().all(|n| !n.contains("subscribe")),
+        "{notices:?}"
+    );
+
+    // A disconnect before that frame wins: the provider stays unconnected.
+    let el = container();
+    let _h2 = leptos::mount::mount_to(el.clone(), move || {
+        view! { <MqttProvider settings=settings()><Grab/></MqttProvider> }
+    });
+    let mqtt = HANDLE.with(|h| h.borrow_mut().take()).unwrap();
+    mqtt.disconnect();
+    frames().await;
+    frames().await;
+    assert!(!mqtt.has_client());
 }
 
 #[wasm_bindgen_test]

@@ -6,6 +6,7 @@ use std::rc::Rc;
 
 use leptos::prelude::*;
 
+use super::frames::after_frames;
 use super::model::{build_publish, Changed, Dashboard, Limits, PresenceConfig, Settings, UiEvent};
 use crate::codec::{QoS, RetainHandling, SubscriptionOptions};
 use crate::proto::{DisconnectOptions, Instant};
@@ -16,7 +17,10 @@ use crate::web::{page, Driver, Notice, Options};
 // update it as they come (thousands a second), while the DOM only hears about it through a few
 // counters bumped once per animation frame, one per part of the page, so a message does not
 // redraw the health panel and a tick does not redraw the log. The driver is not `Send`, so it is
-// kept in local storage; everything here is `Copy` and can be moved into closures.
+// kept in local storage; everything here is `Copy` and can be moved into closures. A provider
+// opens its connection a frame after it mounts (the page's first frame comes first); until then
+// the subscriptions its components ask for wait in `early` and go out with the connection, so a
+// component may subscribe as it mounts, as it could when the connection opened at once.
 #[derive(Clone, Copy)]
 pub struct Mqtt {
     model: StoredValue<Dashboard>,
@@ -25,6 +29,9 @@ pub struct Mqtt {
     /// Numbers the connections: a replaced driver's late events (it numbers its operations
     /// from 1 too) are recognised by it and dropped, never applied to the new connection.
     generation: StoredValue<u64>,
+    /// While the provider's first connection is yet to open (it opens a frame after mount):
+    /// the subscriptions components asked for meanwhile, sent when it does.
+    early: StoredValue<Option<Vec<Early>>, LocalStorage>,
     /// The connection settings in use (the form edits a copy).
     pub settings: RwSignal<Settings>,
     /// Bumped when the connection state changes.
@@ -42,6 +49,10 @@ pub struct Mqtt {
     /// Bumped when a notice is added.
     pub notices_v: RwSignal<u64>,
 }
+
+/// A subscription asked for before the connection: filter, QoS, no local, retain as
+/// published, retain handling.
+type Early = (String, u8, bool, bool, u8);
 
 #[derive(Default)]
 struct Frame {
@@ -73,6 +84,7 @@ impl Mqtt {
             driver: StoredValue::new_local(None),
             frame: StoredValue::new_local(Rc::new(RefCell::new(Frame::default()))),
             generation: StoredValue::new(0),
+            early: StoredValue::new_local(None),
             settings: RwSignal::new(settings),
             conn_v: RwSignal::new(0),
             log_v: RwSignal::new(0),
@@ -165,6 +177,11 @@ impl Mqtt {
             Ok(c) => c,
             Err(e) => return self.notice(true, e),
         };
+        let early = self
+            .early
+            .try_update_value(Option::take)
+            .flatten()
+            .unwrap_or_default();
         self.disconnect();
         self.settings.set(settings.clone());
         let this = *self;
@@ -195,15 +212,21 @@ impl Mqtt {
         for (filter, qos) in &settings.subscriptions {
             self.subscribe(filter, *qos, false, false, 0);
         }
+        for (filter, qos, nl, rap, rh) in early {
+            if !settings.subscriptions.iter().any(|(f, _)| *f == filter) {
+                self.subscribe(&filter, qos, nl, rap, rh);
+            }
+        }
         driver.start();
     }
 
     /// Ends the connection cleanly (DISCONNECT: no will) and forgets the client.
     pub fn disconnect(&self) {
+        // The remaining events of the driver (its cancelled operations) belong to a connection
+        // the page no longer shows; and a connection the provider has yet to open stays unopened.
+        self.generation.try_update_value(|g| *g += 1);
+        self.early.try_set_value(None);
         if let Some(d) = self.driver.try_update_value(Option::take).flatten() {
-            // Its remaining events (the cancelled operations) belong to a connection the page
-            // no longer shows.
-            self.generation.try_update_value(|g| *g += 1);
             d.disconnect(DisconnectOptions::default());
             // The driver lives until its DISCONNECT is written and the socket closed.
             let keep = d.clone();
@@ -266,6 +289,26 @@ impl Mqtt {
         retain_handling: u8,
     ) {
         let filter = filter.trim().to_string();
+        let queued = self.driver.try_with_value(Option::is_none).unwrap_or(false)
+            && self
+                .early
+                .try_update_value(|e| {
+                    e.as_mut().map(|q| {
+                        q.retain(|x| x.0 != filter);
+                        q.push((
+                            filter.clone(),
+                            qos,
+                            no_local,
+                            retain_as_published,
+                            retain_handling,
+                        ));
+                    })
+                })
+                .flatten()
+                .is_some();
+        if queued {
+            return;
+        }
         let result = (|| {
             if !self.with(Dashboard::can_subscribe).unwrap_or(false) {
                 return Err(format!(
@@ -314,6 +357,8 @@ impl Mqtt {
 
     /// Unsubscribes.
     pub fn unsubscribe(&self, filter: &str) {
+        self.early
+            .try_update_value(|e| e.as_mut().map(|q| q.retain(|x| x.0 != filter)));
         if let Some(d) = self.driver.try_get_value().flatten() {
             if let Err(e) = d.unsubscribe(vec![filter.into()]) {
                 return self.notice(true, format!("cannot unsubscribe from {filter:?}: {e}"));
@@ -445,7 +490,16 @@ pub fn MqttProvider(
     );
     provide_context(mqtt);
     if !manual {
-        mqtt.connect(mqtt.settings.get_untracked());
+        // After the first frame, in a task of its own: opening the connection (the driver, its
+        // store, the socket) need not delay the page's first paint. A `connect` or `disconnect`
+        // called before then wins.
+        let asked = mqtt.generation.get_value();
+        mqtt.early.set_value(Some(Vec::new()));
+        after_frames(1, move || {
+            if mqtt.generation.try_get_value() == Some(asked) {
+                mqtt.connect(mqtt.settings.get_untracked());
+            }
+        });
     }
     let interval =
         set_interval_with_handle(move || mqtt.tick(), std::time::Duration::from_secs(1)).ok();

@@ -526,8 +526,12 @@ pub fn bench(args: &[String]) -> Result {
     run(&mut cmd("node", &["tests/js/bench/codec.bench.mjs"]))?;
     println!("\n== the client in headless Chromium, against MQTT.js (a few minutes)");
     run(&mut cmd("node", &["tests/js/bench/browser.bench.mjs"]))?;
-    println!("\n== the dashboard with 10,000 simulated devices (a few minutes)");
     let (dist, fleet) = (dashboard_dist()?, fleet_binary()?);
+    println!("\n== the dashboard's start-up, task by task, against the same DOM without script (a few minutes)");
+    run(cmd("node", &["tests/js/bench/startup.bench.mjs"])
+        .env("WASMQTT_DIST", &dist)
+        .env("WASMQTT_FLEET", &fleet))?;
+    println!("\n== the dashboard with 10,000 simulated devices (a few minutes)");
     run(cmd("node", &["tests/js/bench/dashboard.bench.mjs"])
         .env("WASMQTT_DIST", dist)
         .env("WASMQTT_FLEET", fleet))

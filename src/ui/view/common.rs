@@ -128,3 +128,28 @@ pub fn rate(x: f64) -> String {
         format!("{x:.1}/s")
     }
 }
+
+/// Draws its children `frame` frames after it is mounted (0: at once).
+///
+/// For the parts of a page that need not be in its first frame: each gets a frame of its own,
+/// so the browser lays out the page in several short tasks instead of one long one.
+// Design: the first layout of form controls is the costliest part of the dashboard's start-up
+// (BENCHMARKS.md: the sidebar's forms alone take the first frame past 50 ms), and a task that
+// long delays the first input the user makes. A flag per part, set once, keeps this a pure
+// rendering choice: the children are the same components, built the same way, a few frames on.
+#[component]
+pub fn Later(
+    /// How many frames to wait.
+    #[prop(optional)]
+    frame: u32,
+    children: ChildrenFn,
+) -> impl IntoView {
+    let ready = RwSignal::new(frame == 0);
+    if frame > 0 {
+        // The component may be gone before its frame comes: then there is nothing to set.
+        crate::ui::frames::after_frames(frame, move || {
+            let _ = ready.try_set(true);
+        });
+    }
+    view! { <Show when=move || ready.get()>{children()}</Show> }
+}

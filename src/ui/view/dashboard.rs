@@ -5,6 +5,7 @@ use leptos::prelude::*;
 
 use super::super::model::Settings;
 use super::super::provider::MqttProvider;
+use super::common::Later;
 use super::connection::{load_profiles, ConnectionForm, ConnectionStatus};
 use super::devices::DeviceGrid;
 use super::health::{HealthPanel, Notices};
@@ -93,21 +94,25 @@ fn DashboardLayout() -> impl IntoView {
         <div class="app">
             <header class="topbar">
                 <div class="brand"><span class="logo" aria-hidden="true">"◆"</span>" wasmqtt"</div>
-                <ConnectionStatus/>
+                <Later frame=1><ConnectionStatus/></Later>
                 <button class="btn icon theme" title="theme: auto, light, dark" aria-label=move || format!("theme: {}", theme.get())
                     on:click=move |_| theme.update(|t| *t = match t.as_str() { "auto" => "light".into(), "light" => "dark".into(), _ => "auto".into() })>
                     {move || match theme.get().as_str() { "light" => "☀", "dark" => "☾", _ => "◐" }}
                 </button>
             </header>
-            <Notices/>
+            <Later frame=1><Notices/></Later>
             <div class="layout">
+                // The first frame holds the page's frame; the status, the view, then each form come
+                // one frame after another (see `Later`).
                 <aside class="sidebar">
-                    <SubscriptionList/>
-                    <PublishForm/>
-                    <details class="panel connection">
-                        <summary><h2>"Connection"</h2></summary>
-                        <ConnectionForm/>
-                    </details>
+                    <Later frame=3><SubscriptionList/></Later>
+                    <Later frame=4><PublishForm/></Later>
+                    <Later frame=5>
+                        <details class="panel connection">
+                            <summary><h2>"Connection"</h2></summary>
+                            <ConnectionForm/>
+                        </details>
+                    </Later>
                 </aside>
                 <main class="main">
                     <div class="tabs" role="tablist" aria-label="views" on:keydown=on_key>
@@ -120,12 +125,14 @@ fn DashboardLayout() -> impl IntoView {
                         }).collect_view()}
                     </div>
                     <div class="tabpanel" role="tabpanel" aria-labelledby=move || format!("tab-{}", TABS[tab.get()].0)>
-                        {move || match tab.get() {
-                            0 => view! { <DeviceGrid/> }.into_any(),
-                            1 => view! { <MessageLog/> }.into_any(),
-                            2 => view! { <TopicTree/> }.into_any(),
-                            _ => view! { <HealthPanel/> }.into_any(),
-                        }}
+                        <Later frame=2>
+                            {move || match tab.get() {
+                                0 => view! { <DeviceGrid/> }.into_any(),
+                                1 => view! { <MessageLog/> }.into_any(),
+                                2 => view! { <TopicTree/> }.into_any(),
+                                _ => view! { <HealthPanel/> }.into_any(),
+                            }}
+                        </Later>
                     </div>
                 </main>
             </div>

@@ -1,7 +1,7 @@
 //! The components. Each reads the model of the nearest `<MqttProvider>` and tracks only the
 //! version signal of the part it shows.
 
-mod common;
+pub mod common;
 pub mod connection;
 pub mod dashboard;
 pub mod devices;

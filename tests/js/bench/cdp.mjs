@@ -88,14 +88,21 @@ export class Cdp {
     this.ws = ws;
     this.next = 1;
     this.waiting = new Map();
+    this.listeners = new Map();
     ws.on('message', (data) => {
       const msg = JSON.parse(data);
+      if (msg.method) for (const f of this.listeners.get(msg.method) ?? []) f(msg.params);
       const w = msg.id && this.waiting.get(msg.id);
       if (!w) return;
       this.waiting.delete(msg.id);
       if (msg.error) w.fail(new Error(`${w.method}: ${msg.error.message}`));
       else w.ok(msg.result);
     });
+  }
+
+  /** Calls `f` with the parameters of each event `method` (e.g. 'Tracing.dataCollected'). */
+  on(method, f) {
+    this.listeners.set(method, [...(this.listeners.get(method) ?? []), f]);
   }
 
   send(method, params = {}) {
