@@ -151,5 +151,5 @@ pub fn Later(
             let _ = ready.try_set(true);
         });
     }
-    view! { <Show when=move || ready.get()>{children()}</Show> }
+    move || ready.get().then(|| children())
 }
