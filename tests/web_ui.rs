@@ -348,6 +348,43 @@ async fn a_provider_connects_after_its_first_frame_unless_told_otherwise_first()
 }
 
 #[wasm_bindgen_test]
+async fn the_view_follows_the_address_back_and_forward() {
+    let window = web_sys::window().unwrap();
+    window.location().set_hash("devices").unwrap();
+    let el = container();
+    let _h = leptos::mount::mount_to(el.clone(), || view! { <Dashboard/> });
+    let selected = |el: &web_sys::HtmlElement| {
+        all(el, "[role=tab][aria-selected=true]")
+            .iter()
+            .map(|t| t.id())
+            .collect::<Vec<_>>()
+    };
+    let settle = || gloo_timers::future::sleep(Duration::from_millis(250));
+    settle().await;
+    assert_eq!(selected(&el), ["tab-devices"]);
+    // A link or a typed address changes the fragment: the view follows.
+    window.location().set_hash("topics").unwrap();
+    settle().await;
+    assert_eq!(selected(&el), ["tab-topics"]);
+    assert_eq!(
+        all(&el, ".tabpanel section.tree").len(),
+        1,
+        "the topic tree is shown"
+    );
+    // Back and forward move between the views.
+    window.history().unwrap().back().unwrap();
+    settle().await;
+    assert_eq!(selected(&el), ["tab-devices"]);
+    window.history().unwrap().forward().unwrap();
+    settle().await;
+    assert_eq!(selected(&el), ["tab-topics"]);
+    // A fragment that names no view leaves the view as it is.
+    window.location().set_hash("nothing-here").unwrap();
+    settle().await;
+    assert_eq!(selected(&el), ["tab-topics"]);
+}
+
+#[wasm_bindgen_test]
 async fn subscriptions_show_their_state_and_counts() {
     let (el, mqtt, _h) = mount(|| view! { <SubscriptionList/> }.into_any());
     mqtt.apply(UiEvent::Subscribe {

@@ -46,9 +46,10 @@ fn set_theme(theme: &str) {
     let _ = page::store(THEME_KEY, theme);
 }
 
-fn initial_tab() -> usize {
+/// The view the address names, if it names one.
+fn tab_in_address() -> Option<usize> {
     let fragment = page::fragment();
-    TABS.iter().position(|(id, _)| fragment == *id).unwrap_or(0)
+    TABS.iter().position(|(id, _)| fragment == *id)
 }
 
 /// The whole dashboard.
@@ -63,7 +64,15 @@ pub fn Dashboard() -> impl IntoView {
 
 #[component]
 fn DashboardLayout() -> impl IntoView {
-    let tab = RwSignal::new(initial_tab());
+    let tab = RwSignal::new(tab_in_address().unwrap_or(0));
+    // The address leads: a link, a typed fragment, back and forward all switch the view (a
+    // click sets the fragment, which comes back here).
+    let follow = window_event_listener(leptos::ev::hashchange, move |_| {
+        if let Some(i) = tab_in_address() {
+            tab.set(i);
+        }
+    });
+    on_cleanup(move || follow.remove());
     let theme = RwSignal::new(page::stored(THEME_KEY).unwrap_or_else(|| "auto".into()));
     Effect::new(move |_| set_theme(&theme.get()));
     let select = move |i: usize| {
