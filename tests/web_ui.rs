@@ -385,6 +385,62 @@ async fn the_view_follows_the_address_back_and_forward() {
 }
 
 #[wasm_bindgen_test]
+async fn components_share_a_subscription_until_the_last_one_goes() {
+    // A port nothing listens on: subscriptions are kept (pending) without a broker.
+    let settings = Settings {
+        url: "ws://127.0.0.1:1/".into(),
+        subscriptions: vec![],
+        ..Settings::default()
+    };
+    let (a, b, c) = (
+        RwSignal::new(true),
+        RwSignal::new(true),
+        RwSignal::new(false),
+    );
+    let el = container();
+    let _h = leptos::mount::mount_to(el.clone(), move || {
+        view! {
+            <MqttProvider settings=settings.clone()>
+                <Grab/>
+                {move || a.get().then(|| view! { <Latest filter="shared/#".into()/> })}
+                {move || b.get().then(|| view! { <Latest filter="shared/#".into()/> })}
+                {move || c.get().then(|| view! { <Latest filter="mine/#".into()/> })}
+            </MqttProvider>
+        }
+    });
+    let mqtt = HANDLE.with(|h| h.borrow_mut().take()).unwrap();
+    let filters = || {
+        mqtt.with(|m| m.subs.iter().map(|s| s.filter.clone()).collect::<Vec<_>>())
+            .unwrap()
+    };
+    frames().await;
+    frames().await;
+    assert_eq!(filters(), ["shared/#"], "one subscription for two users");
+    a.set(false);
+    frames().await;
+    assert_eq!(filters(), ["shared/#"], "the other component still uses it");
+    a.set(true);
+    b.set(false);
+    frames().await;
+    assert_eq!(filters(), ["shared/#"]);
+    a.set(false);
+    frames().await;
+    assert!(filters().is_empty(), "the last user gone: unsubscribed");
+    a.set(true);
+    frames().await;
+    assert_eq!(filters(), ["shared/#"], "a new user subscribes again");
+
+    // A filter the user subscribed (the form) is theirs: a component using it and going away
+    // leaves it.
+    mqtt.subscribe("mine/#", 1, false, false, 0);
+    c.set(true);
+    frames().await;
+    c.set(false);
+    frames().await;
+    assert_eq!(filters(), ["shared/#", "mine/#"]);
+}
+
+#[wasm_bindgen_test]
 async fn subscriptions_show_their_state_and_counts() {
     let (el, mqtt, _h) = mount(|| view! { <SubscriptionList/> }.into_any());
     mqtt.apply(UiEvent::Subscribe {

@@ -32,6 +32,8 @@ pub struct Mqtt {
     /// While the provider's first connection is yet to open (it opens a frame after mount):
     /// the subscriptions components asked for meanwhile, sent when it does.
     early: StoredValue<Option<Vec<Early>>, LocalStorage>,
+    /// How many mounted components use each filter they subscribed (`use_subscription`).
+    users: StoredValue<std::collections::HashMap<String, u32>>,
     /// The connection settings in use (the form edits a copy).
     pub settings: RwSignal<Settings>,
     /// Bumped when the connection state changes.
@@ -85,6 +87,7 @@ impl Mqtt {
             frame: StoredValue::new_local(Rc::new(RefCell::new(Frame::default()))),
             generation: StoredValue::new(0),
             early: StoredValue::new_local(None),
+            users: StoredValue::new(Default::default()),
             settings: RwSignal::new(settings),
             conn_v: RwSignal::new(0),
             log_v: RwSignal::new(0),
@@ -356,6 +359,17 @@ impl Mqtt {
     }
 
     /// Unsubscribes.
+    /// Whether `filter` is subscribed, or waiting to be (see `early`).
+    pub fn has_subscription(&self, filter: &str) -> bool {
+        self.with(|m| m.subs.iter().any(|s| s.filter == filter))
+            .unwrap_or(false)
+            || self
+                .early
+                .try_with_value(|e| e.iter().flatten().any(|x| x.0 == filter))
+                .unwrap_or(false)
+    }
+
+    /// Unsubscribes from `filter` (or drops it from those waiting for the connection).
     pub fn unsubscribe(&self, filter: &str) {
         self.early
             .try_update_value(|e| e.as_mut().map(|q| q.retain(|x| x.0 != filter)));
@@ -411,8 +425,10 @@ pub struct SubscriptionView {
     pub last_payload: Option<bytes::Bytes>,
 }
 
-/// Subscribes to `filter` while the calling component lives (unless the provider already has it)
-/// and returns a signal of what arrives: its state, count, rate and last message.
+/// Subscribes to `filter` while components that call it live, and returns a signal of what
+/// arrives: its state, count, rate and last message. Components calling it with one filter share
+/// one subscription, unsubscribed when the last of them goes; a filter already subscribed some
+/// other way (the form, the settings) is left as it is.
 ///
 /// ```ignore
 /// let temp = use_subscription("plant/boiler/temp", 1);
@@ -421,13 +437,47 @@ pub struct SubscriptionView {
 pub fn use_subscription(filter: impl Into<String>, qos: u8) -> Memo<SubscriptionView> {
     let mqtt = use_mqtt();
     let filter: String = filter.into();
-    let existing = mqtt
-        .with(|m| m.subs.iter().any(|s| s.filter == filter))
-        .unwrap_or(false);
-    if !existing {
+    // Components share a filter: the first subscribes, the last to go unsubscribes. A filter
+    // subscribed another way (the form, the settings) is not theirs, and stays.
+    let users = mqtt
+        .users
+        .try_update_value(|u| {
+            u.get_mut(&filter).map(|n| {
+                *n += 1;
+            })
+        })
+        .flatten();
+    let counted = if users.is_some() {
+        // Unsubscribed meanwhile by hand (the list's button): subscribed again for its users.
+        if !mqtt.has_subscription(&filter) {
+            mqtt.subscribe(&filter, qos, false, false, 0);
+        }
+        true
+    } else if mqtt.has_subscription(&filter) {
+        false
+    } else {
+        mqtt.users.update_value(|u| {
+            u.insert(filter.clone(), 1);
+        });
         mqtt.subscribe(&filter, qos, false, false, 0);
+        true
+    };
+    if counted {
         let f = filter.clone();
-        on_cleanup(move || mqtt.unsubscribe(&f));
+        on_cleanup(move || {
+            let last = mqtt
+                .users
+                .try_update_value(|u| {
+                    let n = u.get_mut(&f)?;
+                    *n -= 1;
+                    (*n == 0).then(|| u.remove(&f))
+                })
+                .flatten()
+                .is_some();
+            if last {
+                mqtt.unsubscribe(&f);
+            }
+        });
     }
     Memo::new(move |_| {
         mqtt.subs_v.track();
