@@ -4,10 +4,35 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { gzipSync } from 'node:zlib';
 import mqtt from 'mqtt';
 import { serveStatic, launchBrowser, startFleet, sleep, inlineScriptRuns } from './env.mjs';
 
 const SKIP = process.env.WASMQTT_SKIP_BROWSER === '1' && 'browsers skipped (--quick)';
+
+test('each file of the dashboard is within its size budget (BENCHMARKS.md, "Size budget")', { skip: SKIP }, () => {
+  // As for the package: sizes are deterministic, so a file over its budget fails here.
+  const dist = process.env.WASMQTT_DIST;
+  assert.ok(dist, 'WASMQTT_DIST is not set: run through `cargo xtask test`, which builds the dashboard with trunk');
+  const text = readFileSync(fileURLToPath(new URL('../../BENCHMARKS.md', import.meta.url)), 'utf8');
+  const section = text.split('### Size budget')[1]?.split('\n### ')[0] ?? '';
+  const budgets = [...section.matchAll(/^\| dashboard `([^`]+)` \| ([\d.]+) KB \|/gm)].map((m) => [m[1], Number(m[2])]);
+  const files = readdirSync(dist);
+  for (const [pattern, budget] of budgets) {
+    const re = new RegExp(`^${pattern.replace(/[.]/g, '\\.').replace('*', '[0-9a-f]+')}$`);
+    const matched = files.filter((f) => re.test(f));
+    assert.equal(matched.length, 1, `one file of the build matches ${pattern}: ${files.join(', ')}`);
+    const kb = gzipSync(readFileSync(join(dist, matched[0])), { level: 9 }).length / 1024;
+    assert.ok(kb <= budget, `${matched[0]}: ${kb.toFixed(1)} KB gzip, over its budget of ${budget} KB`);
+  }
+  // Every code file of the build has a budget.
+  const code = files.filter((f) => /^wasmqtt-.*\.(js|wasm)$|\.css$/.test(f));
+  assert.equal(budgets.length, 3, 'budgets for the wasm, its JavaScript and the stylesheet');
+  assert.equal(code.length, budgets.length, `a budget for each of ${code.join(', ')}`);
+});
 
 async function until(what, fn, ms = 20_000) {
   const end = Date.now() + ms;
