@@ -71,8 +71,11 @@ async function main() {
       const c1 = await tab.eval(count);
       const p1 = await tab.eval(`({ frames: __perf.frames, long: __perf.longtasks.slice(${p0.longtasks}), now: performance.now(), maxGap: __perf.maxGap })`);
       const wall = (p1.now - p0.now) / 1000;
-      const dom = await tab.cdp.send('Memory.getDOMCounters').catch(() => ({ nodes: NaN }));
+      // After a full collection: the counters include nodes already removed from the page and
+      // not yet collected (the log replaces thousands of rows a minute), which moved this figure
+      // by 4x from run to run.
       const heap = await tab.heap();
+      const dom = await tab.cdp.send('Memory.getDOMCounters').catch(() => ({ nodes: NaN }));
       const wasm = await tab.eval(`window.__wasm?.memory?.buffer.byteLength ?? 0`);
       results.push({
         wasm,
