@@ -246,6 +246,16 @@ async fn a_list_follows_its_own_height_not_only_window_resizes() {
     assert_eq!(again, tall, "back at 700 px");
 }
 
+/// A broker nothing listens on (a refused loopback port): the client exists, and retries,
+/// without any broker.
+fn unreachable_broker() -> Settings {
+    Settings {
+        url: "ws://127.0.0.1:1/".into(),
+        subscriptions: vec![],
+        ..Settings::default()
+    }
+}
+
 /// Counts how often it is built.
 #[component]
 fn Built(n: Arc<AtomicU32>, id: &'static str) -> impl IntoView {
@@ -304,12 +314,7 @@ async fn a_later_part_removed_before_its_frame_is_never_built() {
 
 #[wasm_bindgen_test]
 async fn a_provider_connects_after_its_first_frame_unless_told_otherwise_first() {
-    // A port nothing listens on: the client exists (and retries) without any broker.
-    let settings = || Settings {
-        url: "ws://127.0.0.1:1/".into(),
-        subscriptions: vec![],
-        ..Settings::default()
-    };
+    let settings = unreachable_broker;
     let el = container();
     // A component that subscribes as it mounts, before the connection exists.
     let _h = leptos::mount::mount_to(el.clone(), move || {
@@ -386,12 +391,8 @@ async fn the_view_follows_the_address_back_and_forward() {
 
 #[wasm_bindgen_test]
 async fn components_share_a_subscription_until_the_last_one_goes() {
-    // A port nothing listens on: subscriptions are kept (pending) without a broker.
-    let settings = Settings {
-        url: "ws://127.0.0.1:1/".into(),
-        subscriptions: vec![],
-        ..Settings::default()
-    };
+    // Subscriptions are kept (pending) without a broker.
+    let settings = unreachable_broker();
     let (a, b, c) = (
         RwSignal::new(true),
         RwSignal::new(true),

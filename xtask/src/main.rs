@@ -13,6 +13,7 @@
 
 mod csp;
 mod fuzz;
+mod pkg;
 mod proc;
 mod sim;
 mod tasks;
@@ -29,7 +30,7 @@ fn main() -> ExitCode {
     let result = match task {
         "dev" => tasks::dev(rest),
         "test" => tasks::test(rest),
-        "pkg" => tasks::pkg_task(rest),
+        "pkg" => pkg::pkg_task(rest),
         "bench" => tasks::bench(rest),
         "browser-tests" => tasks::browser_only(),
         "screenshots" => tasks::screenshots(),

@@ -45,7 +45,7 @@ pub fn setup(need: Need) -> Result {
         npm_tools()?;
     }
     if need.wasm {
-        // The package is built with nightly's build-std (see tasks::pkg).
+        // The package is built with nightly's build-std (see pkg::pkg).
         nightly()?;
     }
     if need.trunk {
