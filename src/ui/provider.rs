@@ -358,7 +358,6 @@ impl Mqtt {
         }
     }
 
-    /// Unsubscribes.
     /// Whether `filter` is subscribed, or waiting to be (see `early`).
     pub fn has_subscription(&self, filter: &str) -> bool {
         self.with(|m| m.subs.iter().any(|s| s.filter == filter))
