@@ -24,4 +24,5 @@ pub mod web;
 #[cfg(any(feature = "js", feature = "codec-api", test))]
 pub mod js;
 
+#[cfg(any(feature = "ui", test))]
 pub mod ui;

@@ -10,7 +10,7 @@ use std::collections::HashMap;
 
 use bytes::Bytes;
 
-use super::json::{self, Json};
+use super::json::{self, Json, JsonExt};
 
 /// Points kept per sparkline.
 pub const SPARK_POINTS: usize = 60;
@@ -246,7 +246,7 @@ impl Devices {
             let word = text.trim().to_ascii_lowercase();
             // A JSON status ({"state":"online"} or {"online":true}) is understood too.
             let word = match json::parse(&text) {
-                Some(v @ Json::Obj(_)) => v
+                Some(v @ Json::Object(_)) => v
                     .path("state")
                     .or_else(|| v.path("status"))
                     .map(|s| s.brief().to_ascii_lowercase())
@@ -305,9 +305,9 @@ impl Devices {
             d.last_telemetry_ms = Some(now);
             let text = String::from_utf8_lossy(payload);
             match json::parse(&text) {
-                Some(Json::Obj(members)) => {
+                Some(v @ Json::Object(_)) => {
+                    let members = v.as_object().into_iter().flatten();
                     d.fields = members
-                        .iter()
                         .take(MAX_FIELDS)
                         .map(|(k, v)| {
                             (
@@ -316,14 +316,13 @@ impl Devices {
                             )
                         })
                         .collect();
-                    let v = Json::Obj(members);
-                    if let Some(x) = v.path(&spark_field).and_then(Json::as_f64) {
+                    if let Some(x) = v.path(&spark_field).and_then(Json::number) {
                         push_spark(&mut d.spark, x as f32);
                     }
                 }
                 Some(v) => {
                     d.fields = vec![("value".into(), clip(v.brief(), MAX_FIELD_VALUE))];
-                    if let Some(x) = v.as_f64() {
+                    if let Some(x) = v.number() {
                         push_spark(&mut d.spark, x as f32);
                     }
                 }
@@ -339,7 +338,7 @@ impl Devices {
                 let text = String::from_utf8_lossy(payload);
                 d.meta = Some(clip(
                     match json::parse(&text) {
-                        Some(Json::Obj(m)) => m
+                        Some(Json::Object(m)) => m
                             .iter()
                             .map(|(_, v)| clip(v.brief(), MAX_FIELD_VALUE))
                             .collect::<Vec<_>>()

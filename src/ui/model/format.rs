@@ -1,7 +1,7 @@
 //! How payloads are shown: as text, pretty JSON, hex or base64. Always text for the DOM (the
 //! view puts it in text nodes, never HTML), and cut to a bounded length.
 
-use super::json;
+use super::json::{self, JsonExt};
 
 /// A payload rendering.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

@@ -1,337 +1,108 @@
-//! A small JSON reader for payloads: pretty-printing, and reading a field (by a dotted path) to
-//! draw a sparkline. Bounded: nesting deeper than [`MAX_DEPTH`] is refused, so a hostile payload
-//! cannot exhaust the stack.
+//! JSON for the dashboard: payload views, reading a field by a dotted path (sparklines, charts,
+//! shadows), settings and profiles. serde_json underneath, built with `arbitrary_precision` (a
+//! number is kept as written: a device id or counter past 2^53 is shown exactly, `21.50` stays
+//! `21.50`) and `preserve_order` (members are shown in the order the device sent them).
+//! Bounded: nesting deeper than [`MAX_DEPTH`] is refused (serde_json's recursion limit), so a
+//! hostile payload cannot exhaust the stack.
 
-use std::fmt::Write;
+pub use serde_json::{Map, Number, Value as Json};
 
-/// Deepest nesting accepted.
-pub const MAX_DEPTH: usize = 64;
-
-/// A JSON value. Objects keep their members in order.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Json {
-    /// `null`
-    Null,
-    /// `true` / `false`
-    Bool(bool),
-    /// A number.
-    Num(f64),
-    /// A string.
-    Str(String),
-    /// An array.
-    Arr(Vec<Json>),
-    /// An object.
-    Obj(Vec<(String, Json)>),
-}
+/// Deepest nesting accepted (serde_json's recursion limit).
+pub const MAX_DEPTH: usize = 127;
 
 /// Parses a whole JSON document (surrounding whitespace allowed); None if it is not one.
 pub fn parse(text: &str) -> Option<Json> {
-    let mut p = Parser {
-        s: text.as_bytes(),
-        i: 0,
-    };
-    let v = p.value(0)?;
-    p.ws();
-    (p.i == p.s.len()).then_some(v)
+    serde_json::from_str(text).ok()
 }
 
-struct Parser<'a> {
-    s: &'a [u8],
-    i: usize,
+/// Parses a document, saying where and why it is not JSON (for what a user typed).
+pub fn parse_or_explain(text: &str) -> Result<Json, String> {
+    serde_json::from_str(text).map_err(|e| {
+        format!(
+            "not valid JSON: {e} (line {}, column {})",
+            e.line(),
+            e.column()
+        )
+    })
 }
 
-impl Parser<'_> {
-    fn ws(&mut self) {
-        while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.s.get(self.i) {
-            self.i += 1;
-        }
-    }
-
-    fn eat(&mut self, lit: &[u8]) -> bool {
-        if self.s[self.i..].starts_with(lit) {
-            self.i += lit.len();
-            true
-        } else {
-            false
-        }
-    }
-
-    fn value(&mut self, depth: usize) -> Option<Json> {
-        if depth > MAX_DEPTH {
-            return None;
-        }
-        self.ws();
-        match *self.s.get(self.i)? {
-            b'n' => self.eat(b"null").then_some(Json::Null),
-            b't' => self.eat(b"true").then_some(Json::Bool(true)),
-            b'f' => self.eat(b"false").then_some(Json::Bool(false)),
-            b'"' => self.string().map(Json::Str),
-            b'[' => {
-                self.i += 1;
-                let mut items = Vec::new();
-                self.ws();
-                if self.eat(b"]") {
-                    return Some(Json::Arr(items));
-                }
-                loop {
-                    items.push(self.value(depth + 1)?);
-                    self.ws();
-                    if self.eat(b",") {
-                        continue;
-                    }
-                    return self.eat(b"]").then_some(Json::Arr(items));
-                }
-            }
-            b'{' => {
-                self.i += 1;
-                let mut members = Vec::new();
-                self.ws();
-                if self.eat(b"}") {
-                    return Some(Json::Obj(members));
-                }
-                loop {
-                    self.ws();
-                    if self.s.get(self.i) != Some(&b'"') {
-                        return None;
-                    }
-                    let key = self.string()?;
-                    self.ws();
-                    if !self.eat(b":") {
-                        return None;
-                    }
-                    members.push((key, self.value(depth + 1)?));
-                    self.ws();
-                    if self.eat(b",") {
-                        continue;
-                    }
-                    return self.eat(b"}").then_some(Json::Obj(members));
-                }
-            }
-            b'-' | b'0'..=b'9' => self.number(),
-            _ => None,
-        }
-    }
-
-    fn number(&mut self) -> Option<Json> {
-        let start = self.i;
-        if self.s.get(self.i) == Some(&b'-') {
-            self.i += 1;
-        }
-        let digits = |p: &mut Self| {
-            let s = p.i;
-            while p.s.get(p.i).is_some_and(u8::is_ascii_digit) {
-                p.i += 1;
-            }
-            p.i > s
-        };
-        if !digits(self) {
-            return None;
-        }
-        if self.s.get(self.i) == Some(&b'.') {
-            self.i += 1;
-            if !digits(self) {
-                return None;
-            }
-        }
-        if let Some(b'e' | b'E') = self.s.get(self.i) {
-            self.i += 1;
-            if let Some(b'+' | b'-') = self.s.get(self.i) {
-                self.i += 1;
-            }
-            if !digits(self) {
-                return None;
-            }
-        }
-        std::str::from_utf8(&self.s[start..self.i])
-            .ok()?
-            .parse()
-            .ok()
-            .map(Json::Num)
-    }
-
-    fn string(&mut self) -> Option<String> {
-        self.i += 1; // the opening quote
-        let mut out = String::new();
-        loop {
-            let start = self.i;
-            while let Some(&b) = self.s.get(self.i) {
-                if b == b'"' || b == b'\\' || b < 0x20 {
-                    break;
-                }
-                self.i += 1;
-            }
-            out.push_str(std::str::from_utf8(&self.s[start..self.i]).ok()?);
-            match *self.s.get(self.i)? {
-                b'"' => {
-                    self.i += 1;
-                    return Some(out);
-                }
-                b'\\' => {
-                    self.i += 1;
-                    let c = *self.s.get(self.i)?;
-                    self.i += 1;
-                    match c {
-                        b'"' => out.push('"'),
-                        b'\\' => out.push('\\'),
-                        b'/' => out.push('/'),
-                        b'b' => out.push('\u{8}'),
-                        b'f' => out.push('\u{c}'),
-                        b'n' => out.push('\n'),
-                        b'r' => out.push('\r'),
-                        b't' => out.push('\t'),
-                        b'u' => {
-                            let hi = self.hex4()?;
-                            let c = if (0xD800..0xDC00).contains(&hi) && self.eat(b"\\u") {
-                                let lo = self.hex4()?;
-                                0x10000 + ((hi - 0xD800) << 10) + (lo.wrapping_sub(0xDC00) & 0x3FF)
-                            } else {
-                                hi
-                            };
-                            out.push(char::from_u32(c).unwrap_or('\u{FFFD}'));
-                        }
-                        _ => return None,
-                    }
-                }
-                _ => return None, // a raw control character
-            }
-        }
-    }
-
-    fn hex4(&mut self) -> Option<u32> {
-        let h = std::str::from_utf8(self.s.get(self.i..self.i + 4)?).ok()?;
-        self.i += 4;
-        u32::from_str_radix(h, 16).ok()
-    }
-}
-
-impl Json {
+/// What the dashboard reads from a JSON value.
+pub trait JsonExt {
     /// The value at a dotted path (`"sensors.0.temp"`: object keys and array indexes).
-    pub fn path(&self, path: &str) -> Option<&Json> {
+    fn path(&self, path: &str) -> Option<&Json>;
+    /// The number, if this is one (or a numeric string, as some devices send, or a boolean).
+    fn number(&self) -> Option<f64>;
+    /// A short one-line rendering of a scalar (objects and arrays as `{…}` / `[n items]`).
+    fn brief(&self) -> String;
+    /// Indented JSON.
+    fn pretty(&self) -> String;
+    /// Compact JSON.
+    fn compact(&self) -> String;
+}
+
+impl JsonExt for Json {
+    fn path(&self, path: &str) -> Option<&Json> {
         let mut v = self;
         for part in path.split('.').filter(|p| !p.is_empty()) {
             v = match v {
-                Json::Obj(m) => &m.iter().find(|(k, _)| k == part)?.1,
-                Json::Arr(a) => a.get(part.parse::<usize>().ok()?)?,
+                Json::Object(m) => m.get(part)?,
+                Json::Array(a) => a.get(part.parse::<usize>().ok()?)?,
                 _ => return None,
             };
         }
         Some(v)
     }
 
-    /// The number, if this is one (or a numeric string, as some devices send).
-    pub fn as_f64(&self) -> Option<f64> {
+    fn number(&self) -> Option<f64> {
         match self {
-            Json::Num(n) => Some(*n),
-            Json::Str(s) => s.trim().parse().ok(),
+            Json::Number(n) => n.as_f64(),
+            Json::String(s) => s.trim().parse().ok(),
             Json::Bool(b) => Some(f64::from(u8::from(*b))),
             _ => None,
         }
     }
 
-    /// A short one-line rendering of a scalar (objects and arrays as `{…}` / `[…]`).
-    pub fn brief(&self) -> String {
+    fn brief(&self) -> String {
         match self {
-            Json::Null => "null".into(),
-            Json::Bool(b) => b.to_string(),
-            Json::Num(n) => format_number(*n),
-            Json::Str(s) => s.clone(),
-            Json::Arr(a) => format!("[{} items]", a.len()),
-            Json::Obj(_) => "{…}".into(),
+            Json::String(s) => s.clone(),
+            Json::Array(a) => format!("[{} items]", a.len()),
+            Json::Object(_) => "{…}".into(),
+            scalar => scalar.to_string(),
         }
     }
 
-    /// Indented JSON.
-    pub fn pretty(&self) -> String {
-        let mut out = String::new();
-        self.write(&mut out, 0, true);
-        out
+    fn pretty(&self) -> String {
+        serde_json::to_string_pretty(self).unwrap_or_default()
     }
 
-    /// Compact JSON.
-    pub fn compact(&self) -> String {
-        let mut out = String::new();
-        self.write(&mut out, 0, false);
-        out
-    }
-
-    fn write(&self, out: &mut String, indent: usize, pretty: bool) {
-        let nl = |out: &mut String, n: usize| {
-            if pretty {
-                out.push('\n');
-                for _ in 0..n {
-                    out.push_str("  ");
-                }
-            }
-        };
-        match self {
-            Json::Null | Json::Bool(_) | Json::Num(_) => out.push_str(&self.brief()),
-            Json::Str(s) => write_string(out, s),
-            Json::Arr(items) => {
-                if items.is_empty() {
-                    out.push_str("[]");
-                    return;
-                }
-                out.push('[');
-                for (i, v) in items.iter().enumerate() {
-                    if i > 0 {
-                        out.push(',');
-                    }
-                    nl(out, indent + 1);
-                    v.write(out, indent + 1, pretty);
-                }
-                nl(out, indent);
-                out.push(']');
-            }
-            Json::Obj(members) => {
-                if members.is_empty() {
-                    out.push_str("{}");
-                    return;
-                }
-                out.push('{');
-                for (i, (k, v)) in members.iter().enumerate() {
-                    if i > 0 {
-                        out.push(',');
-                    }
-                    nl(out, indent + 1);
-                    write_string(out, k);
-                    out.push_str(if pretty { ": " } else { ":" });
-                    v.write(out, indent + 1, pretty);
-                }
-                nl(out, indent);
-                out.push('}');
-            }
-        }
+    fn compact(&self) -> String {
+        self.to_string()
     }
 }
 
-/// A number as JSON writes it (integers without a fraction).
-pub fn format_number(n: f64) -> String {
-    if n.is_finite() && n.fract() == 0.0 && n.abs() < 1e15 {
-        format!("{}", n as i64)
-    } else if n.is_finite() {
-        format!("{n}")
-    } else {
-        "null".into()
+/// Two values the same as JSON data: numbers compare by value (`1`, `1.0` and `1e0` are the
+/// same), exactly for integers of any size; objects regardless of member order.
+pub fn same(a: &Json, b: &Json) -> bool {
+    match (a, b) {
+        (Json::Number(x), Json::Number(y)) => same_number(x, y),
+        (Json::Array(x), Json::Array(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(a, b)| same(a, b))
+        }
+        (Json::Object(x), Json::Object(y)) => {
+            x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| same(v, w)))
+        }
+        _ => a == b,
     }
 }
 
-/// Appends `s` as a JSON string literal.
-pub fn write_string(out: &mut String, s: &str) {
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if (c as u32) < 0x20 => {
-                let _ = write!(out, "\\u{:04x}", c as u32);
-            }
-            c => out.push(c),
-        }
+fn same_number(x: &Number, y: &Number) -> bool {
+    if x.to_string() == y.to_string() {
+        return true;
     }
-    out.push('"');
+    match (x.as_i128(), y.as_i128()) {
+        (Some(a), Some(b)) => a == b,
+        _ => x.as_f64().is_some() && x.as_f64() == y.as_f64(),
+    }
 }
 
 #[cfg(test)]
@@ -341,12 +112,13 @@ mod tests {
     #[test]
     fn reads_what_devices_send() {
         let v = parse(r#" {"temp": 21.5, "ok": true, "tags": ["a", "b"], "nested": {"x": -1e3}, "s": "caf\u00e9 \ud83d\ude00"} "#).unwrap();
-        assert_eq!(v.path("temp").and_then(Json::as_f64), Some(21.5));
-        assert_eq!(v.path("nested.x").and_then(Json::as_f64), Some(-1000.0));
-        assert_eq!(v.path("tags.1"), Some(&Json::Str("b".into())));
-        assert_eq!(v.path("s"), Some(&Json::Str("café 😀".into())));
+        assert_eq!(v.path("temp").and_then(Json::number), Some(21.5));
+        assert_eq!(v.path("nested.x").and_then(Json::number), Some(-1000.0));
+        assert_eq!(v.path("tags.1"), Some(&Json::String("b".into())));
+        assert_eq!(v.path("s"), Some(&Json::String("café 😀".into())));
         assert_eq!(v.path("missing"), None);
         assert_eq!(v.path("tags.9"), None);
+        assert_eq!(parse(r#""7.5""#).unwrap().number(), Some(7.5));
     }
 
     #[test]
@@ -366,6 +138,8 @@ mod tests {
         ] {
             assert_eq!(parse(bad), None, "{bad:?}");
         }
+        let e = parse_or_explain("{\"a\": }").unwrap_err();
+        assert!(e.contains("line 1, column 7"), "{e}");
     }
 
     #[test]
@@ -374,13 +148,45 @@ mod tests {
         assert_eq!(parse(&deep), None);
         let ok = "[".repeat(MAX_DEPTH) + &"]".repeat(MAX_DEPTH);
         assert!(parse(&ok).is_some());
+        let over = "[".repeat(MAX_DEPTH + 2) + &"]".repeat(MAX_DEPTH + 2);
+        assert!(parse(&over).is_none());
     }
 
     #[test]
-    fn prints_back() {
-        let v = parse(r#"{"a":[1,2.5,{"b":null}],"c":"x\"y"}"#).unwrap();
-        assert_eq!(v.compact(), r#"{"a":[1,2.5,{"b":null}],"c":"x\"y"}"#);
-        assert_eq!(v.pretty(), "{\n  \"a\": [\n    1,\n    2.5,\n    {\n      \"b\": null\n    }\n  ],\n  \"c\": \"x\\\"y\"\n}");
+    fn prints_back_in_order() {
+        let v = parse(r#"{"z":[1,2.5,{"b":null}],"c":"x\"y"}"#).unwrap();
+        assert_eq!(v.compact(), r#"{"z":[1,2.5,{"b":null}],"c":"x\"y"}"#);
+        assert_eq!(v.pretty(), "{\n  \"z\": [\n    1,\n    2.5,\n    {\n      \"b\": null\n    }\n  ],\n  \"c\": \"x\\\"y\"\n}");
         assert_eq!(parse(&v.pretty()), Some(v));
+    }
+
+    #[test]
+    fn numbers_are_shown_as_sent() {
+        // Past 2^53 an f64 would show 18446744073709551615 as ...616.
+        let v = parse(
+            r#"{"id": 18446744073709551615, "big": 123456789012345678901234567890, "t": 21.50}"#,
+        )
+        .unwrap();
+        assert_eq!(v.path("id").unwrap().brief(), "18446744073709551615");
+        assert_eq!(
+            v.path("big").unwrap().brief(),
+            "123456789012345678901234567890"
+        );
+        assert_eq!(v.path("t").unwrap().brief(), "21.50");
+        assert_eq!(
+            v.compact(),
+            r#"{"id":18446744073709551615,"big":123456789012345678901234567890,"t":21.50}"#
+        );
+    }
+
+    #[test]
+    fn sameness_is_by_value() {
+        let p = |s: &str| parse(s).unwrap();
+        assert!(same(&p("1"), &p("1.0")));
+        assert!(same(&p("1"), &p("1e0")));
+        assert!(!same(&p("9007199254740993"), &p("9007199254740992")));
+        assert!(same(&p(r#"{"a":1,"b":[2]}"#), &p(r#"{"b":[2.0],"a":1}"#)));
+        assert!(!same(&p(r#"{"a":1}"#), &p(r#"{"a":1,"b":2}"#)));
+        assert!(!same(&p(r#""1""#), &p("1")));
     }
 }

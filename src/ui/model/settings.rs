@@ -1,7 +1,9 @@
 //! Connection settings and saved profiles. Profiles are JSON in localStorage; a password is only
 //! saved when the user asks for it.
 
-use super::json::{self, Json};
+use serde::{Deserialize, Serialize};
+
+use super::json::Json;
 use crate::codec::{ProtocolVersion, QoS, Will};
 use crate::proto::Config;
 
@@ -9,8 +11,10 @@ use crate::proto::Config;
 /// broker (`cargo xtask dev`).
 pub const DEFAULT_BROKER: &str = "ws://127.0.0.1:9001/mqtt";
 
-/// What the connection form holds.
-#[derive(Debug, Clone, PartialEq)]
+/// What the connection form holds. Saved as JSON with camelCase keys; a missing key takes its
+/// default.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
 pub struct Settings {
     /// Profile name.
     pub name: String,
@@ -23,6 +27,7 @@ pub struct Settings {
     /// User name.
     pub username: String,
     /// Password (kept in memory; saved only with `save_password`).
+    #[serde(skip_serializing_if = "String::is_empty")]
     pub password: String,
     /// Save the password with the profile.
     pub save_password: bool,
@@ -37,6 +42,7 @@ pub struct Settings {
     /// Will payload.
     pub will_payload: String,
     /// Will QoS.
+    #[serde(rename = "willQos")]
     pub will_qos: u8,
     /// Will retained.
     pub will_retain: bool,
@@ -113,105 +119,38 @@ impl Settings {
 
     /// The profile as JSON (the password only if `save_password`).
     pub fn to_json(&self) -> String {
-        let s = |v: &str| Json::Str(v.to_string());
-        let n = |v: f64| Json::Num(v);
-        let mut m = vec![
-            ("name".to_string(), s(&self.name)),
-            ("url".into(), s(&self.url)),
-            ("protocol".into(), n(f64::from(self.protocol))),
-            ("clientId".into(), s(&self.client_id)),
-            ("username".into(), s(&self.username)),
-            ("savePassword".into(), Json::Bool(self.save_password)),
-            ("keepAlive".into(), n(f64::from(self.keep_alive))),
-            ("clean".into(), Json::Bool(self.clean)),
-            ("sessionExpiry".into(), n(f64::from(self.session_expiry))),
-            ("willTopic".into(), s(&self.will_topic)),
-            ("willPayload".into(), s(&self.will_payload)),
-            ("willQos".into(), n(f64::from(self.will_qos))),
-            ("willRetain".into(), Json::Bool(self.will_retain)),
-            (
-                "subscriptions".into(),
-                Json::Arr(
-                    self.subscriptions
-                        .iter()
-                        .map(|(f, q)| Json::Arr(vec![s(f), n(f64::from(*q))]))
-                        .collect(),
-                ),
-            ),
-        ];
-        if self.save_password {
-            m.push(("password".into(), s(&self.password)));
-        }
-        Json::Obj(m).compact()
+        serde_json::to_string(&self.saved()).unwrap_or_default()
     }
 
-    /// A profile from JSON; missing fields take their defaults.
+    /// What is saved of these settings: the password only if asked.
+    fn saved(&self) -> Settings {
+        let mut s = self.clone();
+        if !s.save_password {
+            s.password.clear();
+        }
+        s
+    }
+
+    /// A profile from JSON; missing fields take their defaults. None if it is not a profile
+    /// (not an object, or a field of the wrong type or out of range).
     pub fn from_json(text: &str) -> Option<Settings> {
-        let v = json::parse(text)?;
-        let d = Settings::default();
-        let s = |k: &str, d: &str| match v.path(k) {
-            Some(Json::Str(s)) => s.clone(),
-            _ => d.to_string(),
-        };
-        let n = |k: &str, d: f64| v.path(k).and_then(Json::as_f64).unwrap_or(d);
-        let b = |k: &str, d: bool| match v.path(k) {
-            Some(Json::Bool(b)) => *b,
-            _ => d,
-        };
-        let subscriptions = match v.path("subscriptions") {
-            Some(Json::Arr(items)) => items
-                .iter()
-                .filter_map(|it| match it {
-                    Json::Arr(pair) => match (pair.first(), pair.get(1).and_then(Json::as_f64)) {
-                        (Some(Json::Str(f)), Some(q)) => Some((f.clone(), q.clamp(0.0, 2.0) as u8)),
-                        _ => None,
-                    },
-                    _ => None,
-                })
-                .collect(),
-            _ => d.subscriptions.clone(),
-        };
-        Some(Settings {
-            name: s("name", &d.name),
-            url: s("url", &d.url),
-            protocol: n("protocol", 5.0) as u8,
-            client_id: s("clientId", ""),
-            username: s("username", ""),
-            password: s("password", ""),
-            save_password: b("savePassword", false),
-            keep_alive: n("keepAlive", f64::from(d.keep_alive)).clamp(0.0, 65535.0) as u16,
-            clean: b("clean", true),
-            session_expiry: n("sessionExpiry", 0.0).clamp(0.0, f64::from(u32::MAX)) as u32,
-            will_topic: s("willTopic", ""),
-            will_payload: s("willPayload", ""),
-            will_qos: n("willQos", 0.0).clamp(0.0, 2.0) as u8,
-            will_retain: b("willRetain", false),
-            subscriptions,
-        })
+        serde_json::from_str(text).ok()
     }
 }
 
 /// Saved profiles as one JSON array.
 pub fn profiles_to_json(profiles: &[Settings]) -> String {
-    format!(
-        "[{}]",
-        profiles
-            .iter()
-            .map(Settings::to_json)
-            .collect::<Vec<_>>()
-            .join(",")
-    )
+    let saved: Vec<Settings> = profiles.iter().map(Settings::saved).collect();
+    serde_json::to_string(&saved).unwrap_or_default()
 }
 
-/// Saved profiles from their JSON (unreadable entries are skipped).
+/// Saved profiles from their JSON (unreadable entries are skipped, the others kept).
 pub fn profiles_from_json(text: &str) -> Vec<Settings> {
-    match json::parse(text) {
-        Some(Json::Arr(items)) => items
-            .iter()
-            .filter_map(|it| Settings::from_json(&it.compact()))
-            .collect(),
-        _ => Vec::new(),
-    }
+    let items: Vec<Json> = serde_json::from_str(text).unwrap_or_default();
+    items
+        .into_iter()
+        .filter_map(|it| Settings::deserialize(it).ok())
+        .collect()
 }
 
 #[cfg(test)]
@@ -246,8 +185,15 @@ mod tests {
             ..Default::default()
         };
         let text = profiles_to_json(&[a.clone(), b.clone()]);
-        assert_eq!(profiles_from_json(&text), [a, b]);
+        assert_eq!(profiles_from_json(&text), [a, b.clone()]);
         assert!(profiles_from_json("garbage").is_empty());
+        // One broken entry does not lose the others.
+        let text = format!("[{},{{\"keepAlive\":\"soon\"}},7]", b.to_json());
+        assert_eq!(profiles_from_json(&text), [b]);
+        // Profiles saved by earlier versions (every key written out) still read.
+        let old = r#"{"name":"old","url":"ws://127.0.0.1:9001/mqtt","protocol":4,"clientId":"","username":"","savePassword":false,"keepAlive":30,"clean":true,"sessionExpiry":0,"willTopic":"","willPayload":"","willQos":0,"willRetain":false,"subscriptions":[["devices/#",0]]}"#;
+        let s = Settings::from_json(old).unwrap();
+        assert_eq!((s.protocol, s.keep_alive, s.name.as_str()), (4, 30, "old"));
     }
 
     #[test]
