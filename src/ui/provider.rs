@@ -7,6 +7,7 @@ use std::rc::Rc;
 use leptos::prelude::*;
 
 use super::frames::after_frames;
+use super::model::shadow::read_desired;
 use super::model::{build_publish, Changed, Dashboard, Limits, PresenceConfig, Settings, UiEvent};
 use crate::codec::{QoS, RetainHandling, SubscriptionOptions};
 use crate::proto::{DisconnectOptions, Instant};
@@ -50,6 +51,8 @@ pub struct Mqtt {
     pub health_v: RwSignal<u64>,
     /// Bumped when a notice is added.
     pub notices_v: RwSignal<u64>,
+    /// Bumped when a device shadow or a rollout changes.
+    pub shadows_v: RwSignal<u64>,
 }
 
 /// A subscription asked for before the connection: filter, QoS, no local, retain as
@@ -96,6 +99,7 @@ impl Mqtt {
             subs_v: RwSignal::new(0),
             health_v: RwSignal::new(0),
             notices_v: RwSignal::new(0),
+            shadows_v: RwSignal::new(0),
         }
     }
 
@@ -156,6 +160,7 @@ impl Mqtt {
             (Changed::SUBS, self.subs_v),
             (Changed::HEALTH, self.health_v),
             (Changed::NOTICES, self.notices_v),
+            (Changed::SHADOWS, self.shadows_v),
         ];
         for (bit, signal) in pairs {
             if c.has(bit) {
@@ -280,6 +285,70 @@ impl Mqtt {
             op,
         });
         Ok(())
+    }
+
+    /// Sets a device's whole desired state from what the operator typed (a JSON object) and
+    /// publishes it (retained, QoS 1); or says what is wrong.
+    pub fn set_desired(&self, id: &str, text: &str) -> Result<(), String> {
+        let state = read_desired(text)?;
+        let d = self.connected_driver()?;
+        let now = wall_now();
+        let doc = self
+            .model
+            .try_update_value(|m| m.shadows.desire(id, state, now))
+            .ok_or("the dashboard is gone")??;
+        self.changed(Changed(Changed::SHADOWS));
+        self.send_desired(&d, vec![doc]);
+        Ok(())
+    }
+
+    /// Sets `patch` (a JSON object) on `share` of `devices` (see `Rollouts::start`) and publishes
+    /// their desired documents. Returns the rollout's id and how many devices this wave set.
+    pub fn rollout(
+        &self,
+        patch: &str,
+        devices: &[String],
+        share: f64,
+    ) -> Result<(u32, usize), String> {
+        let patch = read_desired(patch)?;
+        let d = self.connected_driver()?;
+        let now = wall_now();
+        let (id, docs) = self
+            .model
+            .try_update_value(|m| {
+                let Dashboard {
+                    rollouts, shadows, ..
+                } = m;
+                rollouts.start(shadows, patch, devices, share, now)
+            })
+            .ok_or("the dashboard is gone")??;
+        let n = docs.len();
+        self.changed(Changed(Changed::SHADOWS));
+        self.send_desired(&d, docs);
+        Ok((id, n))
+    }
+
+    fn connected_driver(&self) -> Result<Driver, String> {
+        self.driver
+            .try_get_value()
+            .flatten()
+            .ok_or_else(|| "not connected: connect first".to_string())
+    }
+
+    fn send_desired(&self, d: &Driver, docs: Vec<(String, String)>) {
+        for (topic, doc) in docs {
+            match build_publish(&topic, &doc, 1, true, "application/json", "") {
+                Ok(p) => match d.publish(p.clone()) {
+                    Ok(op) => self.apply(UiEvent::Sent {
+                        at_ms: wall_now(),
+                        publish: p,
+                        op,
+                    }),
+                    Err(e) => self.notice(true, format!("desired state for {topic} not sent: {e}")),
+                },
+                Err(e) => self.notice(true, format!("desired state for {topic} not sent: {e}")),
+            }
+        }
     }
 
     /// Subscribes (queued until connected). Errors are notices too.

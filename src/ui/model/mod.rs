@@ -9,7 +9,9 @@ pub mod devices;
 pub mod format;
 pub mod json;
 pub mod log;
+pub mod rollout;
 pub mod settings;
+pub mod shadow;
 pub mod tree;
 
 use bytes::Bytes;
@@ -20,7 +22,9 @@ use crate::proto::{ClientError, Event, Metrics, OpId, SubscriptionId};
 pub use devices::{Device, DeviceSort, Devices, PresenceConfig, Shown};
 pub use format::PayloadFormat;
 pub use log::{LogEntry, MessageLog, TopicFilter};
+pub use rollout::{Progress, Rollout, Rollouts};
 pub use settings::Settings;
+pub use shadow::{ShadowConfig, Shadows, Sync};
 pub use tree::TopicTree;
 
 /// Colours a subscription can take (CSS classes `c0`..`c7`).
@@ -341,6 +345,8 @@ impl Changed {
     pub const HEALTH: u8 = 32;
     /// The notices.
     pub const NOTICES: u8 = 64;
+    /// The device shadows and rollouts.
+    pub const SHADOWS: u8 = 128;
 
     /// Whether any of `bits` changed.
     pub fn has(self, bits: u8) -> bool {
@@ -370,6 +376,10 @@ pub struct Dashboard {
     pub tree: TopicTree,
     /// The device board.
     pub devices: Devices,
+    /// The device shadows.
+    pub shadows: Shadows,
+    /// The rollouts started from this page.
+    pub rollouts: Rollouts,
     /// Subscriptions, in the order added.
     pub subs: Vec<Subscription>,
     pending_subs: Vec<(OpId, SubscriptionId)>,
@@ -394,6 +404,8 @@ impl Dashboard {
             log: MessageLog::new(limits.log_entries, limits.log_bytes),
             tree: TopicTree::new(limits.tree_nodes),
             devices: Devices::new(presence),
+            shadows: Shadows::new(ShadowConfig::default()),
+            rollouts: Rollouts::default(),
             subs: Vec::new(),
             pending_subs: Vec::new(),
             health: Health::default(),
@@ -420,6 +432,18 @@ impl Dashboard {
             self.devices.record(&topic, &payload, at);
         }
         Changed(Changed::DEVICES)
+    }
+
+    /// Reads shadows with another convention, rebuilt from the retained values the tree holds.
+    pub fn set_shadow_config(&mut self, config: ShadowConfig) -> Changed {
+        self.shadows = Shadows::new(config);
+        self.rollouts = Rollouts::default();
+        let mut values = self.tree.values();
+        values.sort_by(|a, b| a.2.total_cmp(&b.2));
+        for (topic, payload, at) in values {
+            self.shadows.record(&topic, &payload, at);
+        }
+        Changed(Changed::SHADOWS)
     }
 
     /// Whether another subscription may be added.
@@ -627,6 +651,8 @@ impl Dashboard {
             c |= Changed(Changed::TREE);
             if self.devices.record(&publish.topic, &publish.payload, at_ms) {
                 c |= Changed(Changed::DEVICES);
+            } else if self.shadows.record(&publish.topic, &publish.payload, at_ms) {
+                c |= Changed(Changed::SHADOWS);
             }
         }
         let properties = describe_properties(&publish);

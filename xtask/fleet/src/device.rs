@@ -5,7 +5,8 @@
 //! socket dropped without DISCONNECT, so the broker publishes the will) and a comeback.
 //!
 //! Commands: `crash` (drop off now), `reboot` (a clean restart), `{"interval_ms": N}` (report rate);
-//! anything else is acknowledged with `"ok": false`.
+//! anything else is acknowledged with `"ok": false`. Each device also keeps a shadow (twin.rs):
+//! reported and desired state on `devices/{id}/shadow/...`, and firmware upgrades.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -15,6 +16,7 @@ use wasmqtt::codec::{ProtocolVersion, Publish, QoS, SubscriptionOptions, Will};
 use wasmqtt::proto::{Config, Event, Rng};
 
 use crate::link::Link;
+use crate::twin::{Out, Twin};
 use crate::Options;
 
 /// The running fleet.
@@ -161,7 +163,7 @@ enum End {
 async fn run(spec: Spec, epoch: tokio::time::Instant, stop: Arc<AtomicBool>) {
     let mut rng = Rng::new(spec.seed);
     let mut sensors = Sensors::new(&mut rng, spec.n);
-    let mut interval = spec.interval;
+    let mut twin = Twin::new(spec.n, MODELS[spec.n % MODELS.len()], spec.interval);
     tokio::time::sleep(spec.start_after).await;
     let mut seq = 0u64;
     loop {
@@ -171,7 +173,7 @@ async fn run(spec: Spec, epoch: tokio::time::Instant, stop: Arc<AtomicBool>) {
             &stop,
             &mut rng,
             &mut sensors,
-            &mut interval,
+            &mut twin,
             &mut seq,
         )
         .await
@@ -197,9 +199,14 @@ async fn life(
     stop: &AtomicBool,
     rng: &mut Rng,
     sensors: &mut Sensors,
-    interval: &mut Duration,
+    twin: &mut Twin,
     seq: &mut u64,
 ) -> End {
+    let since_start = || tokio::time::Instant::now() - epoch;
+    let shadow = |to: &str| format!("devices/{}/shadow/{to}", spec.id);
+    let desired = shadow("desired");
+    // Shadow documents waiting for their time (late reports, answers): lost with a crash.
+    let mut outbox: Vec<Out> = Vec::new();
     let status = format!("devices/{}/status", spec.id);
     let mut cfg = Config::new(spec.url.clone());
     cfg.protocol = ProtocolVersion::V5;
@@ -219,7 +226,7 @@ async fn life(
     link.client.start(now);
     let crash_at = born + exponential(rng, spec.crash_every);
     let jitter = |rng: &mut Rng, d: Duration| d.mul_f64(0.8 + unit(rng) * 0.4);
-    let mut next_report = born + jitter(rng, *interval);
+    let mut next_report = born + jitter(rng, twin.interval());
     let mut events = Vec::new();
     link.flush(&mut events).await;
     loop {
@@ -230,8 +237,25 @@ async fn life(
         if now_t >= crash_at {
             return End::Crash; // dropping the link drops the socket: the broker sends the will
         }
+        let before = twin.firmware().to_string();
+        outbox.extend(twin.poll(since_start(), rng));
+        if twin.firmware() != before && link.client.is_connected() {
+            // Upgraded: the description says the new version too.
+            let now = link.now();
+            let _ = link.client.publish(now, meta(spec, twin));
+        }
+        if !outbox.is_empty() && link.client.is_connected() {
+            let now = since_start();
+            outbox.sort_by_key(|o| o.due);
+            let due = outbox.iter().take_while(|o| o.due <= now).count();
+            let t = link.now();
+            for o in outbox.drain(..due) {
+                let p = publish(shadow(o.to), o.payload, QoS::AtLeastOnce, o.retain);
+                let _ = link.client.publish(t, p);
+            }
+        }
         if now_t >= next_report {
-            next_report = now_t + jitter(rng, *interval);
+            next_report = now_t + jitter(rng, twin.interval());
             if link.client.is_connected() {
                 sensors.step(rng);
                 *seq += 1;
@@ -248,47 +272,43 @@ async fn life(
                 );
             }
         }
-        let wake = next_report
+        let mut wake = next_report
             .min(crash_at)
             .min(now_t + Duration::from_millis(500));
+        for at in outbox.iter().map(|o| o.due).chain(twin.next_wake()) {
+            wake = wake.min(epoch + at);
+        }
         link.step(wake, &mut events).await;
         for e in events.drain(..) {
             match e {
                 Event::Connected(_) => {
                     let now = link.now();
-                    let meta = format!(
-                        "{{\"model\":\"{}\",\"room\":\"{}\",\"firmware\":\"1.{}.{}\"}}",
-                        MODELS[spec.n % MODELS.len()],
-                        ROOMS[(spec.n / 2) % ROOMS.len()],
-                        spec.n % 5,
-                        spec.n % 13
-                    );
                     let c = &mut link.client;
                     let _ = c.publish(
                         now,
                         publish(status.clone(), "online".into(), QoS::AtLeastOnce, true),
                     );
-                    let _ = c.publish(
-                        now,
-                        publish(
-                            format!("devices/{}/meta", spec.id),
-                            meta,
-                            QoS::AtLeastOnce,
-                            true,
-                        ),
-                    );
+                    let _ = c.publish(now, meta(spec, twin));
+                    let qos1 = SubscriptionOptions {
+                        qos: QoS::AtLeastOnce,
+                        ..Default::default()
+                    };
                     let _ = c.subscribe(
                         now,
-                        vec![(
-                            format!("devices/{}/cmd", spec.id).into(),
-                            SubscriptionOptions {
-                                qos: QoS::AtLeastOnce,
-                                ..Default::default()
-                            },
-                        )],
+                        vec![
+                            (format!("devices/{}/cmd", spec.id).into(), qos1),
+                            (desired.clone().into(), qos1),
+                        ],
                         None,
                         Vec::new(),
                     );
+                    outbox.extend(twin.on_connect(since_start(), rng));
+                }
+                Event::Message(m) if m.publish.topic.as_str() == desired => {
+                    outbox.extend(twin.on_desired(&m.publish.payload, since_start(), rng));
+                    // A shorter interval takes effect now, not after the old one.
+                    let sooner = tokio::time::Instant::now() + twin.interval();
+                    next_report = next_report.min(sooner);
                 }
                 Event::Message(m) => {
                     let cmd = String::from_utf8_lossy(&m.publish.payload)
@@ -299,8 +319,9 @@ async fn life(
                         "reboot" => (true, Some(End::Reboot)),
                         c if c.contains("\"interval_ms\"") => match parse_interval(c) {
                             Some(ms) => {
-                                *interval = Duration::from_millis(ms.clamp(10, 3_600_000));
-                                next_report = tokio::time::Instant::now() + *interval;
+                                let ms = ms.clamp(10, 3_600_000);
+                                outbox.extend(twin.set_interval(ms, since_start(), rng));
+                                next_report = tokio::time::Instant::now() + twin.interval();
                                 (true, None)
                             }
                             None => (false, None),
@@ -343,6 +364,22 @@ async fn life(
             }
         }
     }
+}
+
+/// The retained description: model, room, firmware.
+fn meta(spec: &Spec, twin: &Twin) -> Publish {
+    let doc = format!(
+        "{{\"model\":\"{}\",\"room\":\"{}\",\"firmware\":\"{}\"}}",
+        MODELS[spec.n % MODELS.len()],
+        ROOMS[(spec.n / 2) % ROOMS.len()],
+        twin.firmware()
+    );
+    publish(
+        format!("devices/{}/meta", spec.id),
+        doc,
+        QoS::AtLeastOnce,
+        true,
+    )
 }
 
 fn parse_interval(s: &str) -> Option<u64> {

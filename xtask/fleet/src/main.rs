@@ -12,6 +12,7 @@ mod broker;
 mod device;
 mod link;
 mod origin;
+mod twin;
 
 use std::time::Duration;
 
