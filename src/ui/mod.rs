@@ -25,7 +25,7 @@ mod view;
 
 #[cfg(all(target_arch = "wasm32", feature = "ui"))]
 pub use {
-    model::{Limits, PresenceConfig, Settings},
+    model::{Limits, PresenceConfig, Settings, ShadowConfig},
     provider::{use_mqtt, use_subscription, Mqtt, MqttProvider, SubscriptionView},
     view::common::Later,
     view::connection::{ConnectionForm, ConnectionStatus},
@@ -33,6 +33,7 @@ pub use {
     view::devices::DeviceGrid,
     view::health::{HealthPanel, Notices},
     view::messages::{MessageLog, PublishForm},
+    view::shadow::{DeviceShadow, Rollouts},
     view::subscriptions::SubscriptionList,
     view::tree::TopicTree,
 };

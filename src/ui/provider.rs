@@ -328,6 +328,25 @@ impl Mqtt {
         Ok((id, n))
     }
 
+    /// Sends a command to a device (QoS 1, not retained); it shows in the device's history.
+    pub fn command(&self, id: &str, text: &str) -> Result<(), String> {
+        let d = self.connected_driver()?;
+        let now = wall_now();
+        let topic = self
+            .model
+            .try_update_value(|m| m.shadows.command(id, text, now))
+            .ok_or("the dashboard is gone")?;
+        let p = build_publish(&topic, text, 1, false, "", "")?;
+        let op = d.publish(p.clone()).map_err(|e| e.to_string())?;
+        self.apply(UiEvent::Sent {
+            at_ms: now,
+            publish: p,
+            op,
+        });
+        self.changed(Changed(Changed::SHADOWS));
+        Ok(())
+    }
+
     fn connected_driver(&self) -> Result<Driver, String> {
         self.driver
             .try_get_value()

@@ -14,6 +14,9 @@
 //! a duplicate, not counted. A firmware upgrade reports its progress in the reported state
 //! (`"ota": {"state": "downloading" | "installing" | "done" | "failed", "progress": 40,
 //! "target": "1.4.0", "reason": "..."}`).
+//!
+//! Length: the convention, the documents, one device's shadow and the fleet's are one model
+//! read together; its tests are in shadow_tests.rs.
 
 use std::collections::{HashMap, VecDeque};
 
@@ -31,6 +34,10 @@ pub struct ShadowConfig {
     pub accepted: String,
     /// The device's rejection of a desired version (with a reason), with `{id}`.
     pub rejected: String,
+    /// Command topic, with `{id}` (what the detail panel sends).
+    pub command: String,
+    /// The device's answers to commands, with `{id}` (shown in its history).
+    pub ack: String,
     /// The reported field (a dotted path) where an upgrade tells its progress.
     pub progress_field: String,
     /// Desired updates sent and not answered yet, kept per device; past it the oldest is dropped
@@ -51,6 +58,8 @@ impl Default for ShadowConfig {
             desired: "devices/{id}/shadow/desired".into(),
             accepted: "devices/{id}/shadow/accepted".into(),
             rejected: "devices/{id}/shadow/rejected".into(),
+            command: "devices/{id}/cmd".into(),
+            ack: "devices/{id}/ack".into(),
             progress_field: "ota".into(),
             max_pending: 8,
             max_history: 24,
@@ -66,6 +75,11 @@ impl ShadowConfig {
         self.desired.replace("{id}", id)
     }
 
+    /// The command topic of a device.
+    pub fn command_topic(&self, id: &str) -> String {
+        self.command.replace("{id}", id)
+    }
+
     /// One filter per topic of the convention (`{id}` as `+`), to subscribe.
     pub fn filters(&self) -> Vec<String> {
         [
@@ -73,6 +87,7 @@ impl ShadowConfig {
             &self.desired,
             &self.accepted,
             &self.rejected,
+            &self.ack,
         ]
         .iter()
         .map(|p| p.replace("{id}", "+"))
@@ -147,6 +162,68 @@ pub enum Change {
         /// Its version.
         version: u64,
     },
+    /// A command sent from this page.
+    Command {
+        /// What was sent (cut to [`MAX_NOTE`]).
+        text: String,
+    },
+    /// The device's answer to a command.
+    CommandAnswer {
+        /// What it said (cut to [`MAX_NOTE`]).
+        text: String,
+    },
+}
+
+impl Change {
+    /// In words, for the history list.
+    pub fn describe(&self) -> String {
+        let keys = |k: &[String]| {
+            if k.is_empty() {
+                "no change".to_string()
+            } else {
+                k.join(", ")
+            }
+        };
+        match self {
+            Change::Reported { version, keys: k } => format!("reported v{version}: {}", keys(k)),
+            Change::Desired {
+                version,
+                keys: k,
+                by_us,
+            } => format!(
+                "desired v{version} set {}: {}",
+                if *by_us { "here" } else { "elsewhere" },
+                keys(k)
+            ),
+            Change::Answered {
+                version,
+                answer: Answer::Accepted,
+            } => format!("accepted desired v{version}"),
+            Change::Answered {
+                version,
+                answer: Answer::Rejected(why),
+            } => format!("rejected desired v{version}: {why}"),
+            Change::Stale { doc, version, held } => {
+                format!("ignored {doc} v{version}: older than v{held}")
+            }
+            Change::Invalid { doc, why } => format!("unreadable {doc}: {why}"),
+            Change::Dropped { version } => {
+                format!("desired v{version} unanswered and dropped: too many pending")
+            }
+            Change::Command { text } => format!("command sent: {text}"),
+            Change::CommandAnswer { text } => format!("command answer: {text}"),
+        }
+    }
+}
+
+/// Longest command or answer kept in a history entry, in characters.
+pub const MAX_NOTE: usize = 200;
+
+fn clip(text: &str) -> String {
+    match text.char_indices().nth(MAX_NOTE) {
+        None => text.to_string(),
+        Some((at, _)) => format!("{}…", &text[..at]),
+    }
 }
 
 /// Where a device stands against its desired state.
@@ -167,6 +244,18 @@ pub enum Sync {
 }
 
 impl Sync {
+    /// In words, for a badge.
+    pub fn describe(&self) -> String {
+        match self {
+            Sync::NoDesired => "nothing desired".into(),
+            Sync::InSync => "in sync".into(),
+            Sync::Pending => "pending".into(),
+            Sync::Upgrading(p) => format!("upgrading {p}%"),
+            Sync::Rejected(why) => format!("rejected: {why}"),
+            Sync::Failed(why) => format!("failed: {why}"),
+        }
+    }
+
     /// Its name (also the CSS class and the rollout's column).
     pub fn label(&self) -> &'static str {
         match self {
@@ -344,6 +433,7 @@ enum Kind {
     Desired,
     Accepted,
     Rejected,
+    Ack,
 }
 
 impl Shadows {
@@ -407,6 +497,7 @@ impl Shadows {
             (&c.desired, Kind::Desired),
             (&c.accepted, Kind::Accepted),
             (&c.rejected, Kind::Rejected),
+            (&c.ack, Kind::Ack),
         ]
         .into_iter()
         .find_map(|(p, k)| capture(p, topic).map(|id| (id.to_string(), k)));
@@ -417,10 +508,17 @@ impl Shadows {
             return false; // a retained document cleared: nothing to read
         }
         let (max_doc, max_hist) = (c.max_document, c.max_history);
+        if matches!(kind, Kind::Ack) && !self.by_id.contains_key(&id) {
+            return false; // answers of devices without a shadow are the board's business
+        }
         let Some(s) = self.shadow(&id) else {
             return false;
         };
         match kind {
+            Kind::Ack => {
+                let text = clip(&String::from_utf8_lossy(payload));
+                s.note(max_hist, now, Change::CommandAnswer { text });
+            }
             Kind::Reported | Kind::Desired => {
                 let name = if matches!(kind, Kind::Reported) {
                     "reported"
@@ -573,6 +671,16 @@ impl Shadows {
             s.note(max_hist, now, Change::Dropped { version: dropped });
         }
         Ok((topic, doc))
+    }
+
+    /// Notes a command this page sent to a device, and returns its topic.
+    pub fn command(&mut self, id: &str, text: &str, now: f64) -> String {
+        let max = self.config.max_history;
+        let topic = self.config.command_topic(id);
+        if let Some(s) = self.shadow(id) {
+            s.note(max, now, Change::Command { text: clip(text) });
+        }
+        topic
     }
 
     /// Merges `patch` into a device's desired state (a `null` removes a key) and sets it.

@@ -300,6 +300,31 @@ fn the_convention_is_configurable() {
     assert_eq!(s.desire("t1", Map::new(), 0.0).unwrap().0, "things/t1/set");
 }
 
+#[test]
+fn commands_and_their_answers_are_in_the_history() {
+    let mut s = shadows();
+    // Answers of a device without a shadow are not shadows' (the board has them).
+    assert!(!s.record("devices/d/ack", br#"{"cmd":"reboot","ok":true}"#, 0.0));
+    assert_eq!(s.command("d", "reboot", 1.0), "devices/d/cmd");
+    assert!(s.record("devices/d/ack", br#"{"cmd":"reboot","ok":true}"#, 2.0));
+    let long = "x".repeat(500);
+    s.command("d", &long, 3.0);
+    let h: Vec<&Change> = s.get("d").unwrap().history.iter().map(|(_, c)| c).collect();
+    assert_eq!(
+        h[0],
+        &Change::Command {
+            text: "reboot".into()
+        }
+    );
+    assert_eq!(
+        h[1],
+        &Change::CommandAnswer {
+            text: r#"{"cmd":"reboot","ok":true}"#.into()
+        }
+    );
+    assert!(matches!(h[2], Change::Command { text } if text.chars().count() == MAX_NOTE + 1));
+}
+
 fn reported_on(s: &mut Shadows, topic: &str) -> bool {
     s.record(topic, &doc(1, "{}"), 0.0)
 }

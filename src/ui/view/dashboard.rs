@@ -10,12 +10,14 @@ use super::connection::{load_profiles, ConnectionForm, ConnectionStatus};
 use super::devices::DeviceGrid;
 use super::health::{HealthPanel, Notices};
 use super::messages::{MessageLog, PublishForm};
+use super::shadow::Rollouts;
 use super::subscriptions::SubscriptionList;
 use super::tree::TopicTree;
 
 const THEME_KEY: &str = "wasmqtt.theme";
-const TABS: [(&str, &str); 4] = [
+const TABS: [(&str, &str); 5] = [
     ("devices", "Devices"),
+    ("fleet", "Fleet"),
     ("messages", "Messages"),
     ("topics", "Topics"),
     ("health", "Health"),
@@ -137,8 +139,9 @@ fn DashboardLayout() -> impl IntoView {
                         <Later frame=2>
                             {move || match tab.get() {
                                 0 => view! { <DeviceGrid/> }.into_any(),
-                                1 => view! { <MessageLog/> }.into_any(),
-                                2 => view! { <TopicTree/> }.into_any(),
+                                1 => view! { <Rollouts/> }.into_any(),
+                                2 => view! { <MessageLog/> }.into_any(),
+                                3 => view! { <TopicTree/> }.into_any(),
                                 _ => view! { <HealthPanel/> }.into_any(),
                             }}
                         </Later>

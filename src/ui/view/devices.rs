@@ -7,6 +7,7 @@ use super::super::model::devices::spark_points;
 use super::super::model::{format, DeviceSort, PresenceConfig, Shown};
 use super::super::provider::use_mqtt;
 use super::common::{visible_range, Viewport};
+use super::shadow::DeviceShadow;
 
 const ROW_H: f64 = 48.0;
 const SPARK_W: f32 = 120.0;
@@ -24,6 +25,7 @@ struct Row {
     spark: String,
     spark_last: String,
     drops: u32,
+    sync: (&'static str, String),
 }
 
 /// The board.
@@ -34,6 +36,8 @@ pub fn DeviceGrid() -> impl IntoView {
     let search = RwSignal::new(String::new());
     let sort = RwSignal::new(DeviceSort::Id);
     let show_settings = RwSignal::new(false);
+    // The device whose shadow is open (a click on its row).
+    let open = RwSignal::new(None::<String>);
 
     // The selection (search + sort) is recomputed when devices change or the query does; at
     // most once per frame.
@@ -68,6 +72,7 @@ pub fn DeviceGrid() -> impl IntoView {
     };
     let win = Memo::new(move |_| {
         mqtt.devices_v.track();
+        mqtt.shadows_v.track();
         let sel = selection.get();
         let (first, n) = visible_range(vp.scroll.get(), vp.height.get(), ROW_H, sel.len());
         let rows = mqtt
@@ -98,6 +103,10 @@ pub fn DeviceGrid() -> impl IntoView {
                                 .map(|v| format!("{v:.1}"))
                                 .unwrap_or_default(),
                             drops: d.drops,
+                            sync: {
+                                let s = m.shadows.sync(&d.id);
+                                (s.label(), s.describe())
+                            },
                         })
                     })
                     .collect::<Vec<_>>()
@@ -138,6 +147,9 @@ pub fn DeviceGrid() -> impl IntoView {
             <Show when=move || show_settings.get()>
                 <PresenceSettings/>
             </Show>
+            {move || open.get().map(|id| view! {
+                <DeviceShadow id=id on_close=Callback::new(move |_| open.set(None))/>
+            })}
             <div class="dev-head" aria-hidden="true">
                 <span>"device"</span><span>"state"</span><span>"latest values"</span>
                 <span>{move || format!("{} (last 60)", census().3)}</span><span>"drops"</span>
@@ -154,16 +166,21 @@ pub fn DeviceGrid() -> impl IntoView {
                             let state = move || row.with(|r| r.as_ref().map_or("unknown", |r| r.shown.label()));
                             view! {
                                 <div class=move || format!("dev-row {}", state()) role="listitem" data-testid="device-row"
-                                    data-device=get(|r| r.id.clone()) data-state=state data-index=index.to_string()>
+                                    data-device=get(|r| r.id.clone()) data-state=state data-index=index.to_string()
+                                    on:click=move |_| open.set(row.with(|r| r.as_ref().map(|r| r.id.clone())))>
                                     <div class="dev-id">
                                         <i class=move || format!("dot {}", state()) aria-hidden="true"></i>
                                         <div>
-                                            <div class="name">{get(|r| r.id.clone())}</div>
+                                            <button class="name linklike" data-testid="open-device" title="open its shadow">{get(|r| r.id.clone())}</button>
                                             <div class="muted small">{get(|r| r.meta.clone())}</div>
                                         </div>
                                     </div>
                                     <div class="dev-state">
                                         <span class=move || format!("badge {}", state()) data-testid="device-state">{state}</span>
+                                        {move || row.with(|r| r.as_ref().filter(|r| r.sync.0 != "none").map(|r| {
+                                            let (class, text) = r.sync.clone();
+                                            view! { <span class=format!("badge sync {class}") data-testid="device-sync" data-sync=class>{text}</span> }
+                                        }))}
                                         <div class="muted small">{get(|r| format!("for {} · seen {} ago", r.since, r.last_seen))}</div>
                                     </div>
                                     <div class="dev-fields small">{get(|r| r.fields.clone())}</div>

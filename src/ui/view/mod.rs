@@ -7,5 +7,6 @@ pub mod dashboard;
 pub mod devices;
 pub mod health;
 pub mod messages;
+pub mod shadow;
 pub mod subscriptions;
 pub mod tree;
