@@ -3,94 +3,22 @@
 //! `cargo xtask test` (`WASMQTT_TEST_WS`).
 #![cfg(all(target_arch = "wasm32", feature = "ui"))]
 
-use std::cell::RefCell;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use bytes::Bytes;
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
-use wasmqtt::codec::{Publish, QoS};
+use wasmqtt::codec::QoS;
 use wasmqtt::proto::{OpId, SubscriptionId};
 use wasmqtt::ui::model::UiEvent;
 use wasmqtt::ui::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
 
-thread_local! {
-    static HANDLE: RefCell<Option<Mqtt>> = const { RefCell::new(None) };
-}
-
-/// Captures the provider's handle for the test.
-#[component]
-fn Grab() -> impl IntoView {
-    let m = use_mqtt();
-    HANDLE.with(|h| *h.borrow_mut() = Some(m));
-}
-
-fn document() -> web_sys::Document {
-    web_sys::window().unwrap().document().unwrap()
-}
-
-/// A fresh container with a fixed size, so virtual lists have a viewport.
-fn container() -> web_sys::HtmlElement {
-    let el: web_sys::HtmlElement = document().create_element("div").unwrap().unchecked_into();
-    el.set_attribute(
-        "style",
-        "width: 1200px; height: 700px; display: flex; flex-direction: column;",
-    )
-    .unwrap();
-    document().body().unwrap().append_child(&el).unwrap();
-    el
-}
-
-async fn frames() {
-    // Two animation frames' worth: the provider redraws once per frame.
-    gloo_timers::future::sleep(Duration::from_millis(60)).await;
-}
-
-fn all(root: &web_sys::Element, selector: &str) -> Vec<web_sys::Element> {
-    let list = root.query_selector_all(selector).unwrap();
-    (0..list.length())
-        .map(|i| list.item(i).unwrap().unchecked_into())
-        .collect()
-}
-
-fn text(root: &web_sys::Element, selector: &str) -> String {
-    root.query_selector(selector)
-        .unwrap()
-        .map(|e| e.text_content().unwrap_or_default())
-        .unwrap_or_default()
-}
-
-fn message(topic: &str, payload: &[u8], sub: Option<u64>) -> UiEvent {
-    let mut p = Publish::new(topic, Bytes::copy_from_slice(payload));
-    p.qos = QoS::AtLeastOnce;
-    UiEvent::Message {
-        at_ms: js_sys::Date::now(),
-        publish: p,
-        subscriptions: sub.map(SubscriptionId).into_iter().collect(),
-    }
-}
-
-/// Mounts `view` inside a manual (unconnected) provider; returns the container and the handle.
-fn mount(view: fn() -> AnyView) -> (web_sys::HtmlElement, Mqtt, impl Drop) {
-    let el = container();
-    let handle = leptos::mount::mount_to(el.clone(), move || {
-        view! {
-            <MqttProvider manual=true>
-                <Grab/>
-                {view()}
-            </MqttProvider>
-        }
-    });
-    let mqtt = HANDLE
-        .with(|h| h.borrow_mut().take())
-        .expect("the provider ran");
-    (el, mqtt, handle)
-}
+mod ui_common;
+use ui_common::*;
 
 #[wasm_bindgen_test]
 async fn the_log_draws_only_what_is_in_view_even_with_100000_messages() {

@@ -164,6 +164,8 @@ fn wasm_tests(remote: &str, port: u16, ws_url: &str) -> Result {
             "web",
             "--test",
             "web_ui",
+            "--test",
+            "web_shadow",
         ],
     )
     .env(remote, format!("http://127.0.0.1:{port}"))

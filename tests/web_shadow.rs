@@ -1,0 +1,228 @@
+//! DOM tests of the shadow components (`<DeviceShadow>`, `<Rollouts>`) in real headless
+//! browsers, fed synthetic shadow messages (deterministic; the fleet end to end is
+//! tests/js/shadows.test.mjs).
+#![cfg(all(target_arch = "wasm32", feature = "ui"))]
+
+use leptos::prelude::*;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_test::*;
+use wasmqtt::ui::model::json::Json;
+use wasmqtt::ui::model::Changed;
+use wasmqtt::ui::*;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+mod ui_common;
+use ui_common::*;
+
+fn reported(mqtt: &Mqtt, id: &str, version: u64, state: &str) {
+    let doc = format!("{{\"version\":{version},\"state\":{state}}}");
+    mqtt.apply(message(
+        &format!("devices/{id}/shadow/reported"),
+        doc.as_bytes(),
+        None,
+    ));
+}
+
+fn attr(el: &web_sys::Element, selector: &str, name: &str) -> String {
+    el.query_selector(selector)
+        .unwrap()
+        .and_then(|e| e.get_attribute(name))
+        .unwrap_or_default()
+}
+
+fn type_into(el: &web_sys::Element, selector: &str, value: &str) {
+    let input = el.query_selector(selector).unwrap().expect(selector);
+    if let Some(t) = input.dyn_ref::<web_sys::HtmlTextAreaElement>() {
+        t.set_value(value);
+    } else {
+        input
+            .unchecked_ref::<web_sys::HtmlInputElement>()
+            .set_value(value);
+    }
+    input
+        .dispatch_event(&web_sys::Event::new("input").unwrap())
+        .unwrap();
+}
+
+fn click(el: &web_sys::Element, selector: &str) {
+    el.query_selector(selector)
+        .unwrap()
+        .expect(selector)
+        .unchecked_into::<web_sys::HtmlElement>()
+        .click();
+}
+
+#[wasm_bindgen_test]
+async fn the_panel_shows_reported_desired_and_delta_and_never_goes_back() {
+    let (el, mqtt, _h) = mount(|| view! { <DeviceShadow id="d1"/> }.into_any());
+    frames().await;
+    assert_eq!(attr(&el, "[data-testid=shadow-sync]", "data-sync"), "none");
+    reported(&mqtt, "d1", 2, r#"{"firmware":"1.3.0","setpoint":20}"#);
+    mqtt.apply(message(
+        "devices/d1/shadow/desired",
+        br#"{"version":1,"state":{"firmware":"1.4.0","setpoint":20.0}}"#,
+        None,
+    ));
+    frames().await;
+    assert!(text(&el, "[data-testid=shadow-reported-version]").contains("v2"));
+    assert!(text(&el, "[data-testid=shadow-desired-version]").contains("v1"));
+    assert_eq!(
+        text(&el, "[data-testid=shadow-delta]"),
+        "{\n  \"firmware\": \"1.4.0\"\n}",
+        "20 and 20.0 are the same setpoint"
+    );
+    assert_eq!(
+        attr(&el, "[data-testid=shadow-sync]", "data-sync"),
+        "pending"
+    );
+    // A report older than the one shown changes nothing shown.
+    reported(&mqtt, "d1", 1, r#"{"firmware":"1.0.0","setpoint":5}"#);
+    frames().await;
+    assert!(text(&el, "[data-testid=shadow-reported-version]").contains("v2"));
+    assert!(text(&el, "[data-testid=shadow-reported]").contains("1.3.0"));
+    assert!(text(&el, "[data-testid=shadow-counts]").contains("1 stale ignored"));
+    // Accepted, upgrading, upgraded.
+    mqtt.apply(message(
+        "devices/d1/shadow/accepted",
+        br#"{"version":1}"#,
+        None,
+    ));
+    reported(
+        &mqtt,
+        "d1",
+        3,
+        r#"{"firmware":"1.3.0","setpoint":20,"ota":{"state":"downloading","progress":40}}"#,
+    );
+    frames().await;
+    assert_eq!(
+        attr(&el, "[data-testid=shadow-sync]", "data-sync"),
+        "upgrading"
+    );
+    assert_eq!(text(&el, "[data-testid=shadow-sync]"), "upgrading 40%");
+    reported(
+        &mqtt,
+        "d1",
+        4,
+        r#"{"firmware":"1.4.0","setpoint":20,"ota":{"state":"done"}}"#,
+    );
+    frames().await;
+    assert_eq!(
+        attr(&el, "[data-testid=shadow-sync]", "data-sync"),
+        "in-sync"
+    );
+    assert_eq!(text(&el, "[data-testid=shadow-delta]"), "none");
+    let history = text(&el, "[data-testid=shadow-history]");
+    for line in [
+        "reported v4: firmware, ota",
+        "accepted desired v1",
+        "ignored reported v1: older than v2",
+        "desired v1 set elsewhere: firmware, setpoint",
+    ] {
+        assert!(history.contains(line), "{line:?} not in {history:?}");
+    }
+}
+
+#[wasm_bindgen_test]
+async fn the_desired_editor_says_what_is_wrong_and_errors_are_shown() {
+    let (el, mqtt, _h) = mount(|| view! { <DeviceShadow id="d2"/> }.into_any());
+    reported(&mqtt, "d2", 1, r#"{"setpoint":20}"#);
+    frames().await;
+    let button = || {
+        el.query_selector("[data-testid=set-desired]")
+            .unwrap()
+            .unwrap()
+            .has_attribute("disabled")
+    };
+    type_into(&el, "[data-testid=desired-editor]", "{\"setpoint\": ");
+    frames().await;
+    assert!(text(&el, "[data-testid=desired-status]").starts_with("not valid JSON"));
+    assert!(button(), "what is not JSON cannot be sent");
+    type_into(&el, "[data-testid=desired-editor]", "\"22\"");
+    frames().await;
+    assert!(text(&el, "[data-testid=desired-status]").contains("must be a JSON object"));
+    type_into(&el, "[data-testid=desired-editor]", "{\"setpoint\": 22}");
+    frames().await;
+    assert!(!button());
+    assert_eq!(text(&el, "[data-testid=desired-status]"), "");
+    // Without a connection the page says so, and nothing is held as desired.
+    click(&el, "[data-testid=set-desired]");
+    frames().await;
+    assert_eq!(
+        text(&el, "[data-testid=desired-status]"),
+        "not connected: connect first"
+    );
+    assert!(text(&el, "[data-testid=shadow-desired]").contains("none yet"));
+}
+
+#[wasm_bindgen_test]
+async fn a_rollout_is_shown_converging() {
+    let (el, mqtt, _h) = mount(|| view! { <Rollouts/> }.into_any());
+    let ids: Vec<String> = (1..=4).map(|i| format!("r{i}")).collect();
+    for id in &ids {
+        mqtt.apply(message(&format!("devices/{id}/status"), b"online", None));
+        reported(&mqtt, id, 1, r#"{"firmware":"1.3.0"}"#);
+    }
+    frames().await;
+    assert_eq!(
+        text(&el, "[data-testid=rollout-start]"),
+        "Set on 10% of 4 devices"
+    );
+    // Started as the provider would (a rollout needs a connection to publish).
+    let patch = match wasmqtt::ui::model::json::parse(r#"{"firmware":"1.4.0"}"#) {
+        Some(Json::Object(m)) => m,
+        _ => unreachable!(),
+    };
+    mqtt.update(|m| {
+        let now = m.now_ms;
+        m.rollouts
+            .start(&mut m.shadows, patch, &ids, 1.0, now)
+            .unwrap();
+        Changed(Changed::SHADOWS)
+    });
+    frames().await;
+    let figure = |name: &str| attr(&el, "[data-testid=rollout]", name);
+    assert_eq!(
+        (figure("data-total"), figure("data-pending")),
+        ("4".into(), "4".into())
+    );
+    reported(&mqtt, "r1", 2, r#"{"firmware":"1.4.0"}"#);
+    mqtt.apply(message(
+        "devices/r2/shadow/rejected",
+        br#"{"version":1,"reason":"no"}"#,
+        None,
+    ));
+    mqtt.apply(message(
+        "devices/r3/shadow/accepted",
+        br#"{"version":1}"#,
+        None,
+    ));
+    reported(
+        &mqtt,
+        "r3",
+        2,
+        r#"{"firmware":"1.3.0","ota":{"state":"failed","reason":"flash"}}"#,
+    );
+    frames().await;
+    assert_eq!(
+        [
+            figure("data-in-sync"),
+            figure("data-rejected"),
+            figure("data-failed"),
+            figure("data-pending")
+        ],
+        ["1", "1", "1", "1"]
+    );
+    let line = text(&el, "[data-testid=rollout]");
+    assert!(
+        line.contains("1 in sync") && line.contains("1 rejected"),
+        "{line}"
+    );
+    // Without a connection, starting one says so.
+    click(&el, "[data-testid=rollout-start]");
+    frames().await;
+    assert_eq!(
+        text(&el, "[data-testid=rollout-status]"),
+        "not connected: connect first"
+    );
+}
