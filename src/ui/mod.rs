@@ -31,6 +31,7 @@ pub use {
     view::connection::{ConnectionForm, ConnectionStatus},
     view::dashboard::Dashboard,
     view::devices::DeviceGrid,
+    view::fleet::FleetStats,
     view::health::{HealthPanel, Notices},
     view::messages::{MessageLog, PublishForm},
     view::shadow::{DeviceShadow, Rollouts},

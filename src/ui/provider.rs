@@ -7,6 +7,7 @@ use std::rc::Rc;
 use leptos::prelude::*;
 
 use super::frames::after_frames;
+use super::model::fleet::Pick;
 use super::model::shadow::read_desired;
 use super::model::{build_publish, Changed, Dashboard, Limits, PresenceConfig, Settings, UiEvent};
 use crate::codec::{QoS, RetainHandling, SubscriptionOptions};
@@ -53,6 +54,8 @@ pub struct Mqtt {
     pub notices_v: RwSignal<u64>,
     /// Bumped when a device shadow or a rollout changes.
     pub shadows_v: RwSignal<u64>,
+    /// The bar of the fleet's distributions picked: the board shows only its devices.
+    pub pick: RwSignal<Option<Pick>>,
 }
 
 /// A subscription asked for before the connection: filter, QoS, no local, retain as
@@ -100,6 +103,7 @@ impl Mqtt {
             health_v: RwSignal::new(0),
             notices_v: RwSignal::new(0),
             shadows_v: RwSignal::new(0),
+            pick: RwSignal::new(None),
         }
     }
 

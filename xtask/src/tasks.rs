@@ -165,7 +165,7 @@ fn wasm_tests(remote: &str, port: u16, ws_url: &str) -> Result {
             "--test",
             "web_ui",
             "--test",
-            "web_shadow",
+            "web_fleet",
         ],
     )
     .env(remote, format!("http://127.0.0.1:{port}"))

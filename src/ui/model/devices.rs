@@ -159,6 +159,8 @@ pub struct Device {
     pub spark: Vec<f32>,
     /// Its description (from the meta topic), as one line.
     pub meta: Option<String>,
+    /// Its description's top-level fields (name, value as shown), when it is a JSON object.
+    pub meta_fields: Vec<(String, String)>,
     /// Messages from it.
     pub messages: u64,
     /// Times it went offline.
@@ -177,6 +179,7 @@ impl Device {
             fields: Vec::new(),
             spark: Vec::new(),
             meta: None,
+            meta_fields: Vec::new(),
             messages: 0,
             drops: 0,
         }
@@ -336,14 +339,26 @@ impl Devices {
                     return false;
                 };
                 let text = String::from_utf8_lossy(payload);
+                d.meta_fields = match json::parse(&text) {
+                    Some(Json::Object(m)) => m
+                        .iter()
+                        .take(MAX_FIELDS)
+                        .map(|(k, v)| {
+                            (
+                                clip(k.clone(), MAX_FIELD_NAME),
+                                clip(v.brief(), MAX_FIELD_VALUE),
+                            )
+                        })
+                        .collect(),
+                    _ => Vec::new(),
+                };
                 d.meta = Some(clip(
-                    match json::parse(&text) {
-                        Some(Json::Object(m)) => m
-                            .iter()
-                            .map(|(_, v)| clip(v.brief(), MAX_FIELD_VALUE))
-                            .collect::<Vec<_>>()
-                            .join(" · "),
-                        _ => super::format::preview(payload, 80),
+                    if d.meta_fields.is_empty() {
+                        super::format::preview(payload, 80)
+                    } else {
+                        let values: Vec<&str> =
+                            d.meta_fields.iter().map(|(_, v)| v.as_str()).collect();
+                        values.join(" · ")
                     },
                     MAX_META,
                 ));
@@ -401,15 +416,27 @@ impl Devices {
     /// Indexes of the devices whose id or description contains `search` (case-insensitive),
     /// in `sort` order.
     pub fn select(&self, search: &str, sort: DeviceSort, now: f64) -> Vec<usize> {
+        self.select_where(search, sort, now, |_| true)
+    }
+
+    /// [`Devices::select`], of the devices `keep` keeps.
+    pub fn select_where(
+        &self,
+        search: &str,
+        sort: DeviceSort,
+        now: f64,
+        keep: impl Fn(&Device) -> bool,
+    ) -> Vec<usize> {
         let needle = search.trim().to_lowercase();
         let mut out: Vec<usize> = (0..self.list.len())
             .filter(|&i| {
                 let d = &self.list[i];
-                needle.is_empty()
-                    || d.id.to_lowercase().contains(&needle)
-                    || d.meta
-                        .as_deref()
-                        .is_some_and(|m| m.to_lowercase().contains(&needle))
+                keep(d)
+                    && (needle.is_empty()
+                        || d.id.to_lowercase().contains(&needle)
+                        || d.meta
+                            .as_deref()
+                            .is_some_and(|m| m.to_lowercase().contains(&needle)))
             })
             .collect();
         let cfg = &self.config;

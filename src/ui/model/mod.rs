@@ -6,6 +6,7 @@
 //! client's; the parts it updates (log, tree, devices, settings, JSON) are modules of their own.
 
 pub mod devices;
+pub mod fleet;
 pub mod format;
 pub mod json;
 pub mod log;

@@ -8,6 +8,7 @@ use super::super::provider::MqttProvider;
 use super::common::Later;
 use super::connection::{load_profiles, ConnectionForm, ConnectionStatus};
 use super::devices::DeviceGrid;
+use super::fleet::FleetStats;
 use super::health::{HealthPanel, Notices};
 use super::messages::{MessageLog, PublishForm};
 use super::shadow::Rollouts;
@@ -138,7 +139,7 @@ fn DashboardLayout() -> impl IntoView {
                     <div class="tabpanel" role="tabpanel" aria-labelledby=move || format!("tab-{}", TABS[tab.get()].0)>
                         <Later frame=2>
                             {move || match tab.get() {
-                                0 => view! { <DeviceGrid/> }.into_any(),
+                                0 => view! { <FleetStats/><DeviceGrid/> }.into_any(),
                                 1 => view! { <Rollouts/> }.into_any(),
                                 2 => view! { <MessageLog/> }.into_any(),
                                 3 => view! { <TopicTree/> }.into_any(),

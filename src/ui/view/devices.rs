@@ -51,12 +51,18 @@ pub fn DeviceGrid() -> impl IntoView {
     let selection = Memo::new(move |_| {
         let _devices = known.get();
         let (q, s) = (search.get(), sort.get());
-        if s != DeviceSort::Id || !q.is_empty() {
+        let pick = mqtt.pick.get();
+        if s != DeviceSort::Id || !q.is_empty() || pick.is_some() {
             // Meta text (searched) and the orders other than by id move with time.
             mqtt.health_v.track();
         }
-        mqtt.with(|m| m.devices.select(&q, s, m.now_ms))
-            .unwrap_or_default()
+        mqtt.with(|m| match &pick {
+            None => m.devices.select(&q, s, m.now_ms),
+            Some(p) => m
+                .devices
+                .select_where(&q, s, m.now_ms, |d| p.matches(d, &m.shadows)),
+        })
+        .unwrap_or_default()
     });
     let census = move || {
         mqtt.devices_v.track();
@@ -132,6 +138,11 @@ pub fn DeviceGrid() -> impl IntoView {
                     }}
                 </div>
                 <span class="spacer"></span>
+                {move || mqtt.pick.get().map(|p| view! {
+                    <button class="chip" data-testid="board-pick" title="show every device" on:click=move |_| mqtt.pick.set(None)>
+                        {format!("{} · {} shown ✕", p.describe(), selection.with(Vec::len))}
+                    </button>
+                })}
                 <input type="search" data-testid="device-search" aria-label="search devices" placeholder="search id, model, room"
                     prop:value=move || search.get() on:input=move |ev| { search.set(event_target_value(&ev)); vp.scroll_to_top(); } />
                 <label class="inline">"Sort "

@@ -5,6 +5,7 @@ pub mod common;
 pub mod connection;
 pub mod dashboard;
 pub mod devices;
+pub mod fleet;
 pub mod health;
 pub mod messages;
 pub mod shadow;

@@ -1,5 +1,5 @@
-//! DOM tests of the shadow components (`<DeviceShadow>`, `<Rollouts>`) in real headless
-//! browsers, fed synthetic shadow messages (deterministic; the fleet end to end is
+//! DOM tests of the operator's components (`<DeviceShadow>`, `<Rollouts>`, `<FleetStats>`, ...)
+//! in real headless browsers, fed synthetic messages (deterministic; the fleet end to end is
 //! tests/js/shadows.test.mjs).
 #![cfg(all(target_arch = "wasm32", feature = "ui"))]
 
@@ -225,4 +225,51 @@ async fn a_rollout_is_shown_converging() {
         text(&el, "[data-testid=rollout-status]"),
         "not connected: connect first"
     );
+}
+
+#[wasm_bindgen_test]
+async fn picking_a_bar_filters_the_board_and_picking_it_again_clears_it() {
+    let (el, mqtt, _h) = mount(|| view! { <FleetStats/><DeviceGrid/> }.into_any());
+    for i in 0..9 {
+        let fw = if i < 3 { "1.2.0" } else { "1.3.0" };
+        mqtt.apply(message(&format!("devices/f{i}/status"), b"online", None));
+        mqtt.apply(message(
+            &format!("devices/f{i}/meta"),
+            format!(r#"{{"model":"TH-200","firmware":"{fw}"}}"#).as_bytes(),
+            None,
+        ));
+        mqtt.apply(message(
+            &format!("devices/f{i}/telemetry"),
+            format!(r#"{{"battery":{}}}"#, 10 * i + 5).as_bytes(),
+            None,
+        ));
+    }
+    frames().await;
+    let bar = |facet: &str, label: &str| {
+        format!("[data-facet='{facet}'] [data-testid=fleet-bar][data-label='{label}']")
+    };
+    assert_eq!(attr(&el, &bar("Firmware", "1.3.0"), "data-count"), "6");
+    assert_eq!(attr(&el, &bar("Firmware", "1.2.0"), "data-count"), "3");
+    assert_eq!(attr(&el, &bar("Battery %", "80–90"), "data-count"), "1");
+    assert_eq!(all(&el, "[data-testid=device-row]").len(), 9);
+    click(&el, &bar("Firmware", "1.2.0"));
+    frames().await;
+    let shown: Vec<String> = all(&el, "[data-testid=device-row]")
+        .iter()
+        .map(|r| r.get_attribute("data-device").unwrap())
+        .collect();
+    assert_eq!(shown, ["f0", "f1", "f2"]);
+    assert_eq!(attr(&el, &bar("Firmware", "1.2.0"), "aria-pressed"), "true");
+    assert!(text(&el, "[data-testid=board-pick]").contains("Firmware: 1.2.0 · 3 shown"));
+    // Another bar replaces the pick; the same bar again clears it.
+    click(&el, &bar("Battery %", "80–90"));
+    frames().await;
+    assert_eq!(all(&el, "[data-testid=device-row]").len(), 1);
+    click(&el, &bar("Battery %", "80–90"));
+    frames().await;
+    assert_eq!(all(&el, "[data-testid=device-row]").len(), 9);
+    assert!(el
+        .query_selector("[data-testid=board-pick]")
+        .unwrap()
+        .is_none());
 }
