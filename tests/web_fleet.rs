@@ -273,3 +273,76 @@ async fn picking_a_bar_filters_the_board_and_picking_it_again_clears_it() {
         .unwrap()
         .is_none());
 }
+
+#[wasm_bindgen_test]
+async fn alerts_are_raised_dismissed_and_counted_per_rule() {
+    let (el, mqtt, _h) = mount(|| view! { <AlertBadge/><Alerts/> }.into_any());
+    let tick = |mqtt: &Mqtt| {
+        mqtt.apply(wasmqtt::ui::model::UiEvent::Tick {
+            at_ms: js_sys::Date::now(),
+            metrics: Default::default(),
+            connected_for_ms: None,
+            next_attempt_in_ms: None,
+        })
+    };
+    for (id, battery) in [("a1", 50), ("a2", 12), ("a3", 7)] {
+        mqtt.apply(message(
+            &format!("devices/{id}/telemetry"),
+            format!(r#"{{"battery":{battery},"rssi":-90}}"#).as_bytes(),
+            None,
+        ));
+    }
+    tick(&mqtt);
+    frames().await;
+    let shown = |el: &web_sys::HtmlElement| {
+        all(el, "[data-testid=alert]")
+            .iter()
+            .map(|a| a.get_attribute("data-device").unwrap())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(shown(&el), ["a2", "a3"]);
+    assert_eq!(text(&el, "[data-testid=alert-badge]"), "2 alerts");
+    let battery = "[data-testid=alert-rule][data-rule='battery under 20%']";
+    assert_eq!(attr(&el, battery, "data-active"), "2");
+    // Dismissed: gone from the list and the badge, still counted for its rule.
+    click(&el, "[data-device=a2] [data-testid=alert-dismiss]");
+    frames().await;
+    assert_eq!(shown(&el), ["a3"]);
+    assert_eq!(text(&el, "[data-testid=alert-badge]"), "1 alert");
+    assert_eq!(attr(&el, battery, "data-active"), "2");
+    // A rule typed by the operator.
+    type_into(&el, "[data-testid=alert-rule-input]", "rssi < low");
+    el.query_selector(".rule-form")
+        .unwrap()
+        .unwrap()
+        .unchecked_into::<web_sys::HtmlFormElement>()
+        .request_submit()
+        .unwrap();
+    frames().await;
+    assert!(text(&el, "[data-testid=alert-rule-error]").contains("not a number"));
+    type_into(&el, "[data-testid=alert-rule-input]", "rssi < -85");
+    el.query_selector(".rule-form")
+        .unwrap()
+        .unwrap()
+        .unchecked_into::<web_sys::HtmlFormElement>()
+        .request_submit()
+        .unwrap();
+    tick(&mqtt);
+    frames().await;
+    assert_eq!(text(&el, "[data-testid=alert-rule-error]"), "");
+    assert_eq!(
+        attr(
+            &el,
+            "[data-testid=alert-rule][data-rule='rssi < -85']",
+            "data-active"
+        ),
+        "3"
+    );
+    click(&el, "[data-testid=alerts-dismiss-all]");
+    frames().await;
+    assert!(shown(&el).is_empty());
+    assert!(el
+        .query_selector("[data-testid=alert-badge]")
+        .unwrap()
+        .is_none());
+}

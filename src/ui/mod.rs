@@ -27,6 +27,7 @@ mod view;
 pub use {
     model::{Limits, PresenceConfig, Settings, ShadowConfig},
     provider::{use_mqtt, use_subscription, Mqtt, MqttProvider, SubscriptionView},
+    view::alerts::{AlertBadge, Alerts},
     view::common::Later,
     view::connection::{ConnectionForm, ConnectionStatus},
     view::dashboard::Dashboard,

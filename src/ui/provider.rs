@@ -54,6 +54,8 @@ pub struct Mqtt {
     pub notices_v: RwSignal<u64>,
     /// Bumped when a device shadow or a rollout changes.
     pub shadows_v: RwSignal<u64>,
+    /// Bumped when the alerts change.
+    pub alerts_v: RwSignal<u64>,
     /// The bar of the fleet's distributions picked: the board shows only its devices.
     pub pick: RwSignal<Option<Pick>>,
 }
@@ -103,6 +105,7 @@ impl Mqtt {
             health_v: RwSignal::new(0),
             notices_v: RwSignal::new(0),
             shadows_v: RwSignal::new(0),
+            alerts_v: RwSignal::new(0),
             pick: RwSignal::new(None),
         }
     }
@@ -165,6 +168,7 @@ impl Mqtt {
             (Changed::HEALTH, self.health_v),
             (Changed::NOTICES, self.notices_v),
             (Changed::SHADOWS, self.shadows_v),
+            (Changed::ALERTS, self.alerts_v),
         ];
         for (bit, signal) in pairs {
             if c.has(bit) {

@@ -5,6 +5,7 @@
 //! Length: the reducer's one `apply` match over every event, and the events' conversion from the
 //! client's; the parts it updates (log, tree, devices, settings, JSON) are modules of their own.
 
+pub mod alerts;
 pub mod devices;
 pub mod fleet;
 pub mod format;
@@ -20,6 +21,7 @@ use bytes::Bytes;
 use crate::codec::{ByteStr, Publish, QoS};
 use crate::proto::{ClientError, Event, Metrics, OpId, SubscriptionId};
 
+pub use alerts::Alerts;
 pub use devices::{Device, DeviceSort, Devices, PresenceConfig, Shown};
 pub use format::PayloadFormat;
 pub use log::{LogEntry, MessageLog, TopicFilter};
@@ -329,28 +331,30 @@ impl UiEvent {
 
 /// What an event changed, so only those parts of the page are drawn again.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Changed(pub u8);
+pub struct Changed(pub u16);
 
 impl Changed {
     /// The connection state.
-    pub const CONN: u8 = 1;
+    pub const CONN: u16 = 1;
     /// The message log.
-    pub const LOG: u8 = 2;
+    pub const LOG: u16 = 2;
     /// The topic tree.
-    pub const TREE: u8 = 4;
+    pub const TREE: u16 = 4;
     /// The device board.
-    pub const DEVICES: u8 = 8;
+    pub const DEVICES: u16 = 8;
     /// The subscription list.
-    pub const SUBS: u8 = 16;
+    pub const SUBS: u16 = 16;
     /// The health figures.
-    pub const HEALTH: u8 = 32;
+    pub const HEALTH: u16 = 32;
     /// The notices.
-    pub const NOTICES: u8 = 64;
+    pub const NOTICES: u16 = 64;
     /// The device shadows and rollouts.
-    pub const SHADOWS: u8 = 128;
+    pub const SHADOWS: u16 = 128;
+    /// The alerts.
+    pub const ALERTS: u16 = 256;
 
     /// Whether any of `bits` changed.
-    pub fn has(self, bits: u8) -> bool {
+    pub fn has(self, bits: u16) -> bool {
         self.0 & bits != 0
     }
 }
@@ -381,6 +385,8 @@ pub struct Dashboard {
     pub shadows: Shadows,
     /// The rollouts started from this page.
     pub rollouts: Rollouts,
+    /// The alert rules and what they raised.
+    pub alerts: Alerts,
     /// Subscriptions, in the order added.
     pub subs: Vec<Subscription>,
     pending_subs: Vec<(OpId, SubscriptionId)>,
@@ -407,6 +413,7 @@ impl Dashboard {
             devices: Devices::new(presence),
             shadows: Shadows::new(ShadowConfig::default()),
             rollouts: Rollouts::default(),
+            alerts: Alerts::default(),
             subs: Vec::new(),
             pending_subs: Vec::new(),
             health: Health::default(),
@@ -718,8 +725,12 @@ impl Dashboard {
         h.next_attempt_in_ms = next_attempt_in_ms;
         h.last_tick_ms = Some(at_ms);
         self.now_ms = at_ms;
+        let mut c = Changed(Changed::HEALTH | Changed::SUBS | Changed::DEVICES | Changed::CONN);
+        if self.alerts.evaluate(&self.devices, &self.shadows, at_ms) {
+            c |= Changed(Changed::ALERTS);
+        }
         // Staleness and "last seen" move with time alone.
-        Changed(Changed::HEALTH | Changed::SUBS | Changed::DEVICES | Changed::CONN)
+        c
     }
 }
 

@@ -5,6 +5,7 @@ use leptos::prelude::*;
 
 use super::super::model::Settings;
 use super::super::provider::MqttProvider;
+use super::alerts::{AlertBadge, Alerts};
 use super::common::Later;
 use super::connection::{load_profiles, ConnectionForm, ConnectionStatus};
 use super::devices::DeviceGrid;
@@ -106,7 +107,7 @@ fn DashboardLayout() -> impl IntoView {
         <div class="app">
             <header class="topbar">
                 <div class="brand"><span class="logo" aria-hidden="true">"◆"</span>" wasmqtt"</div>
-                <Later frame=1><ConnectionStatus/></Later>
+                <Later frame=1><ConnectionStatus/><AlertBadge/></Later>
                 <button class="btn icon theme" title="theme: auto, light, dark" aria-label=move || format!("theme: {}", theme.get())
                     on:click=move |_| theme.update(|t| *t = match t.as_str() { "auto" => "light".into(), "light" => "dark".into(), _ => "auto".into() })>
                     {move || match theme.get().as_str() { "light" => "☀", "dark" => "☾", _ => "◐" }}
@@ -140,7 +141,7 @@ fn DashboardLayout() -> impl IntoView {
                         <Later frame=2>
                             {move || match tab.get() {
                                 0 => view! { <FleetStats/><DeviceGrid/> }.into_any(),
-                                1 => view! { <Rollouts/> }.into_any(),
+                                1 => view! { <Alerts/><Rollouts/> }.into_any(),
                                 2 => view! { <MessageLog/> }.into_any(),
                                 3 => view! { <TopicTree/> }.into_any(),
                                 _ => view! { <HealthPanel/> }.into_any(),

@@ -1,6 +1,7 @@
 //! The components. Each reads the model of the nearest `<MqttProvider>` and tracks only the
 //! version signal of the part it shows.
 
+pub mod alerts;
 pub mod common;
 pub mod connection;
 pub mod dashboard;
