@@ -319,7 +319,7 @@ impl UiEvent {
                 result: result
                     .map(|g| {
                         g.into_iter()
-                            .map(|r| r.map_err(|code| format!("{code} ({:#04x})", code as u8)))
+                            .map(|r| r.map_err(|code| code.to_string()))
                             .collect()
                     })
                     .map_err(|e: ClientError| e.to_string()),
