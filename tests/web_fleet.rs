@@ -346,3 +346,58 @@ async fn alerts_are_raised_dismissed_and_counted_per_rule() {
         .unwrap()
         .is_none());
 }
+
+#[wasm_bindgen_test]
+async fn the_connection_history_shows_spread_success_and_causes() {
+    use wasmqtt::ui::model::UiEvent;
+    let (el, mqtt, _h) = mount(|| view! { <ConnectionHistory/> }.into_any());
+    let now = js_sys::Date::now();
+    for (i, url) in ["ws://127.0.0.1:1/mqtt", "ws://127.0.0.1:2/mqtt"]
+        .iter()
+        .enumerate()
+    {
+        mqtt.apply(UiEvent::Connecting {
+            url: url.to_string(),
+            attempt: i as u32,
+        });
+        mqtt.apply(UiEvent::Connected {
+            at_ms: now + i as f64,
+            session_present: false,
+        });
+        if i == 0 {
+            mqtt.apply(UiEvent::Disconnected {
+                at_ms: now + 0.5,
+                error: Some("lost".into()),
+                retry_at_ms: None,
+                cause: Some("connection lost".into()),
+            });
+        }
+    }
+    for n in 1..=10u64 {
+        mqtt.apply(UiEvent::Tick {
+            at_ms: now + 2.0,
+            metrics: wasmqtt::proto::Metrics {
+                rtt: Some(std::time::Duration::from_millis(n)),
+                rtt_samples: n,
+                ..Default::default()
+            },
+            connected_for_ms: Some(1.0),
+            next_attempt_in_ms: None,
+        });
+    }
+    frames().await;
+    assert_eq!(
+        text(&el, "[data-testid=health-rtt-spread] .card-value"),
+        "5.0 / 9.0 / 10.0 ms"
+    );
+    assert_eq!(
+        text(&el, "[data-testid=health-success] .card-value"),
+        "2 of 2 connected"
+    );
+    assert_eq!(
+        text(&el, "[data-testid=health-broker] .card-value"),
+        "ws://127.0.0.1:2/mqtt"
+    );
+    assert!(text(&el, "[data-testid=health-broker]").contains("1 failover across 2 URLs"));
+    assert_eq!(text(&el, "[data-testid=health-cause]"), "connection lost1");
+}

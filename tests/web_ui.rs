@@ -422,6 +422,7 @@ async fn the_topic_tree_expands_and_collapses() {
 async fn the_status_says_when_it_will_retry_and_why() {
     let (el, mqtt, _h) = mount(|| view! { <ConnectionStatus/> }.into_any());
     mqtt.apply(UiEvent::Disconnected {
+        cause: None,
         at_ms: js_sys::Date::now(),
         error: Some("the server did not answer PINGREQ within 15 s (keep-alive)".into()),
         retry_at_ms: Some(js_sys::Date::now() + 4000.0),

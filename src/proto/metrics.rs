@@ -11,6 +11,9 @@ pub struct Metrics {
     pub rtt: Option<Duration>,
     /// Smoothed round trip (exponentially weighted, 1/8 per sample, as TCP's SRTT).
     pub rtt_smoothed: Option<Duration>,
+    /// Round trips measured (PINGRESPs timed), so a reader polling `rtt` can tell a new sample
+    /// from the same one read again.
+    pub rtt_samples: u64,
     /// Application messages received.
     pub messages_in: u64,
     /// Application messages sent.
@@ -38,6 +41,7 @@ pub struct Metrics {
 impl Metrics {
     pub(crate) fn record_rtt(&mut self, rtt: Duration) {
         self.rtt = Some(rtt);
+        self.rtt_samples += 1;
         self.rtt_smoothed = Some(match self.rtt_smoothed {
             None => rtt,
             Some(s) => (s * 7 + rtt) / 8,

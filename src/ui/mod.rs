@@ -33,7 +33,7 @@ pub use {
     view::dashboard::Dashboard,
     view::devices::DeviceGrid,
     view::fleet::FleetStats,
-    view::health::{HealthPanel, Notices},
+    view::health::{ConnectionHistory, HealthPanel, Notices},
     view::messages::{MessageLog, PublishForm},
     view::shadow::{DeviceShadow, Rollouts},
     view::subscriptions::SubscriptionList,

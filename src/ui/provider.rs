@@ -249,6 +249,7 @@ impl Mqtt {
             set_timeout(move || drop(keep), std::time::Duration::from_secs(5));
             self.update(|m| {
                 m.apply(UiEvent::Disconnected {
+                    cause: None,
                     at_ms: wall_now(),
                     error: None,
                     retry_at_ms: None,

@@ -275,7 +275,10 @@ pub fn parse_threshold(text: &str) -> Result<Condition, String> {
     if field.is_empty() {
         return Err("which field? write it before the < or >".into());
     }
-    if field.chars().any(|c| c.is_whitespace() || "<>=".contains(c)) {
+    if field
+        .chars()
+        .any(|c| c.is_whitespace() || "<>=".contains(c))
+    {
         return Err(format!("{field:?} is not a field name"));
     }
     Ok(if op == '<' {
@@ -407,7 +410,9 @@ mod tests {
             .unwrap_err()
             .contains("not a number"));
         assert!(parse_threshold(" < 3").unwrap_err().contains("which field"));
-        assert!(parse_threshold("rssi >< 3").unwrap_err().contains("not a field name"));
+        assert!(parse_threshold("rssi >< 3")
+            .unwrap_err()
+            .contains("not a field name"));
         assert!(a.add("x", Condition::Silent { intervals: 0.0 }).is_err());
         while a.rules().len() < MAX_RULES {
             a.add(

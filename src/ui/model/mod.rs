@@ -6,6 +6,7 @@
 //! client's; the parts it updates (log, tree, devices, settings, JSON) are modules of their own.
 
 pub mod alerts;
+pub mod connstats;
 pub mod devices;
 pub mod fleet;
 pub mod format;
@@ -198,11 +199,15 @@ pub enum UiEvent {
         error: Option<String>,
         /// The next attempt, if one is scheduled.
         retry_at_ms: Option<f64>,
+        /// Why, grouped by cause and reason code (`connstats::cause`); None: the user ended it.
+        cause: Option<String>,
     },
     /// The client stopped until the user acts.
     Stopped {
         /// Why, and what to do.
         error: String,
+        /// Why, grouped (`connstats::cause`).
+        cause: String,
     },
     /// A message arrived.
     Message {
@@ -299,10 +304,12 @@ impl UiEvent {
                 reconnect_at,
             } => UiEvent::Disconnected {
                 at_ms,
+                cause: error.as_ref().map(connstats::cause),
                 error: error.map(|e| e.to_string()),
                 retry_at_ms: reconnect_at.map(to_wall),
             },
             Event::Stopped(e) => UiEvent::Stopped {
+                cause: connstats::cause(&e),
                 error: e.to_string(),
             },
             Event::Message(m) => UiEvent::Message {
@@ -387,6 +394,8 @@ pub struct Dashboard {
     pub rollouts: Rollouts,
     /// The alert rules and what they raised.
     pub alerts: Alerts,
+    /// The connection's history in figures.
+    pub conn_stats: connstats::ConnStats,
     /// Subscriptions, in the order added.
     pub subs: Vec<Subscription>,
     pending_subs: Vec<(OpId, SubscriptionId)>,
@@ -414,6 +423,7 @@ impl Dashboard {
             shadows: Shadows::new(ShadowConfig::default()),
             rollouts: Rollouts::default(),
             alerts: Alerts::default(),
+            conn_stats: Default::default(),
             subs: Vec::new(),
             pending_subs: Vec::new(),
             health: Health::default(),
@@ -463,6 +473,7 @@ impl Dashboard {
     pub fn apply(&mut self, ev: UiEvent) -> Changed {
         match ev {
             UiEvent::Connecting { url, attempt } => {
+                self.conn_stats.on_connecting(&url, self.now_ms);
                 self.conn = ConnState::Connecting { url, attempt };
                 Changed(Changed::CONN)
             }
@@ -471,6 +482,7 @@ impl Dashboard {
                 session_present,
             } => {
                 self.now_ms = at_ms;
+                self.conn_stats.on_connected(at_ms);
                 self.conn = ConnState::Connected {
                     since_ms: at_ms,
                     session_present,
@@ -483,8 +495,10 @@ impl Dashboard {
                 at_ms,
                 error,
                 retry_at_ms,
+                cause,
             } => {
                 self.now_ms = at_ms;
+                self.conn_stats.on_ended(at_ms, cause.as_deref());
                 let mut c = Changed(Changed::CONN);
                 if let Some(e) = error {
                     c |= self.notice(at_ms, true, format!("connection lost: {e}"));
@@ -512,7 +526,8 @@ impl Dashboard {
                 }
                 c
             }
-            UiEvent::Stopped { error } => {
+            UiEvent::Stopped { error, cause } => {
+                self.conn_stats.on_ended(self.now_ms, Some(&cause));
                 self.conn = ConnState::Stopped;
                 let now = self.now_ms;
                 let c = self.notice(now, true, error.clone());
@@ -720,6 +735,7 @@ impl Dashboard {
         }
         h.rtt_ms = m.rtt.map(|d| d.as_secs_f64() * 1000.0);
         h.rtt_smoothed_ms = m.rtt_smoothed.map(|d| d.as_secs_f64() * 1000.0);
+        self.conn_stats.on_rtt(h.rtt_ms, m.rtt_samples);
         h.metrics = m;
         h.connected_for_ms = connected_for_ms;
         h.next_attempt_in_ms = next_attempt_in_ms;

@@ -34,6 +34,7 @@ fn tick(d: &mut Dashboard, at: f64, messages_in: u64) -> Changed {
     let metrics = Metrics {
         messages_in,
         rtt: Some(Duration::from_micros(1500)),
+        rtt_samples: 1,
         ..Default::default()
     };
     d.apply(UiEvent::Tick {
@@ -135,6 +136,7 @@ fn a_session_as_the_operator_sees_it() {
 
     // The link dies; the client will retry.
     d.apply(UiEvent::Disconnected {
+        cause: Some("keep-alive timeout (dead link)".into()),
         at_ms: 4000.0,
         error: Some("keep-alive timeout".into()),
         retry_at_ms: Some(5200.0),
@@ -146,6 +148,10 @@ fn a_session_as_the_operator_sees_it() {
         }
     );
     assert_eq!(d.last_error.as_deref(), Some("keep-alive timeout"));
+    d.apply(UiEvent::Connecting {
+        url: "ws://127.0.0.1:9001/mqtt".into(),
+        attempt: 1,
+    });
     d.apply(UiEvent::Connected {
         at_ms: 5300.0,
         session_present: true,
@@ -155,11 +161,21 @@ fn a_session_as_the_operator_sees_it() {
 
     // The user ends it.
     d.apply(UiEvent::Disconnected {
+        cause: None,
         at_ms: 6000.0,
         error: None,
         retry_at_ms: None,
     });
     assert_eq!(d.conn, ConnState::Disconnected);
+
+    // The connection's history in figures.
+    let s = &d.conn_stats;
+    assert_eq!((s.attempts, s.successes), (d.connections, d.connections));
+    assert_eq!(
+        s.causes(),
+        [("keep-alive timeout (dead link)".to_string(), 1)]
+    );
+    assert_eq!(s.rtt().map(|r| (r.p50, r.samples)), Some((1.5, 1)));
 }
 
 #[test]
@@ -289,11 +305,13 @@ fn client_events_become_ui_events() {
     };
     match UiEvent::from_event(lost, 5.0, wall) {
         Some(UiEvent::Disconnected {
+            cause: Some(cause),
             error: Some(e),
             retry_at_ms: Some(at),
             ..
         }) => {
             assert!(!e.is_empty());
+            assert_eq!(cause, "keep-alive timeout (dead link)");
             assert_eq!(at, 1_002_000.0);
         }
         other => panic!("{other:?}"),
@@ -415,6 +433,7 @@ fn ending_the_connection_settles_subscriptions_never_acknowledged() {
     subscribe(&mut d, "old/#", 1, 1);
     assert_eq!(d.subs[0].state, SubState::Pending);
     d.apply(UiEvent::Disconnected {
+        cause: None,
         at_ms: 5.0,
         error: None,
         retry_at_ms: None,

@@ -72,7 +72,62 @@ pub fn HealthPanel() -> impl IntoView {
                     }
                 }}
             </div>
+            <ConnectionHistory/>
         </section>
+    }
+}
+
+/// The connection over time: round-trip spread, attempts and success rate, time connected, the
+/// brokers used and failovers, and why connections ended.
+#[component]
+pub fn ConnectionHistory() -> impl IntoView {
+    let mqtt = use_mqtt();
+    let s = move || {
+        mqtt.health_v.track();
+        mqtt.conn_v.track();
+        mqtt.with(|m| (m.conn_stats.clone(), m.now_ms))
+            .unwrap_or_default()
+    };
+    let pct = |x: Option<f64>| x.map_or("—".to_string(), |v| format!("{:.1}%", v * 100.0));
+    view! {
+        <div class="conn-history" data-testid="conn-history">
+            <h3>"Connection over time"</h3>
+            <div class="cards">
+                <div class="card" data-testid="health-rtt-spread">
+                    <div class="card-label">"round trip p50 / p90 / p99"</div>
+                    <div class="card-value">{move || s().0.rtt().map_or("—".into(), |r| format!("{:.1} / {:.1} / {:.1} ms", r.p50, r.p90, r.p99))}</div>
+                    <div class="muted small">{move || s().0.rtt().map_or("no pings answered yet".into(), |r| format!("last {} pings", r.samples))}</div>
+                </div>
+                <div class="card" data-testid="health-success">
+                    <div class="card-label">"connection attempts"</div>
+                    <div class="card-value">{move || { let (c, _) = s(); format!("{} of {} connected", c.successes, c.attempts) }}</div>
+                    <div class="muted small">{move || format!("success rate {}", pct(s().0.success_rate()))}</div>
+                </div>
+                <div class="card" data-testid="health-connected-share">
+                    <div class="card-label">"time connected"</div>
+                    <div class="card-value">{move || { let (c, now) = s(); pct(c.connected_share(now)) }}</div>
+                    <div class="muted small">{move || { let (c, now) = s(); format!("{} in all", format::ago(c.connected_ms(now))) }}</div>
+                </div>
+                <div class="card" data-testid="health-broker">
+                    <div class="card-label">"broker"</div>
+                    <div class="card-value small">{move || s().0.urls().1.map(str::to_string).unwrap_or_else(|| "not connected".into())}</div>
+                    <div class="muted small">{move || { let (c, _) = s(); format!("{} failover{} across {} URL{}", c.failovers, if c.failovers == 1 { "" } else { "s" }, c.urls().0.len(), if c.urls().0.len() == 1 { "" } else { "s" }) }}</div>
+                </div>
+            </div>
+            <table class="causes" data-testid="health-causes">
+                <thead><tr><th>"why connections ended"</th><th>"times"</th></tr></thead>
+                <tbody>
+                    {move || {
+                        let causes = s().0.causes();
+                        if causes.is_empty() {
+                            view! { <tr><td class="muted" colspan="2">"none yet"</td></tr> }.into_any()
+                        } else {
+                            causes.into_iter().map(|(c, n)| view! { <tr data-testid="health-cause"><td>{c}</td><td>{n}</td></tr> }).collect_view().into_any()
+                        }
+                    }}
+                </tbody>
+            </table>
+        </div>
     }
 }
 
