@@ -401,3 +401,82 @@ async fn the_connection_history_shows_spread_success_and_causes() {
     assert!(text(&el, "[data-testid=health-broker]").contains("1 failover across 2 URLs"));
     assert_eq!(text(&el, "[data-testid=health-cause]"), "connection lost1");
 }
+
+#[wasm_bindgen_test]
+async fn a_time_series_is_drawn_with_axes_legend_and_values_under_the_pointer() {
+    use wasmqtt::ui::model::UiEvent;
+    let (el, mqtt, _h) = mount(|| view! { <TimeSeries/> }.into_any());
+    let submit = |el: &web_sys::HtmlElement| {
+        el.query_selector(".chart-form")
+            .unwrap()
+            .unwrap()
+            .unchecked_into::<web_sys::HtmlFormElement>()
+            .request_submit()
+            .unwrap();
+    };
+    type_into(&el, "[data-testid=chart-topic]", "devices/#/x");
+    submit(&el);
+    frames().await;
+    assert!(text(&el, "[data-testid=chart-error]").contains("not a topic or filter"));
+    type_into(&el, "[data-testid=chart-topic]", "devices/+/telemetry");
+    type_into(&el, "[data-testid=chart-path]", "temp");
+    submit(&el);
+    frames().await;
+    assert_eq!(text(&el, "[data-testid=chart-error]"), "");
+    assert_eq!(text(&el, "[data-testid=chart-last]"), "no data yet");
+    let now = js_sys::Date::now();
+    for i in 0..60 {
+        let p = wasmqtt::codec::Publish::new(
+            "devices/c1/telemetry",
+            format!(r#"{{"temp":{}}}"#, 20 + i % 3).into_bytes(),
+        );
+        mqtt.apply(UiEvent::Message {
+            at_ms: now - 60_000.0 + f64::from(i) * 1000.0,
+            publish: p,
+            subscriptions: Vec::new(),
+        });
+    }
+    mqtt.apply(UiEvent::Tick {
+        at_ms: now,
+        metrics: Default::default(),
+        connected_for_ms: None,
+        next_attempt_in_ms: None,
+    });
+    frames().await;
+    assert_eq!(all(&el, "[data-testid=chart-series]").len(), 1);
+    assert!(text(&el, "[data-testid=chart-legend]").contains("devices/+/telemetry · temp"));
+    let line = attr(&el, "path.line", "d");
+    assert!(
+        line.matches(" L").count() >= 40,
+        "one point per bucket: {line}"
+    );
+    let labels: Vec<String> = all(&el, "svg.timeseries text")
+        .iter()
+        .map(|t| t.text_content().unwrap_or_default())
+        .collect();
+    assert!(
+        labels.iter().any(|l| l == "20"),
+        "a y tick at 20: {labels:?}"
+    );
+    assert!(
+        labels.iter().any(|l| l.len() == 8 && l.contains(':')),
+        "time ticks: {labels:?}"
+    );
+    // The pointer over the last minute reads values back.
+    let svg = el
+        .query_selector("[data-testid=chart-svg]")
+        .unwrap()
+        .unwrap();
+    let r = svg.get_bounding_client_rect();
+    let init = web_sys::MouseEventInit::new();
+    init.set_client_x((r.left() + r.width() * 0.97) as i32);
+    init.set_client_y((r.top() + r.height() / 2.0) as i32);
+    let ev = web_sys::MouseEvent::new_with_mouse_event_init_dict("mousemove", &init).unwrap();
+    svg.dispatch_event(&ev).unwrap();
+    frames().await;
+    let hover = text(&el, "[data-testid=chart-hover]");
+    assert!(
+        hover.contains("devices/+/telemetry · temp: 2"),
+        "a value under the pointer: {hover}"
+    );
+}

@@ -28,6 +28,7 @@ pub use {
     model::{Limits, PresenceConfig, Settings, ShadowConfig},
     provider::{use_mqtt, use_subscription, Mqtt, MqttProvider, SubscriptionView},
     view::alerts::{AlertBadge, Alerts},
+    view::charts::TimeSeries,
     view::common::Later,
     view::connection::{ConnectionForm, ConnectionStatus},
     view::dashboard::Dashboard,

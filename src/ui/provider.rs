@@ -56,6 +56,8 @@ pub struct Mqtt {
     pub shadows_v: RwSignal<u64>,
     /// Bumped when the alerts change.
     pub alerts_v: RwSignal<u64>,
+    /// Bumped when a charted series takes a sample (or the time axis moves).
+    pub charts_v: RwSignal<u64>,
     /// The bar of the fleet's distributions picked: the board shows only its devices.
     pub pick: RwSignal<Option<Pick>>,
 }
@@ -106,6 +108,7 @@ impl Mqtt {
             notices_v: RwSignal::new(0),
             shadows_v: RwSignal::new(0),
             alerts_v: RwSignal::new(0),
+            charts_v: RwSignal::new(0),
             pick: RwSignal::new(None),
         }
     }
@@ -169,6 +172,7 @@ impl Mqtt {
             (Changed::NOTICES, self.notices_v),
             (Changed::SHADOWS, self.shadows_v),
             (Changed::ALERTS, self.alerts_v),
+            (Changed::CHARTS, self.charts_v),
         ];
         for (bit, signal) in pairs {
             if c.has(bit) {

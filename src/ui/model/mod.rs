@@ -13,6 +13,7 @@ pub mod format;
 pub mod json;
 pub mod log;
 pub mod rollout;
+pub mod series;
 pub mod settings;
 pub mod shadow;
 pub mod tree;
@@ -359,6 +360,8 @@ impl Changed {
     pub const SHADOWS: u16 = 128;
     /// The alerts.
     pub const ALERTS: u16 = 256;
+    /// The time-series charts.
+    pub const CHARTS: u16 = 512;
 
     /// Whether any of `bits` changed.
     pub fn has(self, bits: u16) -> bool {
@@ -396,6 +399,8 @@ pub struct Dashboard {
     pub alerts: Alerts,
     /// The connection's history in figures.
     pub conn_stats: connstats::ConnStats,
+    /// The time-series charts.
+    pub charts: series::Charts,
     /// Subscriptions, in the order added.
     pub subs: Vec<Subscription>,
     pending_subs: Vec<(OpId, SubscriptionId)>,
@@ -424,6 +429,7 @@ impl Dashboard {
             rollouts: Rollouts::default(),
             alerts: Alerts::default(),
             conn_stats: Default::default(),
+            charts: Default::default(),
             subs: Vec::new(),
             pending_subs: Vec::new(),
             health: Health::default(),
@@ -677,6 +683,9 @@ impl Dashboard {
             } else if self.shadows.record(&publish.topic, &publish.payload, at_ms) {
                 c |= Changed(Changed::SHADOWS);
             }
+            if self.charts.record(&publish.topic, &publish.payload, at_ms) {
+                c |= Changed(Changed::CHARTS);
+            }
         }
         let properties = describe_properties(&publish);
         self.log.push(LogEntry {
@@ -745,7 +754,9 @@ impl Dashboard {
         if self.alerts.evaluate(&self.devices, &self.shadows, at_ms) {
             c |= Changed(Changed::ALERTS);
         }
-        // Staleness and "last seen" move with time alone.
+        self.charts.prune(at_ms);
+        c |= Changed(Changed::CHARTS); // the time axis moves on
+                                       // Staleness and "last seen" move with time alone.
         c
     }
 }

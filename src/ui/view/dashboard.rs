@@ -6,6 +6,7 @@ use leptos::prelude::*;
 use super::super::model::Settings;
 use super::super::provider::MqttProvider;
 use super::alerts::{AlertBadge, Alerts};
+use super::charts::TimeSeries;
 use super::common::Later;
 use super::connection::{load_profiles, ConnectionForm, ConnectionStatus};
 use super::devices::DeviceGrid;
@@ -17,9 +18,10 @@ use super::subscriptions::SubscriptionList;
 use super::tree::TopicTree;
 
 const THEME_KEY: &str = "wasmqtt.theme";
-const TABS: [(&str, &str); 5] = [
+const TABS: [(&str, &str); 6] = [
     ("devices", "Devices"),
     ("fleet", "Fleet"),
+    ("charts", "Charts"),
     ("messages", "Messages"),
     ("topics", "Topics"),
     ("health", "Health"),
@@ -142,8 +144,9 @@ fn DashboardLayout() -> impl IntoView {
                             {move || match tab.get() {
                                 0 => view! { <FleetStats/><DeviceGrid/> }.into_any(),
                                 1 => view! { <Alerts/><Rollouts/> }.into_any(),
-                                2 => view! { <MessageLog/> }.into_any(),
-                                3 => view! { <TopicTree/> }.into_any(),
+                                2 => view! { <TimeSeries/> }.into_any(),
+                                3 => view! { <MessageLog/> }.into_any(),
+                                4 => view! { <TopicTree/> }.into_any(),
                                 _ => view! { <HealthPanel/> }.into_any(),
                             }}
                         </Later>

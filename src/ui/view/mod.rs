@@ -2,6 +2,7 @@
 //! version signal of the part it shows.
 
 pub mod alerts;
+pub mod charts;
 pub mod common;
 pub mod connection;
 pub mod dashboard;
