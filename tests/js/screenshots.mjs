@@ -22,6 +22,13 @@ try {
   await page.fill('[data-testid=sub-filter]', 'devices/+/status');
   await page.selectOption('.sub-form select', '1');
   await page.click('[data-testid=sub-add]');
+  // Charts from the start, so they have the warm-up's data.
+  await page.click('[data-testid=tab-charts]');
+  for (const id of ['dev-0001', 'dev-0002', 'dev-0003']) {
+    await page.fill('[data-testid=chart-topic]', `devices/${id}/telemetry`);
+    await page.fill('[data-testid=chart-path]', 'temp');
+    await page.click('[data-testid=chart-add]');
+  }
   // A couple of devices crash for the picture, and a command goes out.
   const ops = await mqtt.connectAsync(`mqtt://127.0.0.1:${fleet.tcp}`, { protocolVersion: 5 });
   await sleep(WARM * 1000 - 10_000);
@@ -33,6 +40,38 @@ try {
   await page.click('[data-testid=tab-devices]');
   await sleep(800);
   await page.screenshot({ path: `${OUT}/devices.png` });
+
+  // A device's shadow: a desired change it takes, one it refuses.
+  await page.click('[data-device=dev-0007] [data-testid=open-device]');
+  const shadow = page.locator('[data-testid=device-shadow]');
+  await shadow.locator('[data-testid=desired-editor]').fill('{"setpoint": 99}');
+  await shadow.locator('[data-testid=set-desired]').click();
+  await sleep(1500);
+  await shadow.locator('[data-testid=desired-editor]').fill('{"setpoint": 23.5, "interval_ms": 1000, "firmware": "1.4.0"}');
+  await shadow.locator('[data-testid=set-desired]').click();
+  await sleep(2500);
+  await page.screenshot({ path: `${OUT}/device-shadow.png` });
+  await shadow.locator('[data-testid=shadow-close]').click();
+
+  // A firmware rollout: 10% first, then the rest, caught converging; the alerts above it.
+  await page.click('[data-testid=tab-fleet]');
+  await page.fill('[data-testid=rollout-patch]', '{"firmware": "1.4.0"}');
+  await page.click('[data-testid=rollout-start]');
+  await sleep(6000);
+  await page.click('[data-rollout="1"] [data-testid=rollout-rest]');
+  await page.fill('[data-testid=rollout-patch]', '{"firmware": "2.0.0"}');
+  await page.fill('[data-testid=rollout-filter]', 'PM-3');
+  await page.fill('[data-testid=rollout-share]', '100');
+  await page.click('[data-testid=rollout-start]');
+  await sleep(3500);
+  await page.screenshot({ path: `${OUT}/fleet.png` });
+
+  await page.click('[data-testid=tab-charts]');
+  await sleep(800);
+  const box = await page.locator('[data-testid=chart-svg]').boundingBox();
+  await page.mouse.move(box.x + box.width * 0.8, box.y + box.height / 2);
+  await sleep(500);
+  await page.screenshot({ path: `${OUT}/charts.png` });
 
   await page.click('[data-testid=tab-messages]');
   await sleep(800);

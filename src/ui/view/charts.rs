@@ -198,8 +198,10 @@ pub fn TimeSeries() -> impl IntoView {
                                 <line x1=LEFT x2=W - RIGHT y1=*y y2=*y class="grid" />
                                 <text x=LEFT - 6.0 y=*y + 4.0 text-anchor="end">{label.clone()}</text>
                             }).collect_view()}
-                            {d.x_ticks.iter().map(|(x, label)| view! {
-                                <text x=*x y=H - 6.0 text-anchor="middle">{label.clone()}</text>
+                            {d.x_ticks.iter().enumerate().map(|(i, (x, label))| {
+                                // The end labels stay inside the plot.
+                                let anchor = match i { 0 => "start", 5 => "end", _ => "middle" };
+                                view! { <text x=*x y=H - 6.0 text-anchor=anchor>{label.clone()}</text> }
                             }).collect_view()}
                             <line x1=LEFT x2=LEFT y1=TOP y2=H - BOTTOM class="edge" />
                             <line x1=LEFT x2=W - RIGHT y1=H - BOTTOM y2=H - BOTTOM class="edge" />

@@ -1,6 +1,6 @@
 // The dashboard under load: the dev tool's broker with 10,000 simulated devices sending about
 // 5,000 messages a second into the page (subscribed to devices/#), in headless Chromium driven
-// over raw CDP. Measures, per view, over a steady-state window: messages/s handled, frames/s,
+// over raw CDP; the operator views with a rollout and a chart running (PREPARE). Measures, per view, over a steady-state window: messages/s handled, frames/s,
 // long tasks (main-thread tasks over 50 ms), main-thread busy time, JS heap and DOM size.
 //
 //   node tests/js/bench/dashboard.bench.mjs [devices] [interval-ms] [seconds-per-view]
@@ -13,7 +13,19 @@ import { startChromium } from './cdp.mjs';
 const DEVICES = Number(process.argv[2] ?? 10_000);
 const INTERVAL = Number(process.argv[3] ?? 2_000);
 const SECONDS = Number(process.argv[4] ?? 20);
-const VIEWS = ['devices', 'messages', 'topics', 'health'];
+const VIEWS = ['devices', 'fleet', 'charts', 'messages', 'topics', 'health'];
+
+// What each view does while it is measured, beyond the steady load: on the fleet view a 10%
+// firmware rollout runs (about 1,000 devices report their upgrade's progress, 7-8 shadow
+// documents each, on top of the telemetry); the charts view draws every device's temperature
+// (a series over devices/+/telemetry, so each telemetry message is read for it too).
+const set = (sel, value) => `(() => { const e = document.querySelector('${sel}'); e.value = ${JSON.stringify(value)}; e.dispatchEvent(new Event('input', { bubbles: true })); })()`;
+const PREPARE = {
+  fleet: [set('[data-testid=rollout-patch]', '{"firmware": "1.4.0"}'), set('[data-testid=rollout-share]', '10'),
+    `document.querySelector('[data-testid=rollout-start]').click()`],
+  charts: [set('[data-testid=chart-topic]', 'devices/+/telemetry'), set('[data-testid=chart-path]', 'temp'),
+    `document.querySelector('[data-testid=chart-add]').click()`],
+};
 
 // Installed before the page's own scripts: long tasks and frames are recorded from the start.
 const PROBE = `
@@ -60,7 +72,9 @@ async function main() {
     console.log(`after start-up: ${await tab.eval(`document.querySelector('[data-testid=census]')?.textContent`)}`);
     for (const view of VIEWS) {
       await tab.eval(`document.querySelector('[data-testid=tab-${view}]').click()`);
-      await sleep(2_000);
+      await sleep(500);
+      for (const step of PREPARE[view] ?? []) await tab.eval(step);
+      await sleep(1_500);
       await tab.cdp.send('HeapProfiler.collectGarbage');
       const m0 = await tab.metrics();
       const c0 = await tab.eval(count);
@@ -90,8 +104,12 @@ async function main() {
         nodes: dom.nodes,
       });
       const r = results.at(-1);
+      if (view === 'fleet') {
+        r.rollout = await tab.eval(`JSON.stringify(document.querySelector('[data-testid=rollout]')?.dataset ?? null)`);
+      }
       console.error(`  ${view}: ${JSON.stringify(r, (k, v) => (typeof v === 'number' ? Math.round(v * 10) / 10 : v))}`);
     }
+    console.log(`the fleet view's rollout after its ${SECONDS} s: ${results.find((r) => r.view === 'fleet')?.rollout}`);
     const longAll = await tab.eval(`__perf.longtasks`);
     console.log('\n| view | messages/s handled | frames/s | longest frame gap | long tasks (>50 ms) | longest task | main thread busy | JS heap | wasm memory | DOM nodes |');
     console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
