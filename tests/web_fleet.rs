@@ -312,21 +312,11 @@ async fn alerts_are_raised_dismissed_and_counted_per_rule() {
     assert_eq!(attr(&el, battery, "data-active"), "2");
     // A rule typed by the operator.
     type_into(&el, "[data-testid=alert-rule-input]", "rssi < low");
-    el.query_selector(".rule-form")
-        .unwrap()
-        .unwrap()
-        .unchecked_into::<web_sys::HtmlFormElement>()
-        .request_submit()
-        .unwrap();
+    submit(&el, ".rule-form");
     frames().await;
     assert!(text(&el, "[data-testid=alert-rule-error]").contains("not a number"));
     type_into(&el, "[data-testid=alert-rule-input]", "rssi < -85");
-    el.query_selector(".rule-form")
-        .unwrap()
-        .unwrap()
-        .unchecked_into::<web_sys::HtmlFormElement>()
-        .request_submit()
-        .unwrap();
+    submit(&el, ".rule-form");
     tick(&mqtt);
     frames().await;
     assert_eq!(text(&el, "[data-testid=alert-rule-error]"), "");
@@ -406,21 +396,13 @@ async fn the_connection_history_shows_spread_success_and_causes() {
 async fn a_time_series_is_drawn_with_axes_legend_and_values_under_the_pointer() {
     use wasmqtt::ui::model::UiEvent;
     let (el, mqtt, _h) = mount(|| view! { <TimeSeries/> }.into_any());
-    let submit = |el: &web_sys::HtmlElement| {
-        el.query_selector(".chart-form")
-            .unwrap()
-            .unwrap()
-            .unchecked_into::<web_sys::HtmlFormElement>()
-            .request_submit()
-            .unwrap();
-    };
     type_into(&el, "[data-testid=chart-topic]", "devices/#/x");
-    submit(&el);
+    submit(&el, ".chart-form");
     frames().await;
     assert!(text(&el, "[data-testid=chart-error]").contains("not a topic or filter"));
     type_into(&el, "[data-testid=chart-topic]", "devices/+/telemetry");
     type_into(&el, "[data-testid=chart-path]", "temp");
-    submit(&el);
+    submit(&el, ".chart-form");
     frames().await;
     assert_eq!(text(&el, "[data-testid=chart-error]"), "");
     assert_eq!(text(&el, "[data-testid=chart-last]"), "no data yet");

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import mqtt from 'mqtt';
-import { serveStatic, launchBrowser, startFleet, sleep, inlineScriptRuns } from './env.mjs';
+import { serveStatic, launchBrowser, startFleet, sleep, until, inlineScriptRuns } from './env.mjs';
 
 const SKIP = process.env.WASMQTT_SKIP_BROWSER === '1' && 'browsers skipped (--quick)';
 
@@ -34,15 +34,6 @@ test('each file of the dashboard is within its size budget (BENCHMARKS.md, "Size
   assert.equal(code.length, budgets.length, `a budget for each of ${code.join(', ')}`);
 });
 
-async function until(what, fn, ms = 20_000) {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(100);
-  }
-}
 
 test('the dashboard shows a live fleet: devices, a crash, subscriptions, publishing, and text that stays text', { skip: SKIP, timeout: 180_000 }, async () => {
   const dist = process.env.WASMQTT_DIST;

@@ -255,6 +255,18 @@ export async function waitFor(cond, ms, what) {
   }
 }
 
+/** Polls `fn` until it returns something truthy (and returns it), or fails after `ms` naming
+ * `what` (a string, or a function giving one, for a message built at the time of failing). */
+export async function until(what, fn, ms = 20_000) {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${typeof what === 'function' ? what() : what}`);
+    await sleep(100);
+  }
+}
+
 export function sleep(ms) {
   return new Promise((r) => setTimeout(r, ms));
 }

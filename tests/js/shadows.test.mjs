@@ -7,19 +7,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import mqtt from 'mqtt';
-import { serveStatic, launchBrowser, startFleet, sleep } from './env.mjs';
+import { serveStatic, launchBrowser, startFleet, sleep, until } from './env.mjs';
 
 const SKIP = process.env.WASMQTT_SKIP_BROWSER === '1' && 'browsers skipped (--quick)';
 
-async function until(what, fn, ms = 30_000) {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${typeof what === 'function' ? what() : what}`);
-    await sleep(100);
-  }
-}
 
 const rollout = (page, n) => page.evaluate((n) => {
   const el = [...document.querySelectorAll('[data-testid=rollout]')].find((e) => e.dataset.rollout === String(n));

@@ -82,3 +82,13 @@ pub fn mount(view: fn() -> AnyView) -> (web_sys::HtmlElement, Mqtt, impl Drop) {
         .expect("the provider ran");
     (el, mqtt, handle)
 }
+
+/// Submits the form `selector` finds, as pressing Enter in it would (its submit handler runs).
+pub fn submit(root: &web_sys::Element, selector: &str) {
+    root.query_selector(selector)
+        .unwrap()
+        .expect(selector)
+        .unchecked_into::<web_sys::HtmlFormElement>()
+        .request_submit()
+        .unwrap();
+}
