@@ -462,3 +462,27 @@ async fn a_time_series_is_drawn_with_axes_legend_and_values_under_the_pointer() 
         "a value under the pointer: {hover}"
     );
 }
+
+#[wasm_bindgen_test]
+async fn a_board_row_opens_its_shadow_and_escape_closes_it() {
+    let (el, mqtt, _h) = mount(|| view! { <DeviceGrid/> }.into_any());
+    mqtt.apply(message("devices/k1/status", b"online", None));
+    reported(&mqtt, "k1", 3, r#"{"firmware":"1.3.0"}"#);
+    frames().await;
+    click(&el, "[data-device=k1] [data-testid=open-device]");
+    frames().await;
+    assert_eq!(
+        attr(&el, "[data-testid=device-shadow]", "data-device"),
+        "k1"
+    );
+    assert!(text(&el, "[data-testid=shadow-reported-version]").contains("v3"));
+    let init = web_sys::KeyboardEventInit::new();
+    init.set_key("Escape");
+    let ev = web_sys::KeyboardEvent::new_with_keyboard_event_init_dict("keydown", &init).unwrap();
+    web_sys::window().unwrap().dispatch_event(&ev).unwrap();
+    frames().await;
+    assert!(el
+        .query_selector("[data-testid=device-shadow]")
+        .unwrap()
+        .is_none());
+}

@@ -16,7 +16,7 @@ const rollout = (page, n) => page.evaluate((n) => {
   const el = [...document.querySelectorAll('[data-testid=rollout]')].find((e) => e.dataset.rollout === String(n));
   if (!el) return null;
   const d = el.dataset;
-  return { total: +d.total, inSync: +d.inSync, pending: +d.pending, upgrading: +d.upgrading, rejected: +d.rejected, failed: +d.failed };
+  return { total: +d.total, inSync: +d.inSync, pending: +d.pending, upgrading: +d.upgrading, rejected: +d.rejected, failed: +d.failed, superseded: +d.superseded };
 }, n);
 
 test('shadows: desired edits, a refusal, out-of-order reports, and rollouts converging', { skip: SKIP, timeout: 240_000 }, async () => {
@@ -81,7 +81,10 @@ test('shadows: desired edits, a refusal, out-of-order reports, and rollouts conv
     await p2.locator('[data-testid=set-desired]').click();
     await until('dev-0002 in sync', () => p2.locator('[data-testid=shadow-sync]').getAttribute('data-sync').then((s) => s === 'in-sync'));
     assert.match(await p2.locator('[data-testid=shadow-reported]').textContent(), /"setpoint": 24.5/);
-    assert.match(await p2.locator('[data-testid=shadow-history]').textContent(), /rejected desired v1: setpoint 99/);
+    const history = await p2.locator('[data-testid=shadow-history]').textContent();
+    assert.match(history, /rejected desired v1: setpoint 99/);
+    assert.match(history, /desired v1 set here: setpoint/);
+    assert.match(history, /desired v2 set here: setpoint/);
     // A command and its answer in the history.
     await p2.locator('[data-testid=command-input]').fill('{"interval_ms": 900}');
     await p2.locator('[data-testid=command-input]').press('Enter');
@@ -93,7 +96,7 @@ test('shadows: desired edits, a refusal, out-of-order reports, and rollouts conv
     await page.fill('[data-testid=rollout-share]', '10');
     await page.click('[data-testid=rollout-start]');
     assert.match(await page.textContent('[data-testid=rollout-status]'), /rollout 1: desired state set on 2 devices/);
-    const settled = (r) => r && r.pending === 0 && r.upgrading === 0 && r.inSync + r.failed + r.rejected === r.total;
+    const settled = (r) => r && r.pending === 0 && r.upgrading === 0 && r.inSync + r.failed + r.rejected + r.superseded === r.total;
     await until('the canary settled', () => rollout(page, 1).then(settled), 60_000);
     assert.equal((await rollout(page, 1)).total, 2);
     await page.click('[data-rollout="1"] [data-testid=rollout-rest]');
@@ -117,6 +120,10 @@ test('shadows: desired edits, a refusal, out-of-order reports, and rollouts conv
     await page.fill('[data-testid=rollout-share]', '100');
     await page.click('[data-testid=rollout-start]');
     await until('the PM-3 rollout refused', () => rollout(page, 2).then((r) => r && r.total > 0 && r.rejected === r.total));
+    // The first rollout does not count them as its own refusals: they were given another change.
+    const first = await rollout(page, 1);
+    assert.equal(first.rejected, 0, JSON.stringify(first));
+    assert.equal(first.superseded, (await rollout(page, 2)).total);
 
     const versions = await page.evaluate(() => window.__versions);
     assert.ok(versions.length > 10, 'the version was sampled');

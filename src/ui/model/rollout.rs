@@ -4,7 +4,7 @@
 //! long they took.
 
 use super::json::{self, Json, JsonExt, Map};
-use super::shadow::{Shadows, Sync};
+use super::shadow::{delta, Shadows, Sync};
 
 /// Rollouts kept (the oldest goes).
 pub const MAX_ROLLOUTS: usize = 16;
@@ -16,6 +16,8 @@ pub struct Wave {
     pub started_ms: f64,
     /// The devices it set.
     pub devices: Vec<String>,
+    /// The desired version it set on each (same order as `devices`).
+    pub versions: Vec<u64>,
 }
 
 /// A rollout.
@@ -46,6 +48,8 @@ pub struct Progress {
     pub rejected: usize,
     /// Took it and failed.
     pub failed: usize,
+    /// Given another desired state since (by another rollout or an operator) without this change.
+    pub superseded: usize,
     /// Median time to sync of those in sync, ms.
     pub took_p50_ms: Option<f64>,
     /// Longest time to sync, ms.
@@ -109,15 +113,21 @@ impl Rollouts {
         left.sort_by_key(|id| spread(id));
         let n = ((share * candidates.len() as f64).ceil() as usize).clamp(1, left.len());
         let mut out = Vec::with_capacity(n);
-        let mut devices = Vec::with_capacity(n);
+        let mut set: Vec<(String, u64)> = Vec::with_capacity(n);
         for id in left.into_iter().take(n) {
             out.push(shadows.patch(id, &patch, now)?);
-            devices.push(id.clone());
+            let version = shadows
+                .get(id)
+                .and_then(|s| s.desired.as_ref())
+                .map_or(0, |d| d.version);
+            set.push((id.clone(), version));
         }
-        devices.sort();
+        set.sort();
+        let (devices, versions) = set.into_iter().unzip();
         let wave = Wave {
             started_ms: now,
             devices,
+            versions,
         };
         let id = match at {
             Some(i) => {
@@ -149,8 +159,15 @@ impl Rollouts {
         };
         let mut took = Vec::new();
         for w in &r.waves {
-            for d in &w.devices {
+            for (d, set) in w.devices.iter().zip(&w.versions) {
                 p.total += 1;
+                let desired = shadows.get(d).and_then(|s| s.desired.as_ref());
+                if desired
+                    .is_some_and(|x| x.version > *set && !delta(&r.patch, &x.state).is_empty())
+                {
+                    p.superseded += 1;
+                    continue;
+                }
                 match shadows.sync(d) {
                     Sync::InSync => {
                         p.in_sync += 1;

@@ -328,3 +328,30 @@ fn commands_and_their_answers_are_in_the_history() {
 fn reported_on(s: &mut Shadows, topic: &str) -> bool {
     s.record(topic, &doc(1, "{}"), 0.0)
 }
+
+#[test]
+fn the_history_keeps_what_this_page_set() {
+    let mut s = shadows();
+    reported(&mut s, "d", 1, r#"{"setpoint":20}"#, 0.0);
+    s.desire("d", state(r#"{"setpoint":99}"#), 1.0).unwrap();
+    s.record(
+        "devices/d/shadow/rejected",
+        br#"{"version":1,"reason":"no"}"#,
+        2.0,
+    );
+    let h: Vec<String> = s
+        .get("d")
+        .unwrap()
+        .history
+        .iter()
+        .map(|(_, c)| c.describe())
+        .collect();
+    assert_eq!(
+        h,
+        [
+            "reported v1: setpoint",
+            "desired v1 set here: setpoint",
+            "rejected desired v1: no"
+        ]
+    );
+}

@@ -41,6 +41,15 @@ pub fn DeviceShadow(
     on_close: Option<Callback<()>>,
 ) -> impl IntoView {
     let mqtt = use_mqtt();
+    // Escape closes it, as it closes other drawers.
+    if let Some(close) = on_close {
+        let esc = window_event_listener(leptos::ev::keydown, move |ev| {
+            if ev.key() == "Escape" {
+                close.run(());
+            }
+        });
+        on_cleanup(move || esc.remove());
+    }
     let shown = Memo::new(move |_| {
         mqtt.shadows_v.track();
         mqtt.health_v.track(); // ages move on
@@ -283,7 +292,7 @@ pub fn Rollouts() -> impl IntoView {
                         };
                         view! {
                             <div class="rollout" data-testid="rollout" data-rollout=r.id
-                                data-total=p.total data-in-sync=p.in_sync data-pending=p.pending data-upgrading=p.upgrading data-rejected=p.rejected data-failed=p.failed>
+                                data-total=p.total data-in-sync=p.in_sync data-pending=p.pending data-upgrading=p.upgrading data-rejected=p.rejected data-failed=p.failed data-superseded=p.superseded>
                                 <div class="rollout-head">
                                     <b>{format!("#{} ", r.id)}</b><code>{r.label.clone()}</code>
                                     <span class="muted small">{format!(" · {} wave{} · {} devices", r.waves, if r.waves == 1 { "" } else { "s" }, p.total)}</span>
@@ -291,7 +300,7 @@ pub fn Rollouts() -> impl IntoView {
                                     <button class="btn" data-testid="rollout-rest" on:click=move |_| start(again.clone(), 100.0)>"Set on the rest"</button>
                                 </div>
                                 <div class="stack" aria-hidden="true">
-                                    {bar(p.in_sync, p.total, "in-sync")}{bar(p.upgrading, p.total, "upgrading")}{bar(p.pending, p.total, "pending")}{bar(p.rejected, p.total, "rejected")}{bar(p.failed, p.total, "failed")}
+                                    {bar(p.in_sync, p.total, "in-sync")}{bar(p.upgrading, p.total, "upgrading")}{bar(p.pending, p.total, "pending")}{bar(p.rejected, p.total, "rejected")}{bar(p.failed, p.total, "failed")}{bar(p.superseded, p.total, "superseded")}
                                 </div>
                                 <div class="small">
                                     <span class="stat in-sync">{format!("{} in sync", p.in_sync)}</span>" · "
@@ -299,6 +308,7 @@ pub fn Rollouts() -> impl IntoView {
                                     <span class="stat pending">{format!("{} pending", p.pending)}</span>" · "
                                     <span class="stat rejected">{format!("{} rejected", p.rejected)}</span>" · "
                                     <span class="stat failed">{format!("{} failed", p.failed)}</span>
+                                    {(p.superseded > 0).then(|| view! { <span class="muted" title="given another desired state since, without this change">{format!(" · {} superseded", p.superseded)}</span> })}
                                     <span class="muted">{format!(" · {took}")}</span>
                                 </div>
                             </div>
