@@ -9,7 +9,9 @@ use leptos::prelude::*;
 use super::frames::after_frames;
 use super::model::fleet::Pick;
 use super::model::shadow::read_desired;
-use super::model::{build_publish, Changed, Dashboard, Limits, PresenceConfig, Settings, UiEvent};
+use super::model::{
+    build_publish, Changed, Dashboard, Limits, PresenceConfig, Settings, ShadowConfig, UiEvent,
+};
 use crate::codec::{QoS, RetainHandling, SubscriptionOptions};
 use crate::proto::{DisconnectOptions, Instant};
 use crate::web::{page, Driver, Notice, Options};
@@ -631,6 +633,9 @@ pub fn MqttProvider(
     /// Where devices are found.
     #[prop(optional)]
     presence: Option<PresenceConfig>,
+    /// The device shadows' topic convention and bounds.
+    #[prop(optional)]
+    shadows: Option<ShadowConfig>,
     children: Children,
 ) -> impl IntoView {
     let mqtt = Mqtt::new(
@@ -638,6 +643,9 @@ pub fn MqttProvider(
         limits.unwrap_or_default(),
         presence.unwrap_or_default(),
     );
+    if let Some(c) = shadows {
+        mqtt.update(|m| m.set_shadow_config(c));
+    }
     provide_context(mqtt);
     if !manual {
         // After the first frame, in a task of its own: opening the connection (the driver, its

@@ -4,7 +4,7 @@
 use leptos::prelude::*;
 
 use super::super::model::devices::spark_points;
-use super::super::model::{format, DeviceSort, PresenceConfig, Shown};
+use super::super::model::{format, DeviceSort, PresenceConfig, ShadowConfig, Shown};
 use super::super::provider::use_mqtt;
 use super::common::{visible_range, Viewport};
 use super::shadow::DeviceShadow;
@@ -244,6 +244,42 @@ fn PresenceSettings() -> impl IntoView {
             <label>"Stale after (× interval)" <input type="number" min="1" step="0.5" prop:value=stale on:input=set_stale /></label>
             <button class="btn primary" type="submit">"Apply"</button>
             <p class="muted small">"{id} stands for one topic level; + matches any level. Status payloads online/offline (or JSON {\"state\": ...}). Changes rebuild the board from the last value of every topic seen."</p>
+        </form>
+        <ShadowSettings/>
+    }
+}
+
+/// The shadows' topic convention; changing it rebuilds the shadows from the retained values seen.
+#[component]
+fn ShadowSettings() -> impl IntoView {
+    let mqtt = use_mqtt();
+    let cfg = RwSignal::new(
+        mqtt.with(|m| m.shadows.config().clone())
+            .unwrap_or_default(),
+    );
+    let apply = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let c = cfg.get_untracked();
+        mqtt.update(move |m| m.set_shadow_config(c));
+    };
+    let field = move |label: &'static str,
+                      testid: &'static str,
+                      get: fn(&ShadowConfig) -> String,
+                      set: fn(&mut ShadowConfig, String)| {
+        view! {
+            <label>{label}
+                <input data-testid=testid prop:value=move || get(&cfg.get())
+                    on:input=move |ev| cfg.update(|c| set(c, event_target_value(&ev))) />
+            </label>
+        }
+    };
+    view! {
+        <form class="presence-settings" on:submit=apply data-testid="shadow-settings">
+            {field("Shadow reported", "shadow-reported-topic", |c| c.reported.clone(), |c, v| c.reported = v)}
+            {field("Shadow desired", "shadow-desired-topic", |c| c.desired.clone(), |c, v| c.desired = v)}
+            {field("Accepted", "shadow-accepted-topic", |c| c.accepted.clone(), |c, v| c.accepted = v)}
+            {field("Rejected", "shadow-rejected-topic", |c| c.rejected.clone(), |c, v| c.rejected = v)}
+            <button class="btn primary" type="submit">"Apply"</button>
         </form>
     }
 }
