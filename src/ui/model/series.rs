@@ -341,6 +341,31 @@ mod tests {
         assert_eq!(c.window_ms(), 900_000.0);
     }
 
+    proptest::proptest! {
+        /// Whatever the times and values, each series keeps at most a window's buckets, in
+        /// time order, each with min <= mean <= max.
+        #[test]
+        fn any_samples_stay_bounded_and_ordered(samples in proptest::collection::vec((0u32..4_000_000, -1e6f64..1e6), 0..400), window in 0usize..4) {
+            let mut c = Charts::default();
+            c.add("t/+", "").unwrap();
+            c.set_window(WINDOWS_MS[window], 0.0);
+            let mut now = 0.0f64;
+            for (dt, v) in samples {
+                now += f64::from(dt % 20_000);
+                c.record("t/a", v.to_string().as_bytes(), now);
+                c.prune(now);
+            }
+            let pts: Vec<&Point> = c.series()[0].points().collect();
+            proptest::prop_assert!(pts.len() <= BUCKETS + 1);
+            for w in pts.windows(2) {
+                proptest::prop_assert!(w[0].t < w[1].t);
+            }
+            for p in pts {
+                proptest::prop_assert!(p.min <= p.mean + 1e-6 && p.mean <= p.max + 1e-6);
+            }
+        }
+    }
+
     #[test]
     fn axis_ticks_are_round() {
         assert_eq!(ticks(0.0, 100.0), [0.0, 20.0, 40.0, 60.0, 80.0, 100.0]);

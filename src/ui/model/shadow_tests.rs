@@ -355,3 +355,35 @@ fn the_history_keeps_what_this_page_set() {
         ]
     );
 }
+
+proptest! {
+    /// Whatever arrives on the shadow topics (any bytes, any order, any device), nothing panics
+    /// and every bound holds.
+    #[test]
+    fn any_input_keeps_the_bounds(msgs in proptest::collection::vec(
+        (0u8..5, 0u8..6, proptest::collection::vec(any::<u8>(), 0..80), 0u64..50, any::<bool>()),
+        0..200,
+    )) {
+        let cfg = ShadowConfig { max_pending: 3, max_history: 5, max_document: 60, max_devices: 4, ..Default::default() };
+        let mut s = Shadows::new(cfg.clone());
+        for (i, (kind, dev, bytes, version, ours)) in msgs.into_iter().enumerate() {
+            let id = format!("d{dev}");
+            let now = i as f64;
+            if ours {
+                let _ = s.desire(&id, state(&format!("{{\"v\":{version}}}")), now);
+                continue;
+            }
+            let topic = ["reported", "desired", "accepted", "rejected", "x"][kind as usize];
+            // Half the time a well-formed document, else the raw bytes.
+            let payload = if version % 2 == 0 { doc(version, "{\"a\":1}") } else { bytes };
+            let _ = s.record(&format!("devices/{id}/shadow/{topic}"), &payload, now);
+            let _ = s.sync(&id);
+        }
+        prop_assert!(s.len() <= cfg.max_devices);
+        for (_, sh) in s.iter() {
+            prop_assert!(sh.history.len() <= cfg.max_history);
+            prop_assert!(sh.pending.len() <= cfg.max_pending);
+            let _ = sh.delta();
+        }
+    }
+}

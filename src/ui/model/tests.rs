@@ -534,16 +534,34 @@ fn a_very_deep_topic_does_not_overflow_the_stack() {
 #[test]
 fn shadows_read_with_another_convention_are_rebuilt_from_what_was_seen() {
     let mut d = dashboard();
-    let c = msg(&mut d, 1.0, "devices/a/shadow/reported", r#"{"version":2,"state":{"x":1}}"#, &[]);
+    let c = msg(
+        &mut d,
+        1.0,
+        "devices/a/shadow/reported",
+        r#"{"version":2,"state":{"x":1}}"#,
+        &[],
+    );
     assert!(c.has(Changed::SHADOWS));
-    msg(&mut d, 2.0, "things/t1/state", r#"{"version":5,"state":{"fw":"2"}}"#, &[]);
+    msg(
+        &mut d,
+        2.0,
+        "things/t1/state",
+        r#"{"version":5,"state":{"fw":"2"}}"#,
+        &[],
+    );
     assert!(d.shadows.get("t1").is_none());
     let c = d.set_shadow_config(crate::ui::model::ShadowConfig {
         reported: "things/{id}/state".into(),
         ..Default::default()
     });
     assert!(c.has(Changed::SHADOWS));
-    let t1 = d.shadows.get("t1").expect("rebuilt from the tree's last values");
+    let t1 = d
+        .shadows
+        .get("t1")
+        .expect("rebuilt from the tree's last values");
     assert_eq!(t1.reported.as_ref().unwrap().version, 5);
-    assert!(d.shadows.get("a").is_none(), "the old convention's topics are not read any more");
+    assert!(
+        d.shadows.get("a").is_none(),
+        "the old convention's topics are not read any more"
+    );
 }
