@@ -1,5 +1,9 @@
 //! `<MqttProvider>` and `use_mqtt()`: one client per provider, its state as a [`Dashboard`]
 //! model, and one version signal per part of the page, bumped at most once per animation frame.
+//!
+//! Length: every operation the page sends (publish, subscribe, desired states, rollouts,
+//! commands) goes through the one driver and the one frame scheduler kept here; splitting them
+//! off would spread one `impl` over files without separating any state.
 
 use std::cell::RefCell;
 use std::rc::Rc;
