@@ -370,6 +370,49 @@ async fn components_share_a_subscription_until_the_last_one_goes() {
 }
 
 #[wasm_bindgen_test]
+async fn a_profile_switch_subscribes_again_what_components_use() {
+    let settings = unreachable_broker();
+    let el = container();
+    let _h = leptos::mount::mount_to(el.clone(), move || {
+        view! {
+            <MqttProvider settings=settings.clone()>
+                <Grab/>
+                <Latest filter="plant/#".into()/>
+            </MqttProvider>
+        }
+    });
+    let mqtt = HANDLE.with(|h| h.borrow_mut().take()).unwrap();
+    frames().await;
+    frames().await;
+    // Another profile: the old connection's subscriptions end with it; the component still
+    // wants its filter, so the new connection subscribes it.
+    mqtt.connect(Settings {
+        url: "ws://127.0.0.1:2/".into(),
+        subscriptions: vec![("other/#".into(), 0)],
+        ..Settings::default()
+    });
+    frames().await;
+    let state = |f: &str| {
+        mqtt.with(|m| {
+            m.subs
+                .iter()
+                .find(|s| s.filter == f)
+                .map(|s| s.state.clone())
+        })
+        .flatten()
+    };
+    assert_eq!(
+        state("plant/#"),
+        Some(wasmqtt::ui::model::SubState::Pending),
+        "still wanted by a component"
+    );
+    assert_eq!(
+        state("other/#"),
+        Some(wasmqtt::ui::model::SubState::Pending)
+    );
+}
+
+#[wasm_bindgen_test]
 async fn subscriptions_show_their_state_and_counts() {
     let (el, mqtt, _h) = mount(|| view! { <SubscriptionList/> }.into_any());
     mqtt.apply(UiEvent::Subscribe {

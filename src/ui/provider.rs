@@ -40,8 +40,9 @@ pub struct Mqtt {
     /// While the provider's first connection is yet to open (it opens a frame after mount):
     /// the subscriptions components asked for meanwhile, sent when it does.
     early: StoredValue<Option<Vec<Early>>, LocalStorage>,
-    /// How many mounted components use each filter they subscribed (`use_subscription`).
-    users: StoredValue<std::collections::HashMap<String, u32>>,
+    /// How many mounted components use each filter they subscribed (`use_subscription`), and
+    /// the QoS they asked for (a new connection subscribes them again).
+    users: StoredValue<std::collections::HashMap<String, (u32, u8)>>,
     /// The connection settings in use (the form edits a copy).
     pub settings: RwSignal<Settings>,
     /// Bumped when the connection state changes.
@@ -241,6 +242,24 @@ impl Mqtt {
         for (filter, qos, nl, rap, rh) in early {
             if !settings.subscriptions.iter().any(|(f, _)| *f == filter) {
                 self.subscribe(&filter, qos, nl, rap, rh);
+            }
+        }
+        // Components still mounted keep wanting their filters on the new connection (another
+        // profile, a reconnection by hand).
+        let wanted: Vec<(String, u8)> = self
+            .users
+            .try_with_value(|u| u.iter().map(|(f, (_, q))| (f.clone(), *q)).collect())
+            .unwrap_or_default();
+        for (filter, qos) in wanted {
+            let live = self
+                .with(|m| {
+                    m.subs.iter().any(|s| {
+                        s.filter == filter && !matches!(s.state, super::model::SubState::Failed(_))
+                    })
+                })
+                .unwrap_or(false);
+            if !live {
+                self.subscribe(&filter, qos, false, false, 0);
             }
         }
         driver.start();
@@ -548,7 +567,7 @@ pub fn use_subscription(filter: impl Into<String>, qos: u8) -> Memo<Subscription
     let users = mqtt
         .users
         .try_update_value(|u| {
-            u.get_mut(&filter).map(|n| {
+            u.get_mut(&filter).map(|(n, _)| {
                 *n += 1;
             })
         })
@@ -563,7 +582,7 @@ pub fn use_subscription(filter: impl Into<String>, qos: u8) -> Memo<Subscription
         false
     } else {
         mqtt.users.update_value(|u| {
-            u.insert(filter.clone(), 1);
+            u.insert(filter.clone(), (1, qos));
         });
         mqtt.subscribe(&filter, qos, false, false, 0);
         true
@@ -574,7 +593,7 @@ pub fn use_subscription(filter: impl Into<String>, qos: u8) -> Memo<Subscription
             let last = mqtt
                 .users
                 .try_update_value(|u| {
-                    let n = u.get_mut(&f)?;
+                    let (n, _) = u.get_mut(&f)?;
                     *n -= 1;
                     (*n == 0).then(|| u.remove(&f))
                 })
