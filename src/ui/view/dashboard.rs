@@ -74,7 +74,8 @@ fn DashboardLayout() -> impl IntoView {
     // The address leads: a link, a typed fragment, back and forward all switch the view (a
     // click sets the fragment, which comes back here).
     let follow = window_event_listener(leptos::ev::hashchange, move |_| {
-        if let Some(i) = tab_in_address() {
+        // A click already set it (the fragment it sets comes back here): set once.
+        if let Some(i) = tab_in_address().filter(|i| *i != tab.get_untracked()) {
             tab.set(i);
         }
     });
