@@ -603,3 +603,43 @@ async fn after_a_profile_switch_the_old_connection_changes_nothing() {
     );
     mqtt.disconnect();
 }
+
+#[wasm_bindgen_test]
+#[allow(clippy::option_env_unwrap)]
+async fn a_failover_list_reaches_the_broker_that_answers() {
+    let url =
+        option_env!("WASMQTT_TEST_WS").expect("WASMQTT_TEST_WS: run through `cargo xtask test`");
+    let el = container();
+    // A dead node first (nothing listens on port 1), then the live one: as a cluster whose first
+    // node is down.
+    let settings = Settings {
+        url: format!("ws://127.0.0.1:1/mqtt, {url}"),
+        subscriptions: vec![],
+        ..Settings::default()
+    };
+    let _h = leptos::mount::mount_to(el.clone(), move || {
+        view! {
+            <MqttProvider settings=settings.clone()>
+                <Grab/><ConnectionStatus/><ConnectionHistory/>
+            </MqttProvider>
+        }
+    });
+    let mqtt = HANDLE.with(|h| h.borrow_mut().take()).unwrap();
+    for _ in 0..300 {
+        if text(&el, "[data-testid=conn-state]") == "connected" {
+            break;
+        }
+        gloo_timers::future::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(text(&el, "[data-testid=conn-state]"), "connected");
+    frames().await;
+    let s = mqtt.with(|m| m.conn_stats.clone()).unwrap();
+    assert_eq!(s.urls().1, Some(url), "connected through the second URL");
+    assert!(
+        s.attempts >= 2,
+        "the dead node was tried first: {} attempts",
+        s.attempts
+    );
+    assert_eq!(s.successes, 1);
+    mqtt.disconnect();
+}

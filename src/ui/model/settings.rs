@@ -18,7 +18,8 @@ pub const DEFAULT_BROKER: &str = "ws://127.0.0.1:9001/mqtt";
 pub struct Settings {
     /// Profile name.
     pub name: String,
-    /// `ws://` or `wss://` URL.
+    /// `ws://` or `wss://` URL; several, separated by commas or spaces, make a failover list
+    /// (tried in order when one fails: the nodes of a cluster).
     pub url: String,
     /// 4 (3.1.1) or 5.
     pub protocol: u8,
@@ -75,13 +76,19 @@ impl Default for Settings {
 impl Settings {
     /// The client configuration, or what is wrong with the form.
     pub fn config(&self, random_id: &str, seed: u64) -> Result<Config, String> {
-        let url = self.url.trim();
-        if !(url.starts_with("ws://") || url.starts_with("wss://")) {
-            return Err(format!(
-                "the broker URL must start with ws:// or wss:// (browsers speak MQTT over WebSocket), not {url:?}"
-            ));
+        let urls = self.urls();
+        if urls.is_empty() {
+            return Err("give the broker's URL: ws://host:port/path or wss://...".into());
         }
-        let mut cfg = Config::new(url);
+        for url in &urls {
+            if !(url.starts_with("ws://") || url.starts_with("wss://")) {
+                return Err(format!(
+                    "the broker URL must start with ws:// or wss:// (browsers speak MQTT over WebSocket), not {url:?}"
+                ));
+            }
+        }
+        let mut cfg = Config::new(urls[0].clone());
+        cfg.urls = urls;
         cfg.protocol = match self.protocol {
             5 => ProtocolVersion::V5,
             4 => ProtocolVersion::V3_1_1,
@@ -115,6 +122,15 @@ impl Settings {
         }
         cfg.seed = seed;
         Ok(cfg)
+    }
+
+    /// The broker URLs: the failover list, in order.
+    pub fn urls(&self) -> Vec<String> {
+        self.url
+            .split(|c: char| c == ',' || c.is_whitespace())
+            .filter(|u| !u.is_empty())
+            .map(str::to_string)
+            .collect()
     }
 
     /// The profile as JSON (the password only if `save_password`).
@@ -214,5 +230,33 @@ mod tests {
             ..Default::default()
         };
         assert!(bad.config("x", 0).unwrap_err().contains("ws://"));
+        // Several URLs: a failover list (the nodes of a cluster), tried in order.
+        let cluster = Settings {
+            url: " ws://127.0.0.1:9001/mqtt, ws://127.0.0.1:9002/mqtt ws://127.0.0.1:9003/mqtt "
+                .into(),
+            ..Default::default()
+        };
+        assert_eq!(
+            cluster.config("x", 0).unwrap().urls,
+            [
+                "ws://127.0.0.1:9001/mqtt",
+                "ws://127.0.0.1:9002/mqtt",
+                "ws://127.0.0.1:9003/mqtt"
+            ]
+        );
+        let one_bad = Settings {
+            url: "ws://127.0.0.1:9001/mqtt, tcp://127.0.0.1:1883".into(),
+            ..Default::default()
+        };
+        assert!(one_bad
+            .config("x", 0)
+            .unwrap_err()
+            .contains("\"tcp://127.0.0.1:1883\""));
+        assert!(Settings {
+            url: " , ".into(),
+            ..Default::default()
+        }
+        .config("x", 0)
+        .is_err());
     }
 }

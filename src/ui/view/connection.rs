@@ -184,7 +184,7 @@ pub fn ConnectionForm() -> impl IntoView {
                     </select>
                 </label>
             </div>
-            <label>"Broker URL"
+            <label title="several URLs, separated by commas, make a failover list: the nodes of a cluster, tried in order">"Broker URL (a list: failover)"
                 <input data-testid="broker-url" prop:value=url on:input=set_url placeholder="wss://broker.example/mqtt" required />
             </label>
             <div class="row">
