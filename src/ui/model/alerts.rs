@@ -260,7 +260,8 @@ impl Alerts {
     }
 }
 
-/// Reads a threshold rule as typed: `battery < 20`, `temp > 30.5`.
+/// Reads a rule as typed: `battery < 20`, `temp > 30.5`, or `silent > 5` (silent for more
+/// than 5 of the device's usual intervals).
 pub fn parse_threshold(text: &str) -> Result<Condition, String> {
     let (field, op, value) = text
         .split_once('<')
@@ -280,6 +281,12 @@ pub fn parse_threshold(text: &str) -> Result<Condition, String> {
         .any(|c| c.is_whitespace() || "<>=".contains(c))
     {
         return Err(format!("{field:?} is not a field name"));
+    }
+    if field == "silent" {
+        return match op {
+            '>' if value > 0.0 => Ok(Condition::Silent { intervals: value }),
+            _ => Err("silence is a rule with >: silent > 3 is more than 3 intervals".into()),
+        };
     }
     Ok(if op == '<' {
         Condition::Below { field, value }

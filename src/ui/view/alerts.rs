@@ -106,7 +106,7 @@ pub fn Alerts() -> impl IntoView {
                 }).collect_view())}
             </div>
             <form class="rule-form" on:submit=add>
-                <input data-testid="alert-rule-input" placeholder="new rule: field < number, e.g. rssi < -85" prop:value=move || rule.get()
+                <input data-testid="alert-rule-input" placeholder="new rule: rssi < -85, temp > 30, silent > 5" prop:value=move || rule.get()
                     on:input=move |ev| rule.set(event_target_value(&ev)) />
                 <button class="btn" type="submit">"Add rule"</button>
                 <span class="error small" data-testid="alert-rule-error">{move || error.get()}</span>
