@@ -635,6 +635,11 @@ async fn a_failover_list_reaches_the_broker_that_answers() {
     frames().await;
     let s = mqtt.with(|m| m.conn_stats.clone()).unwrap();
     assert_eq!(s.urls().1, Some(url), "connected through the second URL");
+    assert_eq!(
+        text(&el, "[data-testid=conn-url]"),
+        url,
+        "the header names the node in use, not the list"
+    );
     assert!(
         s.attempts >= 2,
         "the dead node was tried first: {} attempts",

@@ -177,6 +177,11 @@ impl ConnStats {
         c
     }
 
+    /// The URL of the latest attempt (the one in use while connected).
+    pub fn current_url(&self) -> Option<&str> {
+        self.current_url.as_deref()
+    }
+
     /// Broker URLs connected to, and how often; the current one.
     pub fn urls(&self) -> (&[(String, u64)], Option<&str>) {
         (
@@ -210,6 +215,7 @@ mod tests {
         let (urls, now) = s.urls();
         assert_eq!(urls, [("ws://a".to_string(), 1), ("ws://b".to_string(), 1)]);
         assert_eq!(now, Some("ws://b"));
+        assert_eq!(s.current_url(), Some("ws://b"));
         // Ended by the user: not a cause.
         s.on_ended(11_000.0, None);
         assert_eq!(s.causes().len(), 2);

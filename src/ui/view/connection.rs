@@ -71,11 +71,19 @@ pub fn ConnectionStatus() -> impl IntoView {
         })
         .unwrap_or(("idle", String::new(), None, false))
     };
-    let url = move || mqtt.settings.get().url;
+    // The node in use (or tried) when the settings list several, else the one URL.
+    let url = move || {
+        let listed = mqtt.settings.get().url;
+        mqtt.conn_v.track();
+        mqtt.with(|m| m.conn_stats.current_url().map(str::to_string))
+            .flatten()
+            .unwrap_or(listed)
+    };
+    let title = move || format!("broker; the failover list: {}", mqtt.settings.get().url);
     view! {
         <div class="conn-status" role="status" aria-live="polite">
             <span class=move || format!("pill {}", state().0) data-testid="conn-state">{move || state().1}</span>
-            <span class="conn-url" title="broker">{url}</span>
+            <span class="conn-url" title=title data-testid="conn-url">{url}</span>
             <Show when=move || state().2.is_some()>
                 <span class="conn-error" data-testid="conn-error">{move || state().2.unwrap_or_default()}</span>
             </Show>
