@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import mqtt from 'mqtt';
-import { serveStatic, launchBrowser, startFleet, sleep, until, inlineScriptRuns } from './env.mjs';
+import { until, inlineScriptRuns } from './env.mjs';
+import { liveDashboard } from './e2e.mjs';
 
 const SKIP = process.env.WASMQTT_SKIP_BROWSER === '1' && 'browsers skipped (--quick)';
 
@@ -36,18 +37,11 @@ test('each file of the dashboard is within its size budget (BENCHMARKS.md, "Size
 
 
 test('the dashboard shows a live fleet: devices, a crash, subscriptions, publishing, and text that stays text', { skip: SKIP, timeout: 180_000 }, async () => {
-  const dist = process.env.WASMQTT_DIST;
-  assert.ok(dist, 'WASMQTT_DIST is not set: run through `cargo xtask test`, which builds the dashboard with trunk');
-  const fleet = await startFleet({ devices: 20 });
-  const server = await serveStatic({}, dist.endsWith('/') ? dist : dist + '/');
-  const browser = await launchBrowser();
-  const observer = await mqtt.connectAsync(`mqtt://127.0.0.1:${fleet.tcp}`, { protocolVersion: 5, clientId: 'e2e-observer' });
+  const live = await liveDashboard();
+  const { fleet, server, observer, page, problems } = live;
   const seen = [];
   observer.on('message', (t, p) => seen.push({ topic: t, payload: p.toString() }));
   await observer.subscribeAsync('e2e/#', { qos: 1 });
-  const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
-  const problems = [];
-  page.on('pageerror', (e) => problems.push(`page error: ${e}`));
   page.on('dialog', (d) => { problems.push(`dialog: ${d.message()}`); d.dismiss(); });
   try {
     await page.goto(`${server.url}/index.html?broker=${encodeURIComponent(fleet.ws)}#devices`);
@@ -100,10 +94,6 @@ test('the dashboard shows a live fleet: devices, a crash, subscriptions, publish
     assert.equal(await page.locator('.app img, .app b').count(), 0, 'markup from MQTT was interpreted');
     assert.deepEqual(problems, []);
   } finally {
-    await page.close();
-    await observer.endAsync();
-    await browser.close();
-    await server.close();
-    await fleet.close();
+    await live.close();
   }
 });

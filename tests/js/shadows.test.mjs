@@ -6,8 +6,8 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import mqtt from 'mqtt';
-import { serveStatic, launchBrowser, startFleet, sleep, until } from './env.mjs';
+import { until } from './env.mjs';
+import { liveDashboard } from './e2e.mjs';
 
 const SKIP = process.env.WASMQTT_SKIP_BROWSER === '1' && 'browsers skipped (--quick)';
 
@@ -20,15 +20,8 @@ const rollout = (page, n) => page.evaluate((n) => {
 }, n);
 
 test('shadows: desired edits, a refusal, out-of-order reports, and rollouts converging', { skip: SKIP, timeout: 240_000 }, async () => {
-  const dist = process.env.WASMQTT_DIST;
-  assert.ok(dist, 'WASMQTT_DIST is not set: run through `cargo xtask test`, which builds the dashboard with trunk');
-  const fleet = await startFleet({ devices: 20 });
-  const server = await serveStatic({}, dist.endsWith('/') ? dist : dist + '/');
-  const browser = await launchBrowser();
-  const observer = await mqtt.connectAsync(`mqtt://127.0.0.1:${fleet.tcp}`, { protocolVersion: 5, clientId: 'e2e-shadow-observer' });
-  const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
-  const problems = [];
-  page.on('pageerror', (e) => problems.push(`page error: ${e}`));
+  const live = await liveDashboard({ observerId: 'e2e-shadow-observer' });
+  const { fleet, server, observer, page, problems } = live;
   try {
     await page.goto(`${server.url}/index.html?broker=${encodeURIComponent(fleet.ws)}#devices`);
     await page.waitForSelector('[data-testid=conn-state]:text("connected")', { timeout: 30_000 });
@@ -130,10 +123,6 @@ test('shadows: desired edits, a refusal, out-of-order reports, and rollouts conv
     for (let i = 1; i < versions.length; i++) assert.ok(versions[i] >= versions[i - 1], `the reported version went back: ${versions[i - 1]} then ${versions[i]}`);
     assert.deepEqual(problems, []);
   } finally {
-    await page.close();
-    await observer.endAsync();
-    await browser.close();
-    await server.close();
-    await fleet.close();
+    await live.close();
   }
 });

@@ -1,5 +1,9 @@
 //! Device shadows. Per device: the state it **reported**, the state operators **desired**, each a
 //! versioned JSON document, and the **delta** (the desired keys whose reported value differs).
+//!
+//! Length: the convention, the documents, one device's shadow and the fleet's are one model
+//! read together; its tests are in shadow_tests.rs.
+//!
 //! The topic convention ([`ShadowConfig`], configurable like the presence patterns):
 //!
 //! - `devices/{id}/shadow/reported`, retained, from the device: `{"version": 7, "state": {...}}`;
@@ -14,9 +18,6 @@
 //! a duplicate, not counted. A firmware upgrade reports its progress in the reported state
 //! (`"ota": {"state": "downloading" | "installing" | "done" | "failed", "progress": 40,
 //! "target": "1.4.0", "reason": "..."}`).
-//!
-//! Length: the convention, the documents, one device's shadow and the fleet's are one model
-//! read together; its tests are in shadow_tests.rs.
 
 use std::collections::{HashMap, VecDeque};
 
