@@ -96,6 +96,7 @@ fn credentials_authorisation_and_bans_are_never_retried() {
             &Ending::Refused {
                 reason,
                 reason_string: None,
+                server_reference: None,
             },
             None,
             &mut Rng::new(1),
@@ -128,6 +129,7 @@ fn busy_and_quota_slow_down() {
             &Ending::Refused {
                 reason,
                 reason_string: None,
+                server_reference: None,
             },
             None,
             &mut Rng::new(9),
@@ -390,4 +392,38 @@ fn credentials_go_to_another_host_only_when_the_application_allows_it() {
     sim.send(Packet::Disconnect(d));
     let c = sim.until_connect(Duration::from_secs(120)).unwrap();
     assert!(c.username.is_some());
+}
+
+#[test]
+fn a_connack_redirect_is_followed_too() {
+    // [MQTT-4.11]: "A Server MAY request that the Client uses another Server by sending CONNACK
+    // or DISCONNECT with Reason Codes 0x9C (Use another server), or 0x9D (Server moved)". A
+    // cluster node that is draining answers CONNECT so; the reference was ignored on CONNACK.
+    let mut sim = Sim::new(credentials("wss://a:9001/mqtt"));
+    let mut refusal = connack_props(|p| p.server_reference = Some("b:9002".into()));
+    refusal.reason_code = ReasonCode::UseAnotherServer;
+    sim.opened.clear();
+    sim.connect_with(refusal);
+    assert!(!sim.client.is_connected());
+    sim.until_connect(Duration::from_secs(120))
+        .expect("the client did not try again");
+    assert_eq!(sim.opened.last().unwrap(), "wss://b:9002/mqtt");
+    sim.send(Packet::ConnAck(ConnAck::default()));
+    assert!(sim.client.is_connected());
+    // 0x9C is temporary: after a lost connection the client goes back to its own server.
+    sim.drop_connection("reset");
+    sim.until_connect(Duration::from_secs(120)).unwrap();
+    assert_eq!(sim.opened.last().unwrap(), "wss://a:9001/mqtt");
+
+    // 0x9D on CONNACK is permanent: the failover list's entry is replaced.
+    let mut sim = Sim::new(credentials("wss://a:9001/mqtt"));
+    let mut moved = connack_props(|p| p.server_reference = Some("wss://c/mqtt".into()));
+    moved.reason_code = ReasonCode::ServerMoved;
+    sim.connect_with(moved);
+    sim.until_connect(Duration::from_secs(120)).unwrap();
+    assert_eq!(sim.opened.last().unwrap(), "wss://c/mqtt");
+    sim.send(Packet::ConnAck(ConnAck::default()));
+    sim.drop_connection("reset");
+    sim.until_connect(Duration::from_secs(120)).unwrap();
+    assert_eq!(sim.opened.last().unwrap(), "wss://c/mqtt");
 }

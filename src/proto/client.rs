@@ -1480,6 +1480,11 @@ impl Client {
                     .reason_string
                     .as_ref()
                     .map(|s| crate::text::owned(s)),
+                server_reference: c
+                    .properties
+                    .server_reference
+                    .as_ref()
+                    .map(|s| crate::text::owned(s)),
             };
             self.close_with(ending, None);
             return;

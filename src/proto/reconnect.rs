@@ -17,6 +17,8 @@ pub enum Ending {
         reason: ReasonCode,
         /// The server's explanation.
         reason_string: Option<String>,
+        /// MQTT 5 Server Reference (with 0x9C / 0x9D).
+        server_reference: Option<String>,
     },
     /// The server sent DISCONNECT.
     ServerDisconnect {
@@ -44,6 +46,7 @@ impl Ending {
             Ending::Refused {
                 reason,
                 reason_string,
+                ..
             } => ClientError::ConnectionRefused {
                 reason: *reason,
                 reason_string: reason_string.clone(),
@@ -231,7 +234,13 @@ impl Reconnect {
         if !self.cfg.enabled {
             return Decision::Stop(ending.error());
         }
+        // [MQTT-4.11]: a redirect comes on CONNACK or on DISCONNECT.
         if let Ending::ServerDisconnect {
+            reason: r @ (ReasonCode::UseAnotherServer | ReasonCode::ServerMoved),
+            server_reference: Some(reference),
+            ..
+        }
+        | Ending::Refused {
             reason: r @ (ReasonCode::UseAnotherServer | ReasonCode::ServerMoved),
             server_reference: Some(reference),
             ..
