@@ -427,3 +427,71 @@ fn a_connack_redirect_is_followed_too() {
     sim.until_connect(Duration::from_secs(120)).unwrap();
     assert_eq!(sim.opened.last().unwrap(), "wss://c/mqtt");
 }
+
+fn unavailable() -> Ending {
+    Ending::Refused {
+        reason: ReasonCode::ServerUnavailable,
+        reason_string: None,
+        server_reference: None,
+    }
+}
+
+#[test]
+fn a_failover_list_backs_off_per_round_of_the_list_not_per_node() {
+    // Found on a 3-node rmqtt cluster (tests/js/cluster.test.mjs): when the raft leader died,
+    // the live nodes answered 0x88 for a few seconds while the dead one refused the socket, and
+    // the backoff, growing with every node tried, left the client waiting 6 s after the cluster
+    // was back. Paho's serverURIs are walked in turn before backing off; so are ours: moving
+    // to the next node is quick (a little jitter), and the exponential backoff grows once per
+    // round of the whole list.
+    for seed in 0..200 {
+        let mut rng = Rng::new(seed);
+        let mut p = policy(&["ws://one", "ws://two", "ws://three"]);
+        // Connected to one for a minute; it dies: one again first (it may have restarted),
+        // after the usual first delay.
+        let d = p.decide(&lost(), Some(Duration::from_secs(60)), &mut rng);
+        assert!(
+            matches!(&d, Decision::Retry { url, delay, .. } if url == "ws://one" && *delay <= Duration::from_secs(1)),
+            "{d:?}"
+        );
+        let mut attempts = Vec::new();
+        for round in 0..5u32 {
+            for k in 0..3 {
+                let ending = if k == 0 { lost() } else { unavailable() };
+                match p.decide(&ending, None, &mut rng) {
+                    Decision::Retry {
+                        url,
+                        delay,
+                        attempt,
+                    } => attempts.push((round, url, delay, attempt)),
+                    d => panic!("{d:?}"),
+                }
+            }
+        }
+        for (i, (round, url, delay, attempt)) in attempts.iter().enumerate() {
+            assert_eq!(*url, ["ws://two", "ws://three", "ws://one"][i % 3]);
+            assert_eq!(*attempt as usize, i + 1, "every attempt is counted");
+            if i % 3 == 2 {
+                // Back at the round's first node: the backoff of the next round.
+                let ceiling = Duration::from_secs(2u64 << round).min(Duration::from_secs(30));
+                assert!(
+                    *delay <= ceiling,
+                    "seed {seed}, round {round}: {delay:?} > {ceiling:?}"
+                );
+            } else {
+                assert!(
+                    *delay <= Duration::from_millis(100),
+                    "seed {seed}: the next node after {delay:?}"
+                );
+            }
+        }
+        // Jittered: not every round's delay is at its floor.
+        assert!(
+            attempts
+                .iter()
+                .filter(|a| a.2 > Duration::from_millis(100))
+                .count()
+                > 0
+        );
+    }
+}

@@ -130,6 +130,10 @@ fn slow_down(r: ReasonCode) -> bool {
     )
 }
 
+/// The most a move to the next URL of the failover list waits (jitter, so the clients of a dead
+/// node do not all arrive at the next one in the same millisecond).
+const NEXT_NODE_JITTER_MS: u64 = 100;
+
 /// The reconnection state across attempts.
 // Design: a pure function of (ending, how long the connection lasted, randomness) plus a few
 // counters, so every rule (backoff, jitter, reset, never-retry codes, slow-down, redirection,
@@ -140,6 +144,11 @@ pub struct Reconnect {
     urls: Vec<String>,
     url_index: usize,
     attempt: u32,
+    /// Rounds of the whole failover list since the last stable connection: the backoff's
+    /// exponent (the next node of a round is tried at once, as Paho walks its serverURIs).
+    rounds: u32,
+    /// Where the current round of failed attempts began.
+    round_start: usize,
     quick_closes: u32,
     redirects: u32,
     /// A 0x9C reference: the next attempt goes there, later ones to the list again.
@@ -157,6 +166,8 @@ impl Reconnect {
             urls,
             url_index: 0,
             attempt: 0,
+            rounds: 0,
+            round_start: 0,
             quick_closes: 0,
             redirects: 0,
             redirect: None,
@@ -189,6 +200,7 @@ impl Reconnect {
     /// Forget failures: the application reconnects explicitly.
     pub fn reset(&mut self) {
         self.attempt = 0;
+        self.rounds = 0;
         self.quick_closes = 0;
         self.redirects = 0;
     }
@@ -196,7 +208,7 @@ impl Reconnect {
     fn backoff(&self, rng: &mut Rng) -> Duration {
         let base = self.cfg.initial_delay.as_millis() as u64;
         let cap = self.cfg.max_delay.as_millis() as u64;
-        let ceiling = base.saturating_mul(1u64 << self.attempt.min(30)).min(cap);
+        let ceiling = base.saturating_mul(1u64 << self.rounds.min(30)).min(cap);
         Duration::from_millis(rng.up_to(ceiling))
     }
 
@@ -212,6 +224,7 @@ impl Reconnect {
         self.redirect = None;
         if connected_for.is_some_and(|d| d >= self.cfg.stable_after) {
             self.attempt = 0;
+            self.rounds = 0;
             self.redirects = 0;
         }
         // Takeover: the broker keeps closing us right after accepting us, without a reason.
@@ -268,15 +281,28 @@ impl Reconnect {
             }
         }
         // A failed attempt (refused, or never connected) moves on to the next URL of the
-        // failover list; a connection that worked comes back to the same server first.
-        if connected_for.is_none() {
+        // failover list, at once (a little jitter) while the round has URLs left; back at the
+        // round's first, the backoff (and a busy server's wait) applies, one step longer each
+        // round. A connection that worked comes back to the same server first, and a new round
+        // starts there.
+        let next_in_round = if connected_for.is_none() {
             self.rotate();
-        }
-        let mut delay = self.backoff(rng);
-        if reason.is_some_and(slow_down) {
-            let busy = self.cfg.busy_delay.as_millis() as u64;
-            delay = delay.max(Duration::from_millis(busy + rng.up_to(busy)));
-        }
+            self.url_index != self.round_start
+        } else {
+            self.round_start = self.url_index;
+            false
+        };
+        let delay = if next_in_round {
+            Duration::from_millis(rng.up_to(NEXT_NODE_JITTER_MS))
+        } else {
+            let mut delay = self.backoff(rng);
+            if reason.is_some_and(slow_down) {
+                let busy = self.cfg.busy_delay.as_millis() as u64;
+                delay = delay.max(Duration::from_millis(busy + rng.up_to(busy)));
+            }
+            self.rounds = self.rounds.saturating_add(1);
+            delay
+        };
         let attempt = self.attempt;
         self.attempt = self.attempt.saturating_add(1);
         Decision::Retry {
