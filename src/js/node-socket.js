@@ -87,10 +87,13 @@ class StreamSocket {
       const error = this._error;
       const closing = this.readyState === 2;
       this.readyState = 3;
+      const transport = secure ? 'TLS' : 'TCP';
       this.onclose?.({
         type: 'close',
         code: error ? 1006 : 1000,
-        reason: error ? `${secure ? 'TLS' : 'TCP'} connection to ${host}:${port} failed: ${error.message}` : closing ? '' : 'the server closed the connection',
+        // No WebSocket here: `transport` tells the driver so, and the reason says it all.
+        transport,
+        reason: error ? `${transport} connection to ${host}:${port} failed: ${error.message}` : closing ? `${transport} connection closed` : `the server closed the ${transport} connection`,
         wasClean: !error,
       });
     });

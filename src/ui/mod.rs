@@ -34,7 +34,7 @@ pub use {
     view::dashboard::Dashboard,
     view::devices::DeviceGrid,
     view::fleet::FleetStats,
-    view::health::{ConnectionHistory, HealthPanel, Notices},
+    view::health::{ClusterNodes, ConnectionHistory, HealthPanel, Notices},
     view::messages::{MessageLog, PublishForm},
     view::shadow::{DeviceShadow, Rollouts},
     view::subscriptions::SubscriptionList,

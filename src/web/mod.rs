@@ -230,6 +230,11 @@ fn js_message(e: &JsValue) -> String {
 }
 
 fn describe_close(e: &web_sys::CloseEvent) -> String {
+    // Node's TCP / TLS socket (src/js/node-socket.js) stands in for a WebSocket: its events
+    // name their transport, and their reason says what happened.
+    if js_sys::Reflect::get(e, &JsValue::from_str("transport")).is_ok_and(|t| t.is_string()) {
+        return e.reason();
+    }
     let what = match e.code() {
         1000 => "normal closure",
         1001 => "going away",

@@ -299,3 +299,112 @@ export async function startFleet({ devices = 20, intervalMs = 1000, crashEveryS 
   };
 }
 
+
+/** A cluster of `nodes` rmqtt nodes (rmqtt's raft plugin, each a fleet process of its own) and
+ * `devices` simulated devices spread over them. Each node can be killed (SIGKILL), frozen
+ * (SIGSTOP), thawed (SIGCONT) and started again on the same ports. */
+export async function startCluster({ nodes = 3, devices = 0, intervalMs = 1000 } = {}) {
+  const bin = process.env.WASMQTT_FLEET;
+  if (!bin) throw new Error('WASMQTT_FLEET is not set: run through `cargo xtask test`, which builds xtask/fleet');
+  const ports = [];
+  for (let k = 0; k < nodes; k++) ports.push({ ws: await freePort(), tcp: await freePort(), grpc: await freePort(), raft: await freePort() });
+  const grpc = ports.map((p, k) => `${k + 1}@127.0.0.1:${p.grpc}`).join(',');
+  const raft = ports.map((p, k) => `${k + 1}@127.0.0.1:${p.raft}`).join(',');
+  const spawnNode = async (k) => {
+    const p = ports[k];
+    const proc = track(spawn(bin, ['--broker-only', '--node-id', k + 1, '--grpc-addrs', grpc, '--raft-addrs', raft,
+      '--ws-port', p.ws, '--tcp-port', p.tcp].map(String), { stdio: ['ignore', 'pipe', 'inherit'] }));
+    return { proc, ready: ready(proc, `node ${k + 1}`, 90_000) };
+  };
+  const started = [];
+  for (let k = 0; k < nodes; k++) started.push(await spawnNode(k));
+  await Promise.all(started.map((s) => s.ready));
+  for (let k = 1; k < nodes; k++) await routes(ports[0].tcp, ports[k].tcp);
+  const node = (k) => ({
+    id: k + 1,
+    ws: `ws://127.0.0.1:${ports[k].ws}/mqtt`,
+    tcp: ports[k].tcp,
+    mqtt: `mqtt://127.0.0.1:${ports[k].tcp}`,
+    get pid() { return started[k].proc.pid; },
+    kill: () => stopProcess(started[k].proc, 'SIGKILL'),
+    freeze: () => started[k].proc.kill('SIGSTOP'),
+    thaw: () => started[k].proc.kill('SIGCONT'),
+    /** Starts the node again on its ports; it finds the cluster's leader and joins. Resolves
+     * once a message published on it reaches a subscriber on another node (it routes). */
+    restart: async () => {
+      await stopProcess(started[k].proc, 'SIGKILL');
+      started[k] = await spawnNode(k);
+      await started[k].ready;
+      await routes(ports[k].tcp, ports[(k + 1) % nodes].tcp);
+    },
+  });
+  const list = ports.map((_, k) => node(k));
+  // At most 15,000 devices a process: each holds a socket per device, and a process may have
+  // 20,000 open files here (ulimit -n).
+  const fleets = [];
+  const urls = list.map((n) => `tcp://127.0.0.1:${n.tcp}`).join(',');
+  for (let first = 0; first < devices; first += 15_000) {
+    const count = Math.min(15_000, devices - first);
+    const f = track(spawn(bin, ['--devices-only', urls, '--devices', count, '--first-device', first, '--interval-ms', intervalMs, '--crash-every-s', 1_000_000].map(String),
+      { stdio: ['ignore', 'pipe', 'inherit'] }));
+    await ready(f, 'the devices', 30_000);
+    fleets.push(f);
+  }
+  return {
+    nodes: list,
+    /** The device processes (for their CPU and memory). */
+    fleets,
+    close: async () => {
+      for (const f of fleets) await stopProcess(f, 'SIGKILL');
+      for (const s of started) { s.proc.kill('SIGCONT'); await stopProcess(s.proc, 'SIGKILL'); }
+    },
+  };
+}
+
+/** Resolves when a message published on the node at `from` reaches a subscriber on the node at
+ * `to` (TCP ports), trying for up to 60 s: a node that has just joined routes once the cluster's
+ * subscription table has reached it. */
+async function routes(from, to) {
+  const { default: mqtt } = await import('mqtt');
+  const end = Date.now() + 60_000;
+  let last = '';
+  while (Date.now() < end) {
+    const opts = { protocolVersion: 5, reconnectPeriod: 0, connectTimeout: 5000 };
+    const sub = await mqtt.connectAsync(`mqtt://127.0.0.1:${to}`, { ...opts, clientId: `routes-sub-${from}` }).catch((e) => { last = e.message; });
+    const pub = sub && await mqtt.connectAsync(`mqtt://127.0.0.1:${from}`, { ...opts, clientId: `routes-pub-${from}` }).catch((e) => { last = e.message; });
+    if (sub && pub) {
+      const got = new Promise((r) => sub.once('message', () => r(true)));
+      await sub.subscribeAsync('cluster/routes', { qos: 1 });
+      for (let i = 0; i < 10; i++) {
+        await pub.publishAsync('cluster/routes', 'probe', { qos: 1 }).catch((e) => { last = e.message; });
+        if (await Promise.race([got, sleep(300).then(() => false)])) {
+          await sub.endAsync(true);
+          await pub.endAsync(true);
+          return;
+        }
+      }
+      last = 'published, never received';
+    }
+    await sub?.endAsync(true);
+    await pub?.endAsync(true);
+    await sleep(500);
+  }
+  throw new Error(`the node on port ${from} does not route to the node on port ${to} after 60 s: ${last}`);
+}
+
+/** Resolves when `proc` prints `ready`; rejects if it exits first or takes longer than `ms`. */
+function ready(proc, what, ms) {
+  return new Promise((resolve, reject) => {
+    let out = '';
+    const timer = setTimeout(() => reject(new Error(`${what} was not ready within ${ms} ms`)), ms);
+    proc.stdout.on('data', (d) => { out += d; if (out.includes('ready')) { clearTimeout(timer); resolve(); } });
+    proc.once('exit', (code, signal) => { clearTimeout(timer); reject(new Error(`${what} exited (${code ?? signal}) before it was ready`)); });
+  });
+}
+
+async function stopProcess(proc, signal) {
+  if (proc.exitCode !== null || proc.signalCode !== null) return;
+  const exited = new Promise((r) => proc.once('exit', r));
+  proc.kill(signal);
+  await exited;
+}

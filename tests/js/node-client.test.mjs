@@ -105,6 +105,11 @@ test('connectAsync rejects when the client gives up, never hangs (reconnection o
     s.listen(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => resolve(p)); });
   });
   await assert.rejects(connectAsync(`mqtt://127.0.0.1:${port}`, { clientId: 'gives-up', reconnectPeriod: 0 }), /ECONNREFUSED/);
+  // Over TCP the error says TCP: it read "WebSocket abnormal closure ... (code 1006): TCP
+  // connection to ... failed", a WebSocket the client never opened (seen in the cluster tests).
+  const e = await connectAsync(`mqtt://127.0.0.1:${port}`, { clientId: 'gives-up', reconnectPeriod: 0 }).catch((x) => x);
+  assert.match(e.message, new RegExp(`TCP connection to 127\\.0\\.0\\.1:${port} failed: connect ECONNREFUSED`));
+  assert.doesNotMatch(e.message, /WebSocket|code 1006/);
 });
 
 test('an option wasmqtt does not read is warned about once, never dropped silently', async () => {

@@ -262,6 +262,20 @@ pub fn bench(args: &[String]) -> Result {
         .env("WASMQTT_FLEET", fleet))
 }
 
+/// The fleet over a 3-node cluster, as many devices as asked (default 30,000): connection time,
+/// spread over nodes, CPU and memory per process, telemetry through a shared subscription.
+/// `cargo xtask bench-cluster [devices] [interval-ms] [seconds]`; figures go to BENCHMARKS.md.
+pub fn bench_cluster(args: &[String]) -> Result {
+    tools::setup(Need {
+        node_deps: true,
+        ..Need::default()
+    })?;
+    let fleet = fleet_binary()?;
+    let mut c = cmd("node", &["tests/js/bench/cluster.bench.mjs"]);
+    c.args(args).env("WASMQTT_FLEET", fleet);
+    run(&mut c)
+}
+
 /// Ports the embedded broker prefers (the dashboard's default broker is ws://127.0.0.1:9001).
 const FLEET_WS_PORT: u16 = 9001;
 const FLEET_TCP_PORT: u16 = 1883;
@@ -272,6 +286,8 @@ fn port_free(port: u16) -> bool {
 
 /// Builds the dev tool's broker and device fleet (xtask/fleet) and returns the binary.
 pub fn fleet_binary() -> Result<PathBuf> {
+    // rmqtt's raft plugin generates its gRPC code with the system's protoc.
+    tools::fleet_build_deps()?;
     run(&mut cmd(
         "cargo",
         &["build", "--profile", "tool", "-p", "wasmqtt-fleet"],
@@ -312,17 +328,127 @@ pub fn start_fleet(devices: usize, prefer_default_ports: bool) -> Result<(Servic
     Ok((fleet, format!("ws://127.0.0.1:{ws}/mqtt")))
 }
 
-/// The main job: the embedded broker with simulated devices, and the dashboard served by trunk.
-/// `--devices N` (default 50, at most 10,000).
-pub fn dev(args: &[String]) -> Result {
-    let devices = match args.iter().position(|a| a == "--devices") {
-        Some(i) => args
-            .get(i + 1)
-            .and_then(|n| n.parse::<usize>().ok())
-            .filter(|n| *n <= 10_000)
-            .ok_or("--devices wants a number up to 10000")?,
-        None => 50,
+/// A cluster of rmqtt nodes on loopback (rmqtt's raft plugin; xtask/fleet/src/cluster.rs), each
+/// its own process, and the simulated devices spread over them.
+pub struct Cluster {
+    _nodes: Vec<Service>,
+    pub ws: Vec<String>,
+    pub tcp: Vec<u16>,
+    _devices: Option<Service>,
+}
+
+/// Starts `n` nodes and `devices` devices over them; `prefer_default_ports` puts node k's
+/// WebSocket on 9000+k and its TCP listener on 1882+k when they are free.
+pub fn start_cluster(n: usize, devices: usize, prefer_default_ports: bool) -> Result<Cluster> {
+    let bin = fleet_binary()?;
+    let pick = |preferred: u16| {
+        if prefer_default_ports && port_free(preferred) {
+            preferred
+        } else {
+            free_port()
+        }
     };
+    let ports: Vec<(u16, u16)> = (0..n as u16)
+        .map(|k| (pick(FLEET_WS_PORT + k), pick(FLEET_TCP_PORT + k)))
+        .collect();
+    // `id@127.0.0.1:port` for each node: its gRPC server, and its raft endpoint.
+    let list = || {
+        (1..=n)
+            .map(|id| format!("{id}@127.0.0.1:{}", free_port()))
+            .collect::<Vec<_>>()
+            .join(",")
+    };
+    let (grpc, raft) = (list(), list());
+    let mut nodes = Vec::new();
+    for (k, (ws, tcp)) in ports.iter().enumerate() {
+        let node = Service::start(
+            &format!("rmqtt node {}", k + 1),
+            cmd(
+                bin.to_str().unwrap_or("wasmqtt-fleet"),
+                &[
+                    "--broker-only",
+                    "--node-id",
+                    &(k + 1).to_string(),
+                    "--grpc-addrs",
+                    &grpc,
+                    "--raft-addrs",
+                    &raft,
+                    "--ws-port",
+                    &ws.to_string(),
+                    "--tcp-port",
+                    &tcp.to_string(),
+                    "--exit-with-parent",
+                ],
+            )
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::null()),
+        )?;
+        nodes.push(node);
+    }
+    // A node opens its listeners once it has joined the cluster (node 1 leads a new one).
+    for (node, (ws, _)) in nodes.iter_mut().zip(&ports) {
+        wait_for_port(*ws, Duration::from_secs(90))?;
+        node.check_alive()?;
+    }
+    let tcp: Vec<u16> = ports.iter().map(|(_, t)| *t).collect();
+    let devices = if devices > 0 {
+        let urls: Vec<String> = tcp.iter().map(|p| format!("tcp://127.0.0.1:{p}")).collect();
+        let mut d = Service::start(
+            "wasmqtt-fleet (devices)",
+            cmd(
+                bin.to_str().unwrap_or("wasmqtt-fleet"),
+                &[
+                    "--devices-only",
+                    &urls.join(","),
+                    "--devices",
+                    &devices.to_string(),
+                    "--exit-with-parent",
+                ],
+            )
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::null()),
+        )?;
+        d.check_alive()?;
+        Some(d)
+    } else {
+        None
+    };
+    Ok(Cluster {
+        _nodes: nodes,
+        ws: ports
+            .iter()
+            .map(|(ws, _)| format!("ws://127.0.0.1:{ws}/mqtt"))
+            .collect(),
+        tcp,
+        _devices: devices,
+    })
+}
+
+/// The main job: the embedded broker with simulated devices, and the dashboard served by trunk.
+/// `--devices N` (default 50); `--cluster N`: N rmqtt nodes in a raft cluster instead of one
+/// broker, the devices spread over them, the dashboard given the nodes as its failover list.
+pub fn dev(args: &[String]) -> Result {
+    let number = |flag: &str, max: usize| -> Result<Option<usize>> {
+        match args.iter().position(|a| a == flag) {
+            Some(i) => args
+                .get(i + 1)
+                .and_then(|n| n.parse::<usize>().ok())
+                .filter(|n| *n <= max)
+                .map(Some)
+                .ok_or_else(|| format!("{flag} wants a number up to {max}")),
+            None => Ok(None),
+        }
+    };
+    let devices = number("--devices", 50_000)?.unwrap_or(50);
+    let cluster = number("--cluster", 9)?.filter(|n| *n > 1);
+    if let Some(a) = args
+        .iter()
+        .find(|a| a.starts_with("--") && *a != "--devices" && *a != "--cluster")
+    {
+        return Err(format!(
+            "unknown option {a}: cargo xtask dev [--devices N] [--cluster NODES]"
+        ));
+    }
     tools::setup(Need {
         wasm: true,
         trunk: true,
@@ -330,14 +456,32 @@ pub fn dev(args: &[String]) -> Result {
     })?;
     // Trunk builds offline (Trunk.toml): fetch the crates first on a fresh machine.
     run(&mut cmd("cargo", &["fetch"]))?;
-    let (_fleet, ws) = start_fleet(devices, true)?;
-    let page = if ws == format!("ws://127.0.0.1:{FLEET_WS_PORT}/mqtt") {
-        "http://127.0.0.1:8080/".to_string()
+    let (_fleet, _cluster, page) = if let Some(n) = cluster {
+        let c = start_cluster(n, devices, true)?;
+        // The dashboard gets the nodes as its failover list, node 1 first.
+        let page = format!("http://127.0.0.1:8080/?broker={}", c.ws.join(","));
+        println!(
+            "\n  rmqtt cluster:   {n} nodes (raft), WebSocket {}\n                   devices over TCP {}",
+            c.ws.join(" "),
+            c.tcp
+                .iter()
+                .map(|p| format!("127.0.0.1:{p}"))
+                .collect::<Vec<_>>()
+                .join(" ")
+        );
+        (None, Some(c), page)
     } else {
-        format!("http://127.0.0.1:8080/?broker={ws}")
+        let (fleet, ws) = start_fleet(devices, true)?;
+        let page = if ws == format!("ws://127.0.0.1:{FLEET_WS_PORT}/mqtt") {
+            "http://127.0.0.1:8080/".to_string()
+        } else {
+            format!("http://127.0.0.1:8080/?broker={ws}")
+        };
+        println!("\n  embedded broker: {ws}");
+        (Some(fleet), None, page)
     };
     println!(
-        "\n  embedded broker: {ws} ({devices} simulated devices)\n  dashboard:       {page}\n  (the first build takes a few minutes; Ctrl-C stops everything)\n"
+        "  devices:         {devices} simulated\n  dashboard:       {page}\n  (the first build takes a few minutes; Ctrl-C stops everything)\n"
     );
     run(cmd("trunk", &["serve", "--release"]).env("PATH", tool_path()))
 }

@@ -201,6 +201,12 @@ fn apt(packages: &[(&str, &str)]) -> Result {
     run(cmd("apt-get", &args).env("DEBIAN_FRONTEND", "noninteractive"))
 }
 
+/// What building the dev tool's broker needs beyond cargo: `protoc` (Debian's protobuf-compiler)
+/// for rmqtt's raft plugin, which generates its gRPC code at build time.
+pub fn fleet_build_deps() -> Result {
+    apt(&[("protobuf-compiler", "/usr/bin/protoc")])
+}
+
 /// `npm ci` in tests/js when its lock file changed since the last install.
 fn node_deps() -> Result {
     let dir = root().join("tests/js");

@@ -12,6 +12,7 @@ pub mod fleet;
 pub mod format;
 pub mod json;
 pub mod log;
+pub mod nodes;
 pub mod rollout;
 pub mod series;
 pub mod settings;
@@ -399,6 +400,8 @@ pub struct Dashboard {
     pub alerts: Alerts,
     /// The connection's history in figures.
     pub conn_stats: connstats::ConnStats,
+    /// The broker's figures per node, where it publishes them (`$SYS`).
+    pub nodes: nodes::BrokerNodes,
     /// The time-series charts.
     pub charts: series::Charts,
     /// Subscriptions, in the order added.
@@ -429,6 +432,7 @@ impl Dashboard {
             rollouts: Rollouts::default(),
             alerts: Alerts::default(),
             conn_stats: Default::default(),
+            nodes: Default::default(),
             charts: Default::default(),
             subs: Vec::new(),
             pending_subs: Vec::new(),
@@ -685,6 +689,9 @@ impl Dashboard {
             }
             if self.charts.record(&publish.topic, &publish.payload, at_ms) {
                 c |= Changed(Changed::CHARTS);
+            }
+            if self.nodes.record(&publish.topic, &publish.payload, at_ms) {
+                c |= Changed(Changed::HEALTH);
             }
         }
         let properties = describe_properties(&publish);

@@ -3,8 +3,9 @@
 
 use leptos::prelude::*;
 
+use super::super::model::nodes::STATS_FILTER;
 use super::super::model::{format, HISTORY};
-use super::super::provider::use_mqtt;
+use super::super::provider::{use_mqtt, use_subscription};
 use super::common::{clock, rate};
 
 /// An SVG path for a rate history, `w` x `h`, scaled to `max`.
@@ -73,6 +74,7 @@ pub fn HealthPanel() -> impl IntoView {
                 }}
             </div>
             <ConnectionHistory/>
+            <ClusterNodes/>
         </section>
     }
 }
@@ -156,5 +158,58 @@ pub fn Notices() -> impl IntoView {
                 </li>
             </For>
         </ul>
+    }
+}
+
+/// The broker's nodes and their own figures (connections, sessions, subscriptions, queued and
+/// in-flight messages), where the broker publishes them on `$SYS/brokers/{node}/stats` (rmqtt's
+/// `$SYS` plugin; the dev tool's broker and cluster have it). Subscribes while it is shown. A
+/// node that stops reporting is marked silent: on a cluster, a node down.
+#[component]
+pub fn ClusterNodes() -> impl IntoView {
+    let mqtt = use_mqtt();
+    let _stats = use_subscription(STATS_FILTER, 0);
+    let rows = move || {
+        mqtt.health_v.track();
+        mqtt.with(|m| (m.nodes.list().to_vec(), m.now_ms))
+            .unwrap_or_default()
+    };
+    let n = |v: Option<u64>| v.map_or("—".to_string(), |v| v.to_string());
+    view! {
+        <div class="cluster-nodes" data-testid="cluster-nodes">
+            <h3>"Broker nodes"</h3>
+            {move || {
+                let (list, now) = rows();
+                if list.is_empty() {
+                    return view! {
+                        <p class="muted small">"No figures per node: the broker publishes nothing on " <code>{STATS_FILTER}</code> " (rmqtt's $SYS plugin does, every few seconds)."</p>
+                    }.into_any();
+                }
+                let live = list.iter().filter(|r| !r.silent(now)).count();
+                view! {
+                    <p class="muted small">{format!("{live} of {} node{} reporting", list.len(), if list.len() == 1 { "" } else { "s" })}</p>
+                    <table class="causes">
+                        <thead><tr><th>"node"</th><th>"state"</th><th>"connections"</th><th>"sessions"</th><th>"subscriptions"</th><th>"queued"</th><th>"in flight"</th><th>"last report"</th></tr></thead>
+                        <tbody>
+                            {list.into_iter().map(|r| {
+                                let silent = r.silent(now);
+                                view! {
+                                    <tr data-testid="cluster-node" data-node=r.node.clone() class:silent=silent>
+                                        <td>{r.node.clone()}</td>
+                                        <td data-testid="cluster-node-state">{if silent { "silent" } else { "reporting" }}</td>
+                                        <td>{n(r.connections)}</td>
+                                        <td>{n(r.sessions)}</td>
+                                        <td>{n(r.subscriptions)}</td>
+                                        <td>{n(r.queued)}</td>
+                                        <td>{n(r.inflight)}</td>
+                                        <td>{format!("{} ago", format::ago(now - r.at_ms))}</td>
+                                    </tr>
+                                }
+                            }).collect_view()}
+                        </tbody>
+                    </table>
+                }.into_any()
+            }}
+        </div>
     }
 }

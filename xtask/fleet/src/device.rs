@@ -28,20 +28,26 @@ pub struct Fleet {
 }
 
 impl Fleet {
-    /// Starts `o.devices` devices connecting to `url`, spread over the first two seconds.
-    pub fn start(o: &Options, url: String) -> Fleet {
+    /// Starts `o.devices` devices, spread over the first two seconds (longer for large fleets). Device n connects to
+    /// `urls[n % len]` first and fails over to the others in turn (a cluster's nodes).
+    pub fn start(o: &Options, urls: &[String]) -> Fleet {
         let stop = Arc::new(AtomicBool::new(false));
         let epoch = tokio::time::Instant::now();
-        let spread = Duration::from_millis(2000);
-        for n in 0..o.devices {
+        // At most ~2,000 connections a second: a large fleet coming up is not a connect storm.
+        let spread = Duration::from_millis(2000.max(o.devices as u64 / 2));
+        for k in 0..o.devices {
+            // Several processes share a large fleet: each numbers its devices from its own first.
+            let n = o.first_device + k;
             let spec = Spec {
                 id: device_id(n),
                 n,
-                url: url.clone(),
+                urls: (0..urls.len())
+                    .map(|k| urls[(n + k) % urls.len()].clone())
+                    .collect(),
                 interval: o.interval,
                 crash_every: o.crash_every,
                 seed: o.seed ^ (n as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15),
-                start_after: spread * n as u32 / o.devices.max(1) as u32,
+                start_after: spread * k as u32 / o.devices.max(1) as u32,
             };
             let stop = stop.clone();
             tokio::spawn(async move { run(spec, epoch, stop).await });
@@ -62,7 +68,8 @@ pub fn device_id(n: usize) -> String {
 struct Spec {
     id: String,
     n: usize,
-    url: String,
+    /// The failover list, this device's first node first.
+    urls: Vec<String>,
     interval: Duration,
     crash_every: Duration,
     seed: u64,
@@ -208,7 +215,8 @@ async fn life(
     // Shadow documents waiting for their time (late reports, answers): lost with a crash.
     let mut outbox: Vec<Out> = Vec::new();
     let status = format!("devices/{}/status", spec.id);
-    let mut cfg = Config::new(spec.url.clone());
+    let mut cfg = Config::new(spec.urls[0].clone());
+    cfg.urls = spec.urls.clone();
     cfg.protocol = ProtocolVersion::V5;
     cfg.client_id = spec.id.clone();
     cfg.keep_alive = 30;
