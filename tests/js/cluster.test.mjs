@@ -47,13 +47,13 @@ async function connected(c) {
   });
 }
 
-/** Publishes `count` numbered messages at `qos`, one every `gapMs`, calling `at(i)` before each;
+/** Publishes `count` messages numbered from `from` at `qos`, one every `gapMs`, calling `at(i)` before each;
  * resolves with every call's outcome and when each completed. */
-async function stream(c, topic, count, qos, gapMs, at = () => {}) {
+async function stream(c, topic, count, qos, gapMs, at = () => {}, from = 0) {
   const done = [];
   for (let i = 0; i < count; i++) {
     await at(i);
-    done.push(c.publishAsync(topic, String(i), { qos }).then(() => ({ ok: true, t: Date.now() }), (e) => ({ ok: false, e, t: Date.now() })));
+    done.push(c.publishAsync(topic, String(from + i), { qos }).then(() => ({ ok: true, t: Date.now() }), (e) => ({ ok: false, e, t: Date.now() })));
     await sleep(gapMs);
   }
   return Promise.all(done);
@@ -103,43 +103,41 @@ for (const qos of [1, 2]) {
   });
 }
 
-test("the subscriber's node is killed: it moves to a live node, subscribes again and receives again; the gap is measured", {
-  skip, timeout: 90_000,
-  // Passes by hand (a probe: reconnected 3 s after the kill, session not present, subscribed
-  // again, received again), fails in this file: the subscriber did not receive again within
-  // 20 s after rmqtt logged "Message::Kick from other node ... deadline has elapsed". Not yet
-  // understood (issue 13's note); kept visible as todo rather than dropped.
-  todo: 'the subscriber does not receive again in this test; see the comment',
-}, async (t) => {
+test("the subscriber's node is killed: it moves to a live node, subscribes again and receives again; the gap is measured", { skip, timeout: 90_000 }, async (t) => {
   const cluster = await fresh(t);
   const [a, b] = cluster.nodes;
   const sub = client(cluster, b, { clientId: 'sub-persistent', clean: false, properties: { sessionExpiryInterval: 300 } });
   const got = [];
   const connacks = [];
   sub.on('message', (_t, payload) => got.push(payload.toString()));
-  sub.on('connect', (ack) => connacks.push(ack.sessionPresent));
+  sub.on('connect', (ack) => connacks.push({ at: Date.now(), present: ack.sessionPresent }));
   await connected(sub);
   await sub.subscribeAsync('kill/sub', { qos: 1 });
   const pub = client(cluster, a, { clientId: 'pub-sub-kill' });
   await connected(pub);
-  const count = 400;
-  let killedAt = 0;
-  const outcomes = await stream(pub, 'kill/sub', count, 1, 10, async (i) => {
-    if (i === 100) {
-      killedAt = Date.now();
-      await b.kill();
-    }
-  });
-  assert.ok(outcomes.every((o) => o.ok), 'the publisher, on a live node, completed every call');
-  await until('the subscriber to receive again', () => got.includes(String(count - 1)), 20_000);
-  const { missing, duplicates } = tally(got, count);
-  const firstAfter = got.map(Number).find((n) => n > 100 && !missing.includes(n - 1) && n > Math.max(...missing.filter((m) => m > 100), 0));
-  console.log(`# cluster, subscriber's node killed: session present on the new node: ${connacks.slice(1).join(',') || 'not reconnected'}; lost ${missing.length} of ${count} (published while the subscription was gone: ${missing.length ? `${missing[0]}..${missing[missing.length - 1]}` : 'none'}), duplicates ${duplicates}; receiving again from message ${firstAfter}, ${killedAt ? 'after the kill' : ''}`);
-  assert.ok(connacks.length >= 2, 'the subscriber connected to another node');
-  // Everything before the kill arrived, and everything from some point after it: a gap, not
-  // a stall. (rmqtt's raft cluster does not keep a dead node's sessions; README says so.)
-  assert.ok(missing.every((m) => m >= 95), `lost messages from before the kill: ${missing.slice(0, 5)}`);
-  assert.ok(!missing.includes(count - 1) && missing.length < count - 100, 'receiving again after the failover');
+  // 100 messages, then the subscriber's node dies.
+  const before = await stream(pub, 'kill/sub', 100, 1, 10);
+  await until('the 100 messages sent before the kill', () => got.length >= 100, 10_000).catch(() => {});
+  const killedAt = Date.now();
+  await b.kill();
+  // Probes until one arrives: the subscriber has reconnected elsewhere and (its session not kept
+  // by the cluster) subscribed again. Publications in this gap have no subscriber to go to.
+  let probes = 0;
+  await until('the subscriber to receive again', async () => {
+    await pub.publishAsync('kill/sub', `probe-${probes++}`, { qos: 1 });
+    await sleep(200);
+    return got.some((g) => g.startsWith('probe-'));
+  }, 30_000);
+  const receivingAfter = Date.now() - killedAt;
+  // From then on nothing is lost: 100 more.
+  const after = await stream(pub, 'kill/sub', 100, 1, 10, () => {}, 100);
+  await until('the 100 messages sent after', () => tally(got.filter((g) => !g.startsWith('probe-')), 200).missing.length === 0, 10_000).catch(() => {});
+  const { missing, duplicates } = tally(got.filter((g) => !g.startsWith('probe-')), 200);
+  const reconnect = connacks.find((c) => c.at > killedAt);
+  console.log(`# cluster, subscriber's node killed: reconnected ${reconnect ? `${reconnect.at - killedAt} ms after the kill, session present ${reconnect.present}` : 'never'}; receiving again ${receivingAfter} ms after the kill (${probes} probes published in the gap, ${got.filter((g) => g.startsWith('probe-')).length} received); of 200 messages sent before and after the gap: lost ${missing.length}, duplicates ${duplicates}`);
+  assert.ok([...before, ...after].every((o) => o.ok), 'the publisher, on a live node, completed every call');
+  assert.ok(reconnect, 'the subscriber connected to another node');
+  assert.deepEqual(missing, [], 'a message sent before the kill or after the subscriber was back was lost');
   await sub.endAsync();
   await pub.endAsync();
 });
@@ -232,7 +230,7 @@ test('shared subscriptions across nodes: each message goes to one member of the 
   await pub.endAsync();
 });
 
-test("the dashboard on a cluster: its node killed, it moves to another, says which, counts the failover, and the fleet is live again", {
+for (const qos of [1, 2]) test(`the dashboard on a cluster, its node killed under a QoS ${qos} stream from its publish form: nothing lost, it moves to another node, says which, counts the failover, and the fleet is live again`, {
   skip: skip || (process.env.WASMQTT_SKIP_BROWSER === '1' && 'browsers skipped (--quick)') || (!process.env.WASMQTT_DIST && 'WASMQTT_DIST is not set'),
   timeout: 150_000,
 }, async (t) => {
@@ -260,8 +258,34 @@ test("the dashboard on a cluster: its node killed, it moves to another, says whi
     const observer = mqtt.connect(cluster.nodes[2].mqtt, { protocolVersion: 5, clientId: 'cluster-observer', reconnectPeriod: 0 });
     await connected(observer);
     const heard = new Map();
-    observer.on('message', (t) => heard.set(t.split('/')[1], Date.now()));
+    const stream = [];
+    observer.on('message', (t, p) => {
+      if (t === 'kill/dash') stream.push(p.toString());
+      else heard.set(t.split('/')[1], Date.now());
+    });
     await observer.subscribeAsync('devices/+/telemetry', { qos: 0 });
+    await observer.subscribeAsync('kill/dash', { qos });
+
+    // The operator publishes from the form, one message every 20 ms; node 1 dies after 50.
+    const count = 300;
+    await page.selectOption('[data-testid=pub-qos]', String(qos));
+    await page.fill('[data-testid=pub-topic]', 'kill/dash');
+    const sending = page.evaluate(async ({ count }) => {
+      const area = document.querySelector('[data-testid=pub-payload]');
+      const send = document.querySelector('[data-testid=pub-send]');
+      const said = document.querySelector('[data-testid=pub-message]');
+      const refused = [];
+      for (let i = 0; i < count; i++) {
+        area.value = String(i);
+        area.dispatchEvent(new Event('input', { bubbles: true }));
+        send.click();
+        window.sentFromForm = i + 1;
+        await new Promise((r) => setTimeout(r, 20));
+        if (said.classList.contains('error')) refused.push(`${i}: ${said.textContent}`);
+      }
+      return refused;
+    }, { count });
+    await until('50 published from the form', async () => (await page.evaluate(() => window.sentFromForm ?? 0)) >= 50, 10_000);
     const killedAt = Date.now();
     await a.kill();
     await until('the dashboard on another node', async () => {
@@ -282,10 +306,18 @@ test("the dashboard on a cluster: its node killed, it moves to another, says whi
     await until(() => `every device reporting after the kill (${[...heard.values()].filter((t) => t > killedAt).length} of ${DEVICES})`,
       () => [...heard.values()].filter((t) => t > killedAt).length === DEVICES, 45_000);
     const live = Date.now() - killedAt;
+    assert.deepEqual(await sending, [], 'the form refused no publication');
+    await until(() => `the form's ${count} messages (${new Set(stream).size} so far)`, () => tally(stream, count).missing.length === 0, 20_000).catch(() => {});
+    const { missing, duplicates } = tally(stream, count);
     await observer.endAsync();
     await page.evaluate(() => { location.hash = '#devices'; });
     await until(`${DEVICES} devices online on the board`, async () => Number(await text('census-online').catch(() => 0)) === DEVICES, 20_000);
-    console.log(`# cluster, the dashboard's node killed: connected to another node after ${back} ms, the whole fleet online again after ${live} ms`);
+    console.log(`# cluster, the dashboard's node killed under a QoS ${qos} stream from its form: ${count} sent, lost ${missing.length}, duplicates ${duplicates}; connected to another node after ${back} ms, the whole fleet online again after ${live} ms`);
+    assert.deepEqual(missing, [], `QoS ${qos}: publications from the form lost when the dashboard's node died`);
+    // Duplicates are measured, not asserted, even at QoS 2: the dead node's session is not kept
+    // (Session Present 0), so a QoS 2 message the node had forwarded before its PUBREC was lost is
+    // sent again as a new message (the client must discard the old session's state). Exactly
+    // once holds within a session; across a node's death it is the cluster's to keep.
     assert.deepEqual(problems, []);
   } finally {
     await page.close();

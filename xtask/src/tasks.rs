@@ -284,6 +284,28 @@ fn port_free(port: u16) -> bool {
     std::net::TcpListener::bind(("127.0.0.1", port)).is_ok()
 }
 
+/// `preferred` when `prefer` is set and it is free, else any free port.
+fn pick_port(preferred: u16, prefer: bool) -> u16 {
+    if prefer && port_free(preferred) {
+        preferred
+    } else {
+        free_port()
+    }
+}
+
+/// Starts the fleet binary as a service named `name` with `args`; it exits with this process
+/// (`--exit-with-parent`: it watches its stdin, which closes when xtask exits).
+fn spawn_fleet(bin: &std::path::Path, name: &str, args: &[&str]) -> Result<Service> {
+    let mut all = args.to_vec();
+    all.push("--exit-with-parent");
+    Service::start(
+        name,
+        cmd(bin.to_str().unwrap_or("wasmqtt-fleet"), &all)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::null()),
+    )
+}
+
 /// Builds the dev tool's broker and device fleet (xtask/fleet) and returns the binary.
 pub fn fleet_binary() -> Result<PathBuf> {
     // rmqtt's raft plugin generates its gRPC code with the system's protoc.
@@ -298,30 +320,19 @@ pub fn fleet_binary() -> Result<PathBuf> {
 /// Starts the embedded broker and `devices` simulated devices; returns it and its ws:// URL.
 pub fn start_fleet(devices: usize, prefer_default_ports: bool) -> Result<(Service, String)> {
     let bin = fleet_binary()?;
-    let pick = |preferred: u16| {
-        if prefer_default_ports && port_free(preferred) {
-            preferred
-        } else {
-            free_port()
-        }
-    };
+    let pick = |preferred: u16| pick_port(preferred, prefer_default_ports);
     let (ws, tcp) = (pick(FLEET_WS_PORT), pick(FLEET_TCP_PORT));
-    let mut fleet = Service::start(
+    let mut fleet = spawn_fleet(
+        &bin,
         "wasmqtt-fleet",
-        cmd(
-            bin.to_str().unwrap_or("wasmqtt-fleet"),
-            &[
-                "--ws-port",
-                &ws.to_string(),
-                "--tcp-port",
-                &tcp.to_string(),
-                "--devices",
-                &devices.to_string(),
-                "--exit-with-parent",
-            ],
-        )
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::null()),
+        &[
+            "--ws-port",
+            &ws.to_string(),
+            "--tcp-port",
+            &tcp.to_string(),
+            "--devices",
+            &devices.to_string(),
+        ],
     )?;
     wait_for_port(ws, Duration::from_secs(30))?;
     fleet.check_alive()?;
@@ -341,13 +352,7 @@ pub struct Cluster {
 /// WebSocket on 9000+k and its TCP listener on 1882+k when they are free.
 pub fn start_cluster(n: usize, devices: usize, prefer_default_ports: bool) -> Result<Cluster> {
     let bin = fleet_binary()?;
-    let pick = |preferred: u16| {
-        if prefer_default_ports && port_free(preferred) {
-            preferred
-        } else {
-            free_port()
-        }
-    };
+    let pick = |preferred: u16| pick_port(preferred, prefer_default_ports);
     let ports: Vec<(u16, u16)> = (0..n as u16)
         .map(|k| (pick(FLEET_WS_PORT + k), pick(FLEET_TCP_PORT + k)))
         .collect();
@@ -361,27 +366,22 @@ pub fn start_cluster(n: usize, devices: usize, prefer_default_ports: bool) -> Re
     let (grpc, raft) = (list(), list());
     let mut nodes = Vec::new();
     for (k, (ws, tcp)) in ports.iter().enumerate() {
-        let node = Service::start(
+        let node = spawn_fleet(
+            &bin,
             &format!("rmqtt node {}", k + 1),
-            cmd(
-                bin.to_str().unwrap_or("wasmqtt-fleet"),
-                &[
-                    "--broker-only",
-                    "--node-id",
-                    &(k + 1).to_string(),
-                    "--grpc-addrs",
-                    &grpc,
-                    "--raft-addrs",
-                    &raft,
-                    "--ws-port",
-                    &ws.to_string(),
-                    "--tcp-port",
-                    &tcp.to_string(),
-                    "--exit-with-parent",
-                ],
-            )
-            .stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::null()),
+            &[
+                "--broker-only",
+                "--node-id",
+                &(k + 1).to_string(),
+                "--grpc-addrs",
+                &grpc,
+                "--raft-addrs",
+                &raft,
+                "--ws-port",
+                &ws.to_string(),
+                "--tcp-port",
+                &tcp.to_string(),
+            ],
         )?;
         nodes.push(node);
     }
@@ -393,20 +393,15 @@ pub fn start_cluster(n: usize, devices: usize, prefer_default_ports: bool) -> Re
     let tcp: Vec<u16> = ports.iter().map(|(_, t)| *t).collect();
     let devices = if devices > 0 {
         let urls: Vec<String> = tcp.iter().map(|p| format!("tcp://127.0.0.1:{p}")).collect();
-        let mut d = Service::start(
+        let mut d = spawn_fleet(
+            &bin,
             "wasmqtt-fleet (devices)",
-            cmd(
-                bin.to_str().unwrap_or("wasmqtt-fleet"),
-                &[
-                    "--devices-only",
-                    &urls.join(","),
-                    "--devices",
-                    &devices.to_string(),
-                    "--exit-with-parent",
-                ],
-            )
-            .stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::null()),
+            &[
+                "--devices-only",
+                &urls.join(","),
+                "--devices",
+                &devices.to_string(),
+            ],
         )?;
         d.check_alive()?;
         Some(d)

@@ -242,7 +242,7 @@ pub fn PublishForm() -> impl IntoView {
             <label>"Payload" <textarea data-testid="pub-payload" rows="3" prop:value=move || payload.get() on:input=move |ev| payload.set(event_target_value(&ev))></textarea></label>
             <div class="row">
                 <label>"QoS"
-                    <select prop:value=move || qos.get().to_string() on:change=move |ev| qos.set(event_target_value(&ev).parse().unwrap_or(0))>
+                    <select data-testid="pub-qos" prop:value=move || qos.get().to_string() on:change=move |ev| qos.set(event_target_value(&ev).parse().unwrap_or(0))>
                         <option value="0">"0"</option><option value="1">"1"</option><option value="2">"2"</option>
                     </select>
                 </label>

@@ -29,13 +29,30 @@ function usage(pid) {
   }
 }
 
+/** A client on the first node from `first` on that takes it: a node whose process is out of
+ * file descriptors (ulimit -n) no longer accepts connections. */
+async function anyNode(cluster, first, clientId) {
+  const n = cluster.nodes.length;
+  for (let i = 0; i < n; i++) {
+    const node = cluster.nodes[(first + i) % n];
+    try {
+      const c = await mqtt.connectAsync(node.mqtt, { protocolVersion: 5, clientId, reconnectPeriod: 0, connectTimeout: 10_000 });
+      console.log(`  ${clientId} on node ${node.id}`);
+      return c;
+    } catch (e) {
+      console.log(`  ${clientId}: node ${node.id} refused (${e.message}); trying the next`);
+    }
+  }
+  throw new Error(`${clientId}: no node accepted a connection`);
+}
+
 async function main() {
   console.log(`cluster scale: 3 nodes, ${DEVICES} devices, one telemetry message each every ${INTERVAL} ms ` +
     `(~${Math.round((DEVICES * 1000) / INTERVAL)} msg/s); ${cpus().length} cores (${cpus()[0].model}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB`);
   const t0 = Date.now();
   const cluster = await startCluster({ nodes: 3, devices: DEVICES, intervalMs: INTERVAL });
   const stats = new Map();
-  const watcher = await mqtt.connectAsync(cluster.nodes[0].mqtt, { protocolVersion: 5, clientId: 'bench-watch' });
+  const watcher = await anyNode(cluster, 0, 'bench-watch');
   watcher.on('message', (topic, payload) => {
     try { stats.set(topic.split('/')[2], JSON.parse(payload)); } catch {}
   });
@@ -57,8 +74,8 @@ async function main() {
   // Two consumers in one shared group, on nodes 2 and 3: each message to one of them.
   const got = [0, 0];
   const consumers = [];
-  for (const [k, node] of [cluster.nodes[1], cluster.nodes[2]].entries()) {
-    const c = await mqtt.connectAsync(node.mqtt, { protocolVersion: 5, clientId: `bench-consumer-${k}` });
+  for (const k of [0, 1]) {
+    const c = await anyNode(cluster, k + 1, `bench-consumer-${k}`);
     c.on('message', () => { got[k]++; });
     await c.subscribeAsync('$share/bench/devices/+/telemetry', { qos: 0 });
     consumers.push(c);
