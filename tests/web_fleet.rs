@@ -347,6 +347,7 @@ async fn the_connection_history_shows_spread_success_and_causes() {
         .enumerate()
     {
         mqtt.apply(UiEvent::Connecting {
+            at_ms: now + i as f64,
             url: url.to_string(),
             attempt: i as u32,
         });

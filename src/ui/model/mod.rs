@@ -181,6 +181,8 @@ pub struct Notice {
 pub enum UiEvent {
     /// A connection attempt started.
     Connecting {
+        /// When (wall clock, ms).
+        at_ms: f64,
         /// URL tried.
         url: String,
         /// Attempt number.
@@ -296,7 +298,11 @@ impl UiEvent {
         to_wall: impl Fn(crate::proto::Instant) -> f64,
     ) -> Option<UiEvent> {
         Some(match e {
-            Event::Connecting { attempt, url } => UiEvent::Connecting { url, attempt },
+            Event::Connecting { attempt, url } => UiEvent::Connecting {
+                at_ms,
+                url,
+                attempt,
+            },
             Event::Connected(info) => UiEvent::Connected {
                 at_ms,
                 session_present: info.session_present,
@@ -482,8 +488,13 @@ impl Dashboard {
     /// Applies one event.
     pub fn apply(&mut self, ev: UiEvent) -> Changed {
         match ev {
-            UiEvent::Connecting { url, attempt } => {
-                self.conn_stats.on_connecting(&url, self.now_ms);
+            UiEvent::Connecting {
+                at_ms,
+                url,
+                attempt,
+            } => {
+                self.now_ms = at_ms;
+                self.conn_stats.on_connecting(&url, at_ms);
                 self.conn = ConnState::Connecting { url, attempt };
                 Changed(Changed::CONN)
             }

@@ -71,6 +71,7 @@ fn dashboard() -> Dashboard {
 fn a_session_as_the_operator_sees_it() {
     let mut d = dashboard();
     d.apply(UiEvent::Connecting {
+        at_ms: 0.0,
         url: "ws://127.0.0.1:9001/mqtt".into(),
         attempt: 0,
     });
@@ -149,6 +150,7 @@ fn a_session_as_the_operator_sees_it() {
     );
     assert_eq!(d.last_error.as_deref(), Some("keep-alive timeout"));
     d.apply(UiEvent::Connecting {
+        at_ms: 5200.0,
         url: "ws://127.0.0.1:9001/mqtt".into(),
         attempt: 1,
     });
@@ -563,5 +565,29 @@ fn shadows_read_with_another_convention_are_rebuilt_from_what_was_seen() {
     assert!(
         d.shadows.get("a").is_none(),
         "the old convention's topics are not read any more"
+    );
+}
+
+/// Found on the dev cluster's health view: "time connected 0.0%" after 12 s connected. The first
+/// attempt was stamped with the reducer's clock before any event had set it (0), so the share
+/// was taken over the whole epoch.
+#[test]
+fn the_share_of_time_connected_counts_from_the_first_attempt_on_the_wall_clock() {
+    let mut d = dashboard();
+    let t0 = 1_796_000_000_000.0; // a wall-clock instant, as the browser driver gives
+    d.apply(UiEvent::Connecting {
+        at_ms: t0,
+        url: "ws://127.0.0.1:9001/mqtt".into(),
+        attempt: 0,
+    });
+    d.apply(UiEvent::Connected {
+        at_ms: t0 + 1000.0,
+        session_present: false,
+    });
+    tick(&mut d, t0 + 11_000.0, 0);
+    let share = d.conn_stats.connected_share(d.now_ms).unwrap();
+    assert!(
+        (share - 10.0 / 11.0).abs() < 1e-9,
+        "connected 10 s of 11: {share}"
     );
 }
