@@ -153,6 +153,24 @@ fn exponential(rng: &mut Rng, mean: Duration) -> Duration {
     Duration::from_secs_f64((-u.ln() * mean.as_secs_f64()).min(mean.as_secs_f64() * 20.0))
 }
 
+/// Subscribes the device to its commands and its desired state (QoS 1).
+fn subscribe(link: &mut Link, spec: &Spec, desired: &str) {
+    let qos1 = SubscriptionOptions {
+        qos: QoS::AtLeastOnce,
+        ..Default::default()
+    };
+    let now = link.now();
+    let _ = link.client.subscribe(
+        now,
+        vec![
+            (format!("devices/{}/cmd", spec.id).into(), qos1),
+            (desired.to_string().into(), qos1),
+        ],
+        None,
+        Vec::new(),
+    );
+}
+
 fn publish(topic: String, payload: String, qos: QoS, retain: bool) -> Publish {
     let mut p = Publish::new(topic, payload.into_bytes());
     p.qos = qos;
@@ -236,6 +254,7 @@ async fn life(
     let jitter = |rng: &mut Rng, d: Duration| d.mul_f64(0.8 + unit(rng) * 0.4);
     let mut next_report = born + jitter(rng, twin.interval());
     let mut events = Vec::new();
+    let mut resubscribe_at: Option<tokio::time::Instant> = None;
     link.flush(&mut events).await;
     loop {
         if stop.load(Ordering::Relaxed) {
@@ -280,6 +299,10 @@ async fn life(
                 );
             }
         }
+        if resubscribe_at.is_some_and(|at| now_t >= at) && link.client.is_connected() {
+            resubscribe_at = None;
+            subscribe(&mut link, spec, &desired);
+        }
         let mut wake = next_report
             .min(crash_at)
             .min(now_t + Duration::from_millis(500));
@@ -297,20 +320,30 @@ async fn life(
                         publish(status.clone(), "online".into(), QoS::AtLeastOnce, true),
                     );
                     let _ = c.publish(now, meta(spec, twin));
-                    let qos1 = SubscriptionOptions {
-                        qos: QoS::AtLeastOnce,
-                        ..Default::default()
-                    };
-                    let _ = c.subscribe(
-                        now,
-                        vec![
-                            (format!("devices/{}/cmd", spec.id).into(), qos1),
-                            (desired.clone().into(), qos1),
-                        ],
-                        None,
-                        Vec::new(),
-                    );
+                    subscribe(&mut link, spec, &desired);
+                    resubscribe_at = None;
                     outbox.extend(twin.on_connect(since_start(), rng));
+                }
+                Event::Subscribed { result, .. } => {
+                    // A real device does not give up its commands: a refused or failed
+                    // subscription (a cluster whose raft leader is busy answers 0x80 or times
+                    // out) is tried again, 1-3 s later.
+                    let refused = match &result {
+                        Ok(granted) => granted
+                            .iter()
+                            .find_map(|g| g.err())
+                            .map(|r| format!("{r:?}")),
+                        Err(e) => Some(e.to_string()),
+                    };
+                    if let Some(why) = refused {
+                        let again = Duration::from_secs(1)
+                            + Duration::from_millis((unit(rng) * 2000.0) as u64);
+                        log::warn!(
+                            "{}: subscription refused ({why}); again in {again:?}",
+                            spec.id
+                        );
+                        resubscribe_at = Some(tokio::time::Instant::now() + again);
+                    }
                 }
                 Event::Message(m) if m.publish.topic.as_str() == desired => {
                     outbox.extend(twin.on_desired(&m.publish.payload, since_start(), rng));
