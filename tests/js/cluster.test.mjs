@@ -325,3 +325,49 @@ for (const qos of [1, 2]) test(`the dashboard on a cluster, its node killed unde
     await server.close();
   }
 });
+
+test('shared subscriptions across two dashboards on different nodes: each message to one of them, counted on its subscription row', {
+  skip: skip || (process.env.WASMQTT_SKIP_BROWSER === '1' && 'browsers skipped (--quick)') || (!process.env.WASMQTT_DIST && 'WASMQTT_DIST is not set'),
+  timeout: 120_000,
+}, async (t) => {
+  const cluster = await fresh(t);
+  const [a, b, c] = cluster.nodes;
+  const dist = process.env.WASMQTT_DIST;
+  const server = await serveStatic({}, dist.endsWith('/') ? dist : dist + '/');
+  const browser = await launchBrowser();
+  const filter = '$share/dashboards/shared/#';
+  try {
+    const pages = [];
+    for (const node of [b, c]) {
+      const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+      await page.goto(`${server.url}/index.html?broker=${encodeURIComponent(node.ws)}#messages`);
+      await page.waitForSelector('[data-testid=conn-state]:text("connected")', { timeout: 30_000 });
+      await page.fill('[data-testid=sub-filter]', filter);
+      await page.click('[data-testid=sub-add]');
+      const row = page.locator('[data-testid=sub-row]', { hasText: filter });
+      await until(`${filter} granted on ${node.ws}`, () => row.textContent().then((x) => x.includes('active')), 20_000);
+      pages.push({ page, row });
+    }
+    const pub = client(cluster, a, { clientId: 'pub-shared-dash' });
+    await connected(pub);
+    // The group's second member is known to the other nodes through raft: wait for it.
+    await sleep(1000);
+    const count = 200;
+    for (let i = 0; i < count; i++) await pub.publishAsync('shared/dash', String(i), { qos: 1 });
+    const counted = async () => Promise.all(pages.map(async ({ row }) => Number(/(\d+) msgs/.exec(await row.textContent())?.[1] ?? 0)));
+    let shares = [0, 0];
+    await until(() => `every message counted by one dashboard (${shares})`, async () => {
+      shares = await counted();
+      return shares[0] + shares[1] >= count;
+    }, 20_000).catch(() => {});
+    await sleep(500);
+    shares = await counted();
+    console.log(`# cluster, shared subscription over two dashboards on nodes 2 and 3: ${shares[0]} + ${shares[1]} of ${count}`);
+    assert.equal(shares[0] + shares[1], count, 'each message counted once across the group');
+    assert.ok(shares[0] > 0 && shares[1] > 0, 'both dashboards got a share');
+    await pub.endAsync();
+  } finally {
+    await browser.close();
+    await server.close();
+  }
+});
