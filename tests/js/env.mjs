@@ -32,7 +32,22 @@ export function track(proc) {
 
 export { serveStatic };
 
-export async function freePort() {
+// Ports for servers are taken below the kernel's ephemeral range: a port from that range (what
+// `listen(0)` gives) can be handed out again, before our server binds it, as the source port of an
+// outgoing connection, and a cluster node that dials a peer not yet listening takes a new one on
+// every retry. Below the range, only another listener can take it; the ports given out here are
+// remembered so one process never gives the same port twice.
+const EPHEMERAL_LOW = (() => {
+  try {
+    return Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]) || 32768;
+  } catch {
+    return 32768;
+  }
+})();
+const FIRST_PORT = 10_000;
+const given = new Set();
+
+function anyFreePort() {
   return new Promise((resolve) => {
     const s = netServer();
     s.listen(0, '127.0.0.1', () => {
@@ -40,6 +55,24 @@ export async function freePort() {
       s.close(() => resolve(port));
     });
   });
+}
+
+/** A port free on 127.0.0.1 now, below the ephemeral range, not given before by this process. */
+export async function freePort() {
+  if (EPHEMERAL_LOW - FIRST_PORT < 1000) return anyFreePort();
+  for (;;) {
+    const port = FIRST_PORT + Math.floor(Math.random() * (EPHEMERAL_LOW - FIRST_PORT));
+    if (given.has(port)) continue;
+    const free = await new Promise((resolve) => {
+      const s = netServer();
+      s.once('error', () => resolve(false));
+      s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
+    });
+    if (free) {
+      given.add(port);
+      return port;
+    }
+  }
 }
 
 async function waitForPort(port, ms = 10000) {
@@ -306,19 +339,30 @@ export async function startFleet({ devices = 20, intervalMs = 1000, crashEveryS 
 export async function startCluster({ nodes = 3, devices = 0, intervalMs = 1000 } = {}) {
   const bin = process.env.WASMQTT_FLEET;
   if (!bin) throw new Error('WASMQTT_FLEET is not set: run through `cargo xtask test`, which builds xtask/fleet');
-  const ports = [];
-  for (let k = 0; k < nodes; k++) ports.push({ ws: await freePort(), tcp: await freePort(), grpc: await freePort(), raft: await freePort() });
-  const grpc = ports.map((p, k) => `${k + 1}@127.0.0.1:${p.grpc}`).join(',');
-  const raft = ports.map((p, k) => `${k + 1}@127.0.0.1:${p.raft}`).join(',');
-  const spawnNode = async (k) => {
-    const p = ports[k];
-    const proc = track(spawn(bin, ['--broker-only', '--node-id', k + 1, '--grpc-addrs', grpc, '--raft-addrs', raft,
-      '--ws-port', p.ws, '--tcp-port', p.tcp].map(String), { stdio: ['ignore', 'pipe', 'inherit'] }));
-    return { proc, ready: ready(proc, `node ${k + 1}`, 90_000) };
-  };
-  const started = [];
-  for (let k = 0; k < nodes; k++) started.push(await spawnNode(k));
-  await Promise.all(started.map((s) => s.ready));
+  // The nodes' ports are chosen before any node listens, so another process may take one first;
+  // the node then exits ("cannot listen") and the cluster is started again on new ports.
+  let ports;
+  let started;
+  let spawnNode;
+  for (let attempt = 1; ; attempt++) {
+    ports = [];
+    for (let k = 0; k < nodes; k++) ports.push({ ws: await freePort(), tcp: await freePort(), grpc: await freePort(), raft: await freePort() });
+    const grpc = ports.map((p, k) => `${k + 1}@127.0.0.1:${p.grpc}`).join(',');
+    const raft = ports.map((p, k) => `${k + 1}@127.0.0.1:${p.raft}`).join(',');
+    spawnNode = (k) => {
+      const p = ports[k];
+      const proc = track(spawn(bin, ['--broker-only', '--node-id', k + 1, '--grpc-addrs', grpc, '--raft-addrs', raft,
+        '--ws-port', p.ws, '--tcp-port', p.tcp].map(String), { stdio: ['ignore', 'pipe', 'inherit'] }));
+      return { proc, ready: ready(proc, `node ${k + 1}`, 90_000) };
+    };
+    started = [];
+    for (let k = 0; k < nodes; k++) started.push(spawnNode(k));
+    const failed = (await Promise.allSettled(started.map((s) => s.ready))).find((r) => r.status === 'rejected');
+    if (!failed) break;
+    for (const s of started) await stopProcess(s.proc, 'SIGKILL');
+    if (attempt === 3) throw failed.reason;
+    console.error(`the cluster did not start (${failed.reason.message}); starting it again on other ports`);
+  }
   for (let k = 1; k < nodes; k++) await routes(ports[0].tcp, ports[k].tcp);
   const node = (k) => ({
     id: k + 1,

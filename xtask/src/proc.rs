@@ -57,12 +57,39 @@ pub fn output(program: &str, args: &[&str]) -> Option<String> {
         .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
-/// A free TCP port on 127.0.0.1.
+/// A free TCP port on 127.0.0.1, below the ephemeral range, never given twice by this process.
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
+    use std::collections::HashSet;
+    use std::hash::{BuildHasher, RandomState};
+    use std::sync::Mutex;
+    // Below the kernel's ephemeral range: a port from it (what binding port 0 gives) can be taken
+    // again, before the service binds it, as the source port of an outgoing connection (a cluster
+    // node dialing a peer that does not listen yet takes a new one on every retry). The ports
+    // given are remembered so this process never gives one twice.
+    static GIVEN: Mutex<Option<HashSet<u16>>> = Mutex::new(None);
+    const FIRST: u16 = 10_000;
+    let low = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
+        .ok()
+        .and_then(|s| s.split_whitespace().next()?.parse::<u16>().ok())
+        .unwrap_or(32_768);
+    let mut given = GIVEN.lock().unwrap_or_else(|e| e.into_inner());
+    let given = given.get_or_insert_with(HashSet::new);
+    if low > FIRST + 1_000 {
+        let seed = RandomState::new();
+        for attempt in 0u32..10_000 {
+            let port = FIRST + (seed.hash_one(attempt) % u64::from(low - FIRST)) as u16;
+            if !given.contains(&port) && TcpListener::bind(("127.0.0.1", port)).is_ok() {
+                given.insert(port);
+                return port;
+            }
+        }
+    }
+    let port = TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .map(|a| a.port())
-        .expect("cannot bind a loopback port")
+        .expect("cannot bind a loopback port");
+    given.insert(port);
+    port
 }
 
 /// Waits until something accepts connections on 127.0.0.1:`port`.
@@ -123,5 +150,30 @@ impl Drop for Service {
         }
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // CI once failed with "node 3 exited (1) before it was ready": the port chosen for it had been
+    // taken as the source port of another node's outgoing connection.
+    #[test]
+    fn free_ports_are_distinct_bindable_and_below_the_ephemeral_range() {
+        let low: u16 = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
+            .ok()
+            .and_then(|s| s.split_whitespace().next()?.parse().ok())
+            .unwrap_or(32_768);
+        let mut seen = std::collections::HashSet::new();
+        for _ in 0..200 {
+            let port = free_port();
+            assert!(
+                port < low,
+                "port {port} is in the ephemeral range from {low}"
+            );
+            assert!(seen.insert(port), "port {port} given twice");
+            assert!(TcpListener::bind(("127.0.0.1", port)).is_ok());
+        }
     }
 }
