@@ -491,7 +491,7 @@ impl Piece for EncodeError {
             }
             AuthenticationDataWithoutMethod { context } => put!(out; context,
                 " cannot carry Authentication Data without an Authentication Method"),
-            ReasonCodeNotAllowed { code, packet, v5 } => put!(out; "reason code ", code.name(),
+            ReasonCodeNotAllowed { code, packet, v5 } => put!(out; "reason code ", code,
                 " cannot be sent in ", packet, " ", if v5 { "(MQTT 5)" } else { "before MQTT 5" }),
             AuthRequiresV5 => put!(out; "AUTH packets need MQTT 5"),
             PasswordWithoutUsername => {

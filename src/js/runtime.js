@@ -81,9 +81,17 @@ export function requireWasm() {
   return exports;
 }
 
+/** The module's memory: found by its type, since the package's build shortens export names. */
 export function wasmMemory() {
-  return requireWasm().memory;
+  const w = requireWasm();
+  if (w !== memoryOf) {
+    memoryOf = w;
+    memory = Object.values(w).find((v) => v instanceof WebAssembly.Memory);
+  }
+  return memory;
 }
+let memoryOf = null;
+let memory = null;
 
 // ---------------------------------------------------------------- bytes given to applications
 

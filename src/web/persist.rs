@@ -5,19 +5,16 @@
 use std::cell::RefCell;
 
 use wasm_bindgen::prelude::*;
-use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 
 use super::WebError;
 use crate::proto::{assemble_session, Client, Instant, MirrorChanges, SessionChanges, StoredKeys};
 
 const DB: &str = "wasmqtt";
-/// Version 2 added `MESSAGES` (version 1 kept each session as one value in `SESSIONS`).
+/// Version 2 added the object store `messages` (segments of message records, by `[session key,
+/// segment number]`, see `proto/stored.rs`); version 1 kept each session as one value in
+/// `sessions`, which now holds a session's index by session key (idb.js).
 const DB_VERSION: u32 = 2;
-/// A session's index (or, stored by version 1, its whole first-format value), by session key.
-const SESSIONS: &str = "sessions";
-/// Segments of message records (see `proto/stored.rs`), by `[session key, segment number]`.
-const MESSAGES: &str = "messages";
 
 /// Where the session is kept between page loads.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -37,7 +34,8 @@ pub enum Persistence {
 // and the segments it names change together or not at all; the keys change only once that
 // transaction has committed.
 pub struct Store {
-    db: web_sys::IdbDatabase,
+    /// The open `IDBDatabase`.
+    db: JsValue,
     key: String,
     stored: RefCell<StoredKeys>,
 }
@@ -46,69 +44,43 @@ pub(crate) fn message(e: JsValue) -> String {
     super::js_message(&e)
 }
 
-/// Resolves when an IndexedDB request succeeds (with its result) or fails.
-async fn request(what: &'static str, req: &web_sys::IdbRequest) -> Result<JsValue, WebError> {
-    let promise = js_sys::Promise::new(&mut |resolve, reject| {
-        req.set_onsuccess(Some(&resolve));
-        req.set_onerror(Some(&reject));
-    });
-    JsFuture::from(promise)
-        .await
-        .map_err(|e| WebError::idb(what, e))?;
-    req.result().map_err(|e| WebError::idb(what, e))
+// The IndexedDB calls themselves are in JavaScript (idb.js): as wasm-bindgen imports of
+// web-sys, each request, transaction and event handler cost the package several times more.
+#[wasm_bindgen(module = "/src/web/idb.js")]
+extern "C" {
+    #[wasm_bindgen(js_name = idbOpen)]
+    fn idb_open(name: &str, version: u32) -> js_sys::Promise;
+    #[wasm_bindgen(js_name = idbLoad)]
+    fn idb_load(db: &JsValue, key: &str) -> js_sys::Promise;
+    #[wasm_bindgen(js_name = idbSave)]
+    fn idb_save(
+        db: &JsValue,
+        key: &str,
+        deletes: &[f64],
+        numbers: &[f64],
+        lengths: &[u32],
+        bytes: &[u8],
+        index: &[u8],
+    ) -> js_sys::Promise;
+    #[wasm_bindgen(js_name = idbClear)]
+    fn idb_clear(db: &JsValue, key: &str) -> js_sys::Promise;
 }
 
-/// Resolves when a transaction has committed; a quota error at commit is an error.
-async fn committed(what: &'static str, tx: &web_sys::IdbTransaction) -> Result<(), WebError> {
-    let done = js_sys::Promise::new(&mut |resolve, reject| {
-        tx.set_oncomplete(Some(&resolve));
-        tx.set_onerror(Some(&reject));
-        tx.set_onabort(Some(&reject));
-    });
-    JsFuture::from(done)
+/// What `promise` resolves with, or the browser's reason as the failure of `what`.
+async fn settled(what: &'static str, promise: js_sys::Promise) -> Result<JsValue, WebError> {
+    JsFuture::from(promise)
         .await
-        .map_err(|e| WebError::IndexedDb {
-            what,
-            detail: tx
-                .error()
-                .map(|ex| text!(ex.name(), ": ", ex.message()))
-                .unwrap_or_else(|| message(e)),
-        })?;
-    Ok(())
+        .map_err(|e| WebError::idb(what, e))
 }
 
 impl Store {
     /// Opens (creating or upgrading on first use) the store for `key`.
     pub async fn open(key: String) -> Result<Store, WebError> {
         // A page's or a worker's (dedicated or shared) IndexedDB.
-        let scope = super::scope::Scope::current().ok_or(WebError::IndexedDbUnavailable)?;
-        let factory = scope
-            .indexed_db()
-            .map_err(|e| WebError::idb("open", e))?
-            .ok_or(WebError::IndexedDbUnavailable)?;
-        let open = factory
-            .open_with_u32(DB, DB_VERSION)
-            .map_err(|e| WebError::idb("open", e))?;
-        let on_upgrade = Closure::<dyn FnMut(web_sys::Event)>::new(move |e: web_sys::Event| {
-            let db = e
-                .target()
-                .and_then(|t| t.dyn_into::<web_sys::IdbOpenDbRequest>().ok())
-                .and_then(|r| r.result().ok())
-                .and_then(|r| r.dyn_into::<web_sys::IdbDatabase>().ok());
-            if let Some(db) = db {
-                for name in [SESSIONS, MESSAGES] {
-                    if !db.object_store_names().contains(name) {
-                        let _ = db.create_object_store(name);
-                    }
-                }
-            }
-        });
-        open.set_onupgradeneeded(Some(on_upgrade.as_ref().unchecked_ref()));
-        let db = request("open", &open).await?;
-        drop(on_upgrade);
-        let db = db
-            .dyn_into::<web_sys::IdbDatabase>()
-            .map_err(|e| WebError::idb("open", e))?;
+        let db = settled("open", idb_open(DB, DB_VERSION)).await?;
+        if db.is_null() {
+            return Err(WebError::IndexedDbUnavailable);
+        }
         Ok(Store {
             db,
             key,
@@ -116,68 +88,21 @@ impl Store {
         })
     }
 
-    fn transaction(
-        &self,
-        what: &'static str,
-        mode: web_sys::IdbTransactionMode,
-    ) -> Result<
-        (
-            web_sys::IdbTransaction,
-            web_sys::IdbObjectStore,
-            web_sys::IdbObjectStore,
-        ),
-        WebError,
-    > {
-        let names = js_sys::Array::of2(&SESSIONS.into(), &MESSAGES.into());
-        let tx = self
-            .db
-            .transaction_with_str_sequence_and_mode(&names, mode)
-            .map_err(|e| WebError::idb(what, e))?;
-        let sessions = tx
-            .object_store(SESSIONS)
-            .map_err(|e| WebError::idb(what, e))?;
-        let messages = tx
-            .object_store(MESSAGES)
-            .map_err(|e| WebError::idb(what, e))?;
-        Ok((tx, sessions, messages))
-    }
-
-    fn segment_key(&self, n: u64) -> JsValue {
-        js_sys::Array::of2(&JsValue::from_str(&self.key), &JsValue::from_f64(n as f64)).into()
-    }
-
-    /// Every segment of this session.
-    fn records(&self, what: &'static str) -> Result<JsValue, WebError> {
-        let bound =
-            |n: f64| js_sys::Array::of2(&JsValue::from_str(&self.key), &JsValue::from_f64(n));
-        web_sys::IdbKeyRange::bound(&bound(0.0).into(), &bound(f64::INFINITY).into())
-            .map(JsValue::from)
-            .map_err(|e| WebError::idb(what, e))
-    }
-
     /// What the store holds of the session, whole (see `proto::assemble_session`), if anything.
     /// The store then knows which records it holds (leftovers included: the next save deletes
     /// them).
     pub async fn load(&self) -> Result<Option<Vec<u8>>, WebError> {
-        let (_tx, sessions, messages) =
-            self.transaction("load", web_sys::IdbTransactionMode::Readonly)?;
-        let index = sessions
-            .get(&JsValue::from_str(&self.key))
-            .map_err(|e| WebError::idb("load", e))?;
-        let all = messages
-            .get_all_with_key(&self.records("load")?)
-            .map_err(|e| WebError::idb("load", e))?;
-        let index = request("load", &index).await?;
-        let all = request("load", &all).await?;
-        let segments: Vec<Vec<u8>> = js_sys::Array::from(&all)
+        let all = settled("load", idb_load(&self.db, &self.key)).await?;
+        let all = js_sys::Array::from(&all);
+        let mut all = all
             .iter()
-            .map(|v| js_sys::Uint8Array::new(&v).to_vec())
-            .collect();
+            .map(|v| (!v.is_null()).then(|| js_sys::Uint8Array::new(&v).to_vec()));
+        let index = all.next().flatten();
+        let segments: Vec<Vec<u8>> = all.flatten().collect();
         *self.stored.borrow_mut() = StoredKeys::of_segments(segments.iter().map(Vec::as_slice));
-        if index.is_undefined() || index.is_null() {
+        let Some(index) = index else {
             return Ok(None);
-        }
-        let index = js_sys::Uint8Array::new(&index).to_vec();
+        };
         if !index.starts_with(b"WQS2") {
             return Ok(Some(index)); // the first format: the whole session in one value
         }
@@ -195,37 +120,31 @@ impl Store {
     /// Writes `changes` in one transaction. Done means the transaction committed, not only that
     /// the writes were accepted: a quota error at commit is returned, never swallowed.
     pub async fn save(&self, changes: SessionChanges) -> Result<(), WebError> {
-        let (tx, sessions, messages) =
-            self.transaction("save", web_sys::IdbTransactionMode::Readwrite)?;
-        let fail = |e| WebError::idb("save", e);
-        for k in &changes.delete {
-            messages.delete(&self.segment_key(*k)).map_err(fail)?;
-        }
-        for seg in &changes.put {
-            let value = js_sys::Uint8Array::from(seg.bytes.as_slice());
-            messages
-                .put_with_key(&value, &self.segment_key(seg.number))
-                .map_err(fail)?;
-        }
-        let index = js_sys::Uint8Array::from(changes.index.as_slice());
-        sessions
-            .put_with_key(&index, &JsValue::from_str(&self.key))
-            .map_err(fail)?;
-        committed("save", &tx).await?;
+        let deletes: Vec<f64> = changes.delete.iter().map(|&k| k as f64).collect();
+        let numbers: Vec<f64> = changes.put.iter().map(|s| s.number as f64).collect();
+        let lengths: Vec<u32> = changes.put.iter().map(|s| s.bytes.len() as u32).collect();
+        let bytes: Vec<u8> = changes
+            .put
+            .iter()
+            .flat_map(|s| s.bytes.iter().copied())
+            .collect();
+        let saved = idb_save(
+            &self.db,
+            &self.key,
+            &deletes,
+            &numbers,
+            &lengths,
+            &bytes,
+            &changes.index,
+        );
+        settled("save", saved).await?;
         self.stored.borrow_mut().apply(&changes);
         Ok(())
     }
 
     /// Forgets the session.
     pub async fn clear(&self) -> Result<(), WebError> {
-        let (tx, sessions, messages) =
-            self.transaction("clear", web_sys::IdbTransactionMode::Readwrite)?;
-        let fail = |e| WebError::idb("clear", e);
-        sessions
-            .delete(&JsValue::from_str(&self.key))
-            .map_err(fail)?;
-        messages.delete(&self.records("clear")?).map_err(fail)?;
-        committed("clear", &tx).await?;
+        settled("clear", idb_clear(&self.db, &self.key)).await?;
         *self.stored.borrow_mut() = StoredKeys::default();
         Ok(())
     }

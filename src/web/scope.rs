@@ -1,5 +1,5 @@
 //! The global scope the driver runs in: a page's window, or the global scope of a dedicated or
-//! shared Worker. The driver needs the same few services from either (IndexedDB, the monotonic
+//! shared Worker. The driver needs the same few services from either (the monotonic
 //! clock, whether the network is up, the `online` / `offline` events); what only a page has
 //! (visibility, `pageshow` / `pagehide`) comes from [`Scope::window`].
 
@@ -31,14 +31,6 @@ impl Scope {
         match self {
             Scope::Window(w) => Some(w),
             Scope::Worker(_) => None,
-        }
-    }
-
-    /// IndexedDB, where the scope has it (a window and both kinds of Worker do).
-    pub fn indexed_db(&self) -> Result<Option<web_sys::IdbFactory>, wasm_bindgen::JsValue> {
-        match self {
-            Scope::Window(w) => w.indexed_db(),
-            Scope::Worker(w) => w.indexed_db(),
         }
     }
 

@@ -280,7 +280,9 @@ describe('wasmqtt in headless Chromium', { skip: SKIP }, () => {
     try {
       const r = await page.evaluate(async (url) => {
         const c = await wasmqtt.connectAsync(url, { clientId: 'too-large', outbox: { maxBytes: 1 << 20 } });
-        const memory = () => window.wasmExports.memory.buffer.byteLength;
+        // Found by type: the package's build shortens export names.
+        const wasmMemory = Object.values(window.wasmExports).find((v) => v instanceof WebAssembly.Memory);
+        const memory = () => wasmMemory.buffer.byteLength;
         const before = memory();
         const outcome = (payload) => new Promise((resolve) => c.publish('big/one', payload, { qos: 1 }, (e) => resolve(e ? e.kind : 'ok')));
         const bytes = await outcome(new Uint8Array(40 << 20));

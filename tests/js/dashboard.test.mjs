@@ -21,7 +21,7 @@ test('each file of the dashboard is within its size budget (BENCHMARKS.md, "Size
   const text = readFileSync(fileURLToPath(new URL('../../BENCHMARKS.md', import.meta.url)), 'utf8');
   const section = text.split('### Size budget')[1]?.split('\n### ')[0] ?? '';
   const budgets = [...section.matchAll(/^\| dashboard `([^`]+)` \| ([\d.]+) KB \|/gm)].map((m) => [m[1], Number(m[2])]);
-  const files = readdirSync(dist);
+  const files = readdirSync(dist, { recursive: true }).map(String);
   for (const [pattern, budget] of budgets) {
     const re = new RegExp(`^${pattern.replace(/[.]/g, '\\.').replace('*', '[0-9a-f]+')}$`);
     const matched = files.filter((f) => re.test(f));
@@ -30,8 +30,8 @@ test('each file of the dashboard is within its size budget (BENCHMARKS.md, "Size
     assert.ok(kb <= budget, `${matched[0]}: ${kb.toFixed(1)} KB gzip, over its budget of ${budget} KB`);
   }
   // Every code file of the build has a budget.
-  const code = files.filter((f) => /^wasmqtt-.*\.(js|wasm)$|\.css$/.test(f));
-  assert.equal(budgets.length, 3, 'budgets for the wasm, its JavaScript and the stylesheet');
+  const code = files.filter((f) => /^wasmqtt-.*\.(js|wasm)$|^snippets\/.*\.js$|\.css$/.test(f));
+  assert.equal(budgets.length, 4, 'budgets for the wasm, its JavaScript, its JavaScript snippets and the stylesheet');
   assert.equal(code.length, budgets.length, `a budget for each of ${code.join(', ')}`);
 });
 

@@ -15,6 +15,7 @@
 
 mod csp;
 mod fuzz;
+mod minify;
 mod pkg;
 mod proc;
 mod sim;

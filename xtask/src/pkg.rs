@@ -3,6 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::minify;
 use crate::proc::{cmd, root, run, Result};
 use crate::tools::{self, tools_bin, Need};
 
@@ -24,9 +25,11 @@ fn size_line(path: &Path) -> String {
 
 /// How the package's wasm is built: nightly's build-std so the standard library is optimised
 /// with the rest, panics that abort without formatting, opt-level "z" for size, and
-/// `--cfg wasmqtt_speed`, which optimises the codec's and client's hot paths for speed
+/// no source locations (`-Zlocation-detail=none`: file names the module would carry for panics
+/// it cannot print), `--cfg wasmqtt_speed`, which optimises the codec's and client's hot paths for speed
 /// (`#[optimize(speed)]`). BENCHMARKS.md compares this with opt-level 3.
-const PKG_RUSTFLAGS: &str = "-Zunstable-options -Cpanic=immediate-abort --cfg wasmqtt_speed";
+const PKG_RUSTFLAGS: &str =
+    "-Zunstable-options -Cpanic=immediate-abort -Zlocation-detail=none --cfg wasmqtt_speed";
 const PKG_TARGET_DIR: &str = "target/pkg-build";
 const WASM_FEATURES: &[&str] = &[
     "--enable-bulk-memory",
@@ -159,21 +162,49 @@ fn pkg_with(names: bool) -> Result<PathBuf> {
     Ok(out)
 }
 
-/// wasm-bindgen into `dir` (the glue and the unoptimised module), then wasm-opt into `result`.
+/// wasm-bindgen into `dir` (the glue and the unoptimised module), then wasm-opt into `result`;
+/// without `names`, the module's import and export names are then minified and the glue in
+/// `dir` rewritten to match (see `minify`).
 fn bind(wasm: &Path, name: &str, dir: &Path, names: bool, result: &Path) -> Result {
     let mut bindgen = cmd("wasm-bindgen", &["--target", "web", "--out-name", name]);
     if names {
         bindgen.arg("--keep-debug");
     }
     run(bindgen.arg("--out-dir").arg(dir).arg(wasm))?;
-    run(cmd(
-        tools_bin().join("wasm-opt").to_str().unwrap_or("wasm-opt"),
-        if names { &["-Oz", "-g"] } else { &["-Oz"] },
-    )
-    .args(WASM_FEATURES)
-    .arg(dir.join(format!("{name}_bg.wasm")))
-    .arg("-o")
-    .arg(result))
+    let wasm_opt = tools_bin().join("wasm-opt");
+    let wasm_opt = wasm_opt.to_str().unwrap_or("wasm-opt");
+    run(cmd(wasm_opt, if names { &["-Oz", "-g"] } else { &["-Oz"] })
+        .args(WASM_FEATURES)
+        .arg(dir.join(format!("{name}_bg.wasm")))
+        .arg("-o")
+        .arg(result))?;
+    if names {
+        return Ok(());
+    }
+    let result_str = result.to_str().ok_or("non-UTF-8 path")?;
+    let mut args = WASM_FEATURES.to_vec();
+    args.extend([
+        "--minify-imports-and-exports-and-modules",
+        result_str,
+        "-o",
+        result_str,
+    ]);
+    println!("$ wasm-opt {}", args.join(" "));
+    let printed = crate::proc::output(wasm_opt, &args)
+        .ok_or("wasm-opt --minify-imports-and-exports-and-modules failed")?;
+    let mapping = minify::parse_mapping(&printed)?;
+    let module = std::fs::read(result).map_err(|e| e.to_string())?;
+    let mut modules = minify::import_modules(&module)?;
+    modules.dedup();
+    let [new_module] = modules.as_slice() else {
+        return Err(format!(
+            "the minified module imports from {modules:?}, not one module"
+        ));
+    };
+    let glue_path = dir.join(format!("{name}.js"));
+    let glue = std::fs::read_to_string(&glue_path).map_err(|e| e.to_string())?;
+    let glue = minify::rewrite_glue(&glue, &mapping, &format!("./{name}_bg.js"), new_module)?;
+    std::fs::write(&glue_path, glue).map_err(|e| e.to_string())
 }
 
 /// One of the package's wasm modules and the JavaScript entries bundled with its glue.
