@@ -164,7 +164,8 @@ fn pkg_with(names: bool) -> Result<PathBuf> {
 
 /// wasm-bindgen into `dir` (the glue and the unoptimised module), then wasm-opt into `result`;
 /// without `names`, the module's import and export names are then minified and the glue in
-/// `dir` rewritten to match (see `minify`).
+/// `dir` rewritten to match (see `minify`), and the custom sections no browser reads (which
+/// tools built it, which wasm features it uses) dropped.
 fn bind(wasm: &Path, name: &str, dir: &Path, names: bool, result: &Path) -> Result {
     let mut bindgen = cmd("wasm-bindgen", &["--target", "web", "--out-name", name]);
     if names {
@@ -184,6 +185,8 @@ fn bind(wasm: &Path, name: &str, dir: &Path, names: bool, result: &Path) -> Resu
     let result_str = result.to_str().ok_or("non-UTF-8 path")?;
     let mut args = WASM_FEATURES.to_vec();
     args.extend([
+        "--strip-producers",
+        "--strip-target-features",
         "--minify-imports-and-exports-and-modules",
         result_str,
         "-o",

@@ -277,7 +277,9 @@ async function wasmqttLib(url, clientId, persistent = false) {
   const more = persistent ? { clean: false, ...expiry, persistence: 'indexeddb', persistenceKey: clientId } : {};
   const c = await m.connectAsync(url, { clientId, protocolVersion: VERSION, keepalive: 60, reconnectPeriod: 0, ...more });
   if (persistent) c.clearStoredSession();
-  window.wasmMemoryBytes = () => wasm.memory.buffer.byteLength;
+  // Found by type: the package's build shortens export names.
+  const memory = Object.values(wasm).find((v) => v instanceof WebAssembly.Memory);
+  window.wasmMemoryBytes = () => memory.buffer.byteLength;
   return {
     onMessage: (fn) => c.on('message', fn),
     subscribe: (topic, qos) => c.subscribeAsync(topic, { qos }),
