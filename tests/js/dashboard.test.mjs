@@ -92,6 +92,13 @@ test('the dashboard shows a live fleet: devices, a crash, subscriptions, publish
     await xssRow.click();
     assert.equal(await page.textContent('[data-testid=log-detail-payload]'), xss);
     assert.equal(await page.locator('.app img, .app b').count(), 0, 'markup from MQTT was interpreted');
+
+    // The health view's figures are shown whole at this width, never cut short with an ellipsis
+    // (it once showed "1 of 1 connec…").
+    await page.click('[data-testid=tab-health]');
+    await until('the health view\'s round trips', () => page.textContent('[data-testid=health-rtt-spread] .card-value').then((t) => t.includes('ms')), 30_000);
+    const cut = await page.$$eval('.card-value', (els) => els.filter((e) => e.scrollWidth > e.clientWidth).map((e) => e.textContent));
+    assert.deepEqual(cut, [], 'figures cut short');
     assert.deepEqual(problems, []);
   } finally {
     await live.close();
