@@ -13,7 +13,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use wasmqtt::codec::{ProtocolVersion, Publish, QoS, SubscriptionOptions, Will};
-use wasmqtt::proto::{Config, Event, Rng};
+use wasmqtt::proto::{ClientError, Config, Event, Granted, Rng};
 
 use crate::link::Link;
 use crate::twin::{Out, Twin};
@@ -169,6 +169,18 @@ fn subscribe(link: &mut Link, spec: &Spec, desired: &str) {
         None,
         Vec::new(),
     );
+}
+
+/// Why a subscription of the device's did not take, if it did not: a filter refused (a SUBACK
+/// failure code) or the whole operation failed. The device then subscribes again.
+fn refusal(result: &Result<Vec<Granted>, ClientError>) -> Option<String> {
+    match result {
+        Ok(granted) => granted
+            .iter()
+            .find_map(|g| g.err())
+            .map(|r| format!("{r:?}")),
+        Err(e) => Some(e.to_string()),
+    }
 }
 
 fn publish(topic: String, payload: String, qos: QoS, retain: bool) -> Publish {
@@ -328,14 +340,7 @@ async fn life(
                     // A real device does not give up its commands: a refused or failed
                     // subscription (a cluster whose raft leader is busy answers 0x80 or times
                     // out) is tried again, 1-3 s later.
-                    let refused = match &result {
-                        Ok(granted) => granted
-                            .iter()
-                            .find_map(|g| g.err())
-                            .map(|r| format!("{r:?}")),
-                        Err(e) => Some(e.to_string()),
-                    };
-                    if let Some(why) = refused {
+                    if let Some(why) = refusal(&result) {
                         let again = Duration::from_secs(1)
                             + Duration::from_millis((unit(rng) * 2000.0) as u64);
                         log::warn!(
@@ -455,5 +460,21 @@ mod tests {
         assert_eq!(parse_interval("{\"interval_ms\":\"x\"}"), None);
         assert_eq!(json_string("a\"b\\c\n"), "\"a\\\"b\\\\c\\u000a\"");
         assert_eq!(device_id(0), "dev-0001");
+    }
+
+    // A cluster whose raft leader is busy refuses SUBSCRIBEs (0x80) during a connection storm;
+    // a device that took that as final never got its commands.
+    #[test]
+    fn a_refused_or_failed_subscription_is_one_to_make_again() {
+        use wasmqtt::codec::ReasonCode;
+        let granted = Ok(vec![Ok(QoS::AtLeastOnce), Ok(QoS::AtMostOnce)]);
+        assert_eq!(refusal(&granted), None);
+        let one_refused = Ok(vec![
+            Ok(QoS::AtLeastOnce),
+            Err(ReasonCode::UnspecifiedError),
+        ]);
+        assert_eq!(refusal(&one_refused).as_deref(), Some("UnspecifiedError"));
+        let failed = Err(ClientError::NotConnected);
+        assert!(refusal(&failed).is_some());
     }
 }
