@@ -5,6 +5,7 @@
 //! - `test`  every test: native, fuzz (briefly), Node tests of the package, browser tests
 //! - `pkg`   build the npm package into `pkg/` (`--names`: with function names, for profiling)
 //! - `bench` benchmarks; figures go to BENCHMARKS.md by hand
+//! - `size-floor` the size of the codec and client core alone, beside the package's
 //! - `bench-cluster` the fleet over a 3-node rmqtt cluster, 30,000 devices by default
 //! - `screenshots` the dashboard's main views into docs/ (for README)
 //! - `sim`   the deterministic simulation of the client over many seeds, for hours
@@ -34,6 +35,7 @@ fn main() -> ExitCode {
         "dev" => tasks::dev(rest),
         "test" => tasks::test(rest),
         "pkg" => pkg::pkg_task(rest),
+        "size-floor" => pkg::size_floor(),
         "bench" => tasks::bench(rest),
         "bench-cluster" => tasks::bench_cluster(rest),
         "browser-tests" => tasks::browser_only(),
@@ -49,6 +51,7 @@ fn main() -> ExitCode {
                  \x20 test   run every test (add `--quick` to skip fuzzing and browsers)\n\
                  \x20 pkg    build the npm package into pkg/\n\
                  \x20 bench  run the benchmarks\n\
+                 \x20 size-floor  the codec and client core alone, beside the package's size\n\
                  \x20 bench-cluster [devices]  the fleet over a 3-node cluster (30,000 devices)\n\
                  \x20 sim    the client's deterministic simulation over many seeds (--hours H)\n\
                  \x20 fuzz   the fuzz targets for long (TARGET, --minutes M)\n\

@@ -228,26 +228,7 @@ struct Module {
 fn build_module(module: &Module, names: bool, out: &Path) -> Result {
     let root = root();
     let target = root.join(PKG_TARGET_DIR);
-    run(cmd(
-        "cargo",
-        &[
-            "+nightly",
-            "build",
-            "--profile",
-            "pkg",
-            "--target",
-            "wasm32-unknown-unknown",
-            "--lib",
-            "--features",
-            module.features,
-            "-Z",
-            "build-std=std,panic_abort",
-            "--target-dir",
-            PKG_TARGET_DIR,
-        ],
-    )
-    .env("RUSTFLAGS", PKG_RUSTFLAGS)
-    .env("CARGO_PROFILE_PKG_OPT_LEVEL", "z"))?;
+    cargo_wasm(&["--lib", "--features", module.features])?;
     // Each build overwrites this file: it is bound before the next module is built.
     let wasm = target.join("wasm32-unknown-unknown/pkg/wasmqtt.wasm");
     let bg = format!("{}_bg.wasm", module.name);
@@ -290,6 +271,63 @@ fn build_module(module: &Module, names: bool, out: &Path) -> Result {
         )
         .arg(glue.join(entry))
         .arg(format!("--outfile={}", out.join(entry).display())))?;
+    }
+    Ok(())
+}
+
+/// cargo builds wasm as the package's modules are built (`what`: which target and features).
+fn cargo_wasm(what: &[&str]) -> Result {
+    let mut args = vec![
+        "+nightly",
+        "build",
+        "--profile",
+        "pkg",
+        "--target",
+        "wasm32-unknown-unknown",
+        "-Z",
+        "build-std=std,panic_abort",
+        "--target-dir",
+        PKG_TARGET_DIR,
+    ];
+    args.extend(what);
+    run(cmd("cargo", &args)
+        .env("RUSTFLAGS", PKG_RUSTFLAGS)
+        .env("CARGO_PROFILE_PKG_OPT_LEVEL", "z"))
+}
+
+/// `cargo xtask size-floor`: builds the size floor (`tests/size/floor.rs`: the codec and client
+/// core behind the narrowest wasm interface, nothing else) as the package's modules are built,
+/// and prints its size beside the package's (built first if `pkg/` is missing): what any client
+/// on this core weighs at least, for issue 11's size target.
+pub fn size_floor() -> Result {
+    let root = root();
+    if !root.join("pkg/wasmqtt_core_bg.wasm").exists() {
+        pkg()?;
+    }
+    tools::setup(Need {
+        wasm: true,
+        ..Need::default()
+    })?;
+    cargo_wasm(&["--example", "size_floor"])?;
+    let target = root.join(PKG_TARGET_DIR);
+    let wasm = target.join("wasm32-unknown-unknown/pkg/examples/size_floor.wasm");
+    let dir = target.join("floor");
+    let _ = std::fs::remove_dir_all(&dir);
+    let result = dir.join("floor.wasm");
+    bind(&wasm, "size_floor", &dir.join("glue"), false, &result)?;
+    let glue = dir.join("floor.js");
+    run(cmd(
+        tools_bin().join("esbuild").to_str().unwrap_or("esbuild"),
+        &["--minify", "--format=esm", "--legal-comments=none"],
+    )
+    .arg(dir.join("glue/size_floor.js"))
+    .arg(format!("--outfile={}", glue.display())))?;
+    println!("\nThe floor: the codec and client core behind the narrowest interface (gzip -9):");
+    println!("{}", size_line(&result));
+    println!("{}", size_line(&glue));
+    println!("\nThe package's client, for comparison:");
+    for file in ["wasmqtt_core_bg.wasm", "wasmqtt.js"] {
+        println!("{}", size_line(&root.join("pkg").join(file)));
     }
     Ok(())
 }
