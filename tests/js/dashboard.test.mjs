@@ -75,6 +75,16 @@ test('the dashboard shows a live fleet: devices, a crash, subscriptions, publish
     await observer.publishAsync('e2e/hello', 'hi from the observer', { qos: 1 });
     await until('e2e/# counted a message', () => row.textContent().then((t) => t.includes('1 msgs')));
 
+    // A long filter is shown whole in the sidebar's list, never cut with an ellipsis (the
+    // dashboard's own `$SYS/brokers/+/stats/#` once read "$SYS/brokers/+/s…").
+    const long = 'e2e/a-rather-long/topic-filter/for/the/sidebar/+/#';
+    await page.fill('[data-testid=sub-filter]', long);
+    await page.click('[data-testid=sub-add]');
+    await until('the long filter listed', () => page.locator('[data-testid=sub-row]', { hasText: long }).count().then((n) => n === 1));
+    const filters = await page.$$eval('[data-testid=sub-row] .sub-filter', (els) => els.map((e) => ({ text: e.textContent, cut: e.scrollWidth > e.clientWidth })));
+    assert.ok(filters.some((f) => f.text === long), `the filter's whole text: ${JSON.stringify(filters)}`);
+    assert.deepEqual(filters.filter((f) => f.cut), [], 'filters cut short');
+
     // Publishing from the page reaches the observer.
     await page.fill('[data-testid=pub-topic]', 'e2e/from-dashboard');
     await page.fill('[data-testid=pub-payload]', 'ping');

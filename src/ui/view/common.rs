@@ -116,6 +116,15 @@ pub fn clock(ms: f64) -> String {
     format!("{:02}:{:02}:{:02}.{:03}", h, m, s, milli)
 }
 
+/// A topic or filter that may wrap after each `/` (a `<wbr>` there) rather than anywhere: a
+/// long filter in a narrow column reads `devices/+/` / `telemetry/#`, not `devi` / `ces/+/…`.
+pub fn breakable(topic: &str) -> impl IntoView {
+    topic
+        .split_inclusive('/')
+        .map(|level| (level.to_string(), leptos::html::wbr()))
+        .collect::<Vec<_>>()
+}
+
 /// A rate for people: 0.4/s, 12/s, 3.2k/s.
 pub fn rate(x: f64) -> String {
     if x >= 10_000.0 {

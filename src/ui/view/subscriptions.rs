@@ -5,7 +5,7 @@ use leptos::prelude::*;
 
 use super::super::model::{format, SubState};
 use super::super::provider::use_mqtt;
-use super::common::rate;
+use super::common::{breakable, rate};
 
 #[derive(Clone, PartialEq)]
 struct Row {
@@ -125,7 +125,7 @@ pub fn SubscriptionList() -> impl IntoView {
                                 <span class=move || format!("swatch c{}", row.with(|r| r.as_ref().map_or(0, |r| r.color))) aria-hidden="true"></span>
                                 <div class="sub-main">
                                     <div class="sub-head">
-                                        <code class="sub-filter">{filter.clone()}</code>
+                                        <code class="sub-filter">{breakable(&filter)}</code>
                                         <span class=get(|r| format!("badge {}", r.state.0)) title=get(|r| r.state.1.clone())>{get(|r| r.state.0.clone())}</span>
                                         <span class="muted">{get(|r| format!("QoS {}", r.qos))}</span>
                                     </div>
