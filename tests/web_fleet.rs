@@ -389,7 +389,7 @@ async fn the_connection_history_shows_spread_success_and_causes() {
         text(&el, "[data-testid=health-broker] .card-value"),
         "ws://127.0.0.1:2/mqtt"
     );
-    assert!(text(&el, "[data-testid=health-broker]").contains("1 failover across 2 URLs"));
+    assert!(text(&el, "[data-testid=health-broker]").contains("1 failover, 2 URLs used"));
     assert_eq!(text(&el, "[data-testid=health-cause]"), "connection lost1");
 }
 

@@ -113,7 +113,7 @@ pub fn ConnectionHistory() -> impl IntoView {
                 <div class="card" data-testid="health-broker">
                     <div class="card-label">"broker"</div>
                     <div class="card-value small">{move || s().0.urls().1.map(str::to_string).unwrap_or_else(|| "not connected".into())}</div>
-                    <div class="muted small">{move || { let (c, _) = s(); format!("{} failover{} across {} URL{}", c.failovers, if c.failovers == 1 { "" } else { "s" }, c.urls().0.len(), if c.urls().0.len() == 1 { "" } else { "s" }) }}</div>
+                    <div class="muted small">{move || { let (c, _) = s(); format!("{} failover{}, {} URL{} used", c.failovers, if c.failovers == 1 { "" } else { "s" }, c.urls().0.len(), if c.urls().0.len() == 1 { "" } else { "s" }) }}</div>
                 </div>
             </div>
             <table class="causes" data-testid="health-causes">
