@@ -9,6 +9,7 @@
 //! mapping to the glue, token by token, and fails if the glue does not match the module.
 
 use std::collections::HashMap;
+use std::path::Path;
 
 use crate::proc::Result;
 
@@ -186,6 +187,38 @@ pub fn rewrite_glue(
         ));
     }
     Ok(out)
+}
+
+/// Minifies `wasm` in place (binaryen's `--minify-imports-and-exports-and-modules`, and the
+/// custom sections no browser reads dropped: which tools built it, which features it uses) and
+/// rewrites its wasm-bindgen glue `glue` to match; `old_module` is the import module the glue
+/// provides (`./{name}_bg.js`). Used for the package's modules and the dashboard's.
+pub fn minify_in_place(wasm_opt: &str, wasm: &Path, glue: &Path, old_module: &str) -> Result {
+    let wasm_str = wasm.to_str().ok_or("non-UTF-8 path")?;
+    let mut args = crate::pkg::WASM_FEATURES.to_vec();
+    args.extend([
+        "--strip-producers",
+        "--strip-target-features",
+        "--minify-imports-and-exports-and-modules",
+        wasm_str,
+        "-o",
+        wasm_str,
+    ]);
+    println!("$ wasm-opt {}", args.join(" "));
+    let printed = crate::proc::output(wasm_opt, &args)
+        .ok_or("wasm-opt --minify-imports-and-exports-and-modules failed")?;
+    let mapping = parse_mapping(&printed)?;
+    let module = std::fs::read(wasm).map_err(|e| e.to_string())?;
+    let mut modules = import_modules(&module)?;
+    modules.dedup();
+    let [new_module] = modules.as_slice() else {
+        return Err(format!(
+            "the minified module imports from {modules:?}, not one module"
+        ));
+    };
+    let text = std::fs::read_to_string(glue).map_err(|e| format!("{}: {e}", glue.display()))?;
+    let text = rewrite_glue(&text, &mapping, old_module, new_module)?;
+    std::fs::write(glue, text).map_err(|e| e.to_string())
 }
 
 fn is_ident(c: char) -> bool {

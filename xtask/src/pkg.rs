@@ -31,7 +31,7 @@ fn size_line(path: &Path) -> String {
 const PKG_RUSTFLAGS: &str =
     "-Zunstable-options -Cpanic=immediate-abort -Zlocation-detail=none --cfg wasmqtt_speed";
 const PKG_TARGET_DIR: &str = "target/pkg-build";
-const WASM_FEATURES: &[&str] = &[
+pub const WASM_FEATURES: &[&str] = &[
     "--enable-bulk-memory",
     "--enable-nontrapping-float-to-int",
     "--enable-sign-ext",
@@ -182,32 +182,12 @@ fn bind(wasm: &Path, name: &str, dir: &Path, names: bool, result: &Path) -> Resu
     if names {
         return Ok(());
     }
-    let result_str = result.to_str().ok_or("non-UTF-8 path")?;
-    let mut args = WASM_FEATURES.to_vec();
-    args.extend([
-        "--strip-producers",
-        "--strip-target-features",
-        "--minify-imports-and-exports-and-modules",
-        result_str,
-        "-o",
-        result_str,
-    ]);
-    println!("$ wasm-opt {}", args.join(" "));
-    let printed = crate::proc::output(wasm_opt, &args)
-        .ok_or("wasm-opt --minify-imports-and-exports-and-modules failed")?;
-    let mapping = minify::parse_mapping(&printed)?;
-    let module = std::fs::read(result).map_err(|e| e.to_string())?;
-    let mut modules = minify::import_modules(&module)?;
-    modules.dedup();
-    let [new_module] = modules.as_slice() else {
-        return Err(format!(
-            "the minified module imports from {modules:?}, not one module"
-        ));
-    };
-    let glue_path = dir.join(format!("{name}.js"));
-    let glue = std::fs::read_to_string(&glue_path).map_err(|e| e.to_string())?;
-    let glue = minify::rewrite_glue(&glue, &mapping, &format!("./{name}_bg.js"), new_module)?;
-    std::fs::write(&glue_path, glue).map_err(|e| e.to_string())
+    minify::minify_in_place(
+        wasm_opt,
+        result,
+        &dir.join(format!("{name}.js")),
+        &format!("./{name}_bg.js"),
+    )
 }
 
 /// One of the package's wasm modules and the JavaScript entries bundled with its glue.
