@@ -121,7 +121,8 @@ fn sri(path: &Path) -> Result<String> {
     Ok(format!("sha384-{}", base64(&digest)))
 }
 
-/// Standard base64 with padding.
+/// Standard base64 with padding. (The dashboard's `ui::model::format::base64` is the same, in
+/// the crate, which xtask does not depend on: a build tool should not build the product.)
 fn base64(bytes: &[u8]) -> String {
     const ABC: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
