@@ -6,6 +6,25 @@ use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
+// Held while a process is spawned and while `free_port` probes: a child holds a copy of every
+// descriptor of this process from fork until exec (all are close-on-exec), and a probe socket
+// copied in that window stays listening after the probe drops it (seen in xtask's tests: a port
+// given was not free). `Command::spawn` returns only after the exec.
+static FORKING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+/// `c.spawn()`, never while `free_port` probes.
+fn spawn(c: &mut Command) -> std::io::Result<Child> {
+    let _forking = FORKING.lock().unwrap_or_else(|e| e.into_inner());
+    c.spawn()
+}
+
+/// Runs `c` to its end; whether it succeeded is the caller's to ignore.
+fn run(c: &mut Command) {
+    if let Ok(mut child) = spawn(c) {
+        let _ = child.wait();
+    }
+}
+
 /// A port free now and never handed out before in this process. The tests of one binary run in
 /// parallel threads and a broker binds its port only after it starts: without the record, the
 /// kernel could give a port just released here to another test's broker in the meantime, and two
@@ -13,6 +32,7 @@ use std::time::{Duration, Instant};
 /// its own).
 pub fn free_port() -> u16 {
     static GIVEN: std::sync::Mutex<Vec<u16>> = std::sync::Mutex::new(Vec::new());
+    let _forking = FORKING.lock().unwrap_or_else(|e| e.into_inner());
     let mut given = GIVEN.lock().unwrap_or_else(|e| e.into_inner());
     loop {
         let port = TcpListener::bind("127.0.0.1:0")
@@ -54,7 +74,7 @@ impl Mosquitto {
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
         // Run as root, mosquitto drops to its own user: it must be able to write here.
-        let _ = Command::new("chmod").arg("777").arg(&dir).status();
+        run(Command::new("chmod").arg("777").arg(&dir));
         let mut m = Mosquitto {
             child: None,
             port: free_port(),
@@ -83,15 +103,14 @@ impl Mosquitto {
             .append(true)
             .open(self.dir.join("mosquitto.log"))
             .unwrap();
-        let child = Command::new(binary())
-            .arg("-c")
-            .arg(self.dir.join("mosquitto.conf"))
-            .stdout(Stdio::null())
-            .stderr(log)
-            .spawn()
-            .expect(
-                "cannot start mosquitto (apt-get install mosquitto; `cargo xtask test` does it)",
-            );
+        let child = spawn(
+            Command::new(binary())
+                .arg("-c")
+                .arg(self.dir.join("mosquitto.conf"))
+                .stdout(Stdio::null())
+                .stderr(log),
+        )
+        .expect("cannot start mosquitto (apt-get install mosquitto; `cargo xtask test` does it)");
         self.child = Some(child);
         let deadline = Instant::now() + Duration::from_secs(10);
         while std::net::TcpStream::connect(("127.0.0.1", self.port)).is_err() {
@@ -115,9 +134,7 @@ impl Mosquitto {
     fn signal(&self, sig: &str) {
         if let Some(c) = &self.child {
             // A positive pid after `--`: never parsed as an option (see xtask's Service).
-            let _ = Command::new("kill")
-                .args(["-s", sig, "--", &c.id().to_string()])
-                .status();
+            run(Command::new("kill").args(["-s", sig, "--", &c.id().to_string()]));
         }
     }
 

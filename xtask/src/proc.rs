@@ -2,7 +2,8 @@
 
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 pub type Result<T = ()> = std::result::Result<T, String>;
@@ -31,12 +32,37 @@ fn describe(c: &Command) -> String {
     s
 }
 
+// Held while a process is spawned and while `free_port` probes. A child holds a copy of every
+// descriptor of this process from fork until exec closes them (all are close-on-exec); a probe
+// socket copied in that window stays listening after the probe drops it, and the port given
+// is not free. `Command::spawn` returns only after the exec, so under this lock no child can
+// hold a probe. Every spawn of this crate goes through `spawn`.
+static FORKING: Mutex<()> = Mutex::new(());
+
+fn forking() -> MutexGuard<'static, ()> {
+    FORKING.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// `c.spawn()`, never while `free_port` probes.
+pub fn spawn(c: &mut Command) -> std::io::Result<Child> {
+    let _forking = forking();
+    c.spawn()
+}
+
+/// `c.output()` (stdin empty, stdout and stderr captured), spawned through `spawn`.
+pub fn output_of(c: &mut Command) -> std::io::Result<Output> {
+    c.stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    spawn(c)?.wait_with_output()
+}
+
 /// Runs to completion, inheriting stdio; an error names the command and its exit status.
 pub fn run(c: &mut Command) -> Result {
     let what = describe(c);
     println!("$ {what}");
-    let status = c
-        .status()
+    let status = spawn(c)
+        .and_then(|mut child| child.wait())
         .map_err(|e| format!("cannot start `{what}`: {e}"))?;
     if status.success() {
         Ok(())
@@ -47,26 +73,28 @@ pub fn run(c: &mut Command) -> Result {
 
 /// Runs quietly and returns stdout, or None if it cannot run or fails.
 pub fn output(program: &str, args: &[&str]) -> Option<String> {
-    let out = Command::new(program)
-        .args(args)
-        .stderr(Stdio::null())
-        .output()
-        .ok()?;
+    let out = output_of(Command::new(program).args(args)).ok()?;
     out.status
         .success()
         .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+/// Whether `port` on 127.0.0.1 is free now (probed by binding it, never while a process spawns).
+pub fn port_free(port: u16) -> bool {
+    let _forking = forking();
+    TcpListener::bind(("127.0.0.1", port)).is_ok()
 }
 
 /// A free TCP port on 127.0.0.1, below the ephemeral range, never given twice by this process.
 pub fn free_port() -> u16 {
     use std::collections::HashSet;
     use std::hash::{BuildHasher, RandomState};
-    use std::sync::Mutex;
     // Below the kernel's ephemeral range: a port from it (what binding port 0 gives) can be taken
     // again, before the service binds it, as the source port of an outgoing connection (a cluster
     // node dialing a peer that does not listen yet takes a new one on every retry). The ports
     // given are remembered so this process never gives one twice.
     static GIVEN: Mutex<Option<HashSet<u16>>> = Mutex::new(None);
+    let _forking = forking();
     const FIRST: u16 = 10_000;
     let low = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
         .ok()
@@ -118,9 +146,7 @@ impl Service {
         let what = describe(c);
         println!("$ {what} &");
         c.process_group(0);
-        let child = c
-            .spawn()
-            .map_err(|e| format!("cannot start {name} (`{what}`): {e}"))?;
+        let child = spawn(c).map_err(|e| format!("cannot start {name} (`{what}`): {e}"))?;
         Ok(Service {
             name: name.to_string(),
             child,
@@ -159,21 +185,49 @@ mod tests {
 
     // CI once failed with "node 3 exited (1) before it was ready": the port chosen for it had been
     // taken as the source port of another node's outgoing connection.
+    //
+    // CI failed again on this test's bind: another test of this binary (`csp::sri_of_a_file`)
+    // spawned a process while `free_port` held its probe socket open, and the child's copy of it
+    // (alive until exec closes it) kept the port listening after the probe was dropped. Here a
+    // thread spawns processes all along, as that test did once.
     #[test]
     fn free_ports_are_distinct_bindable_and_below_the_ephemeral_range() {
+        use std::sync::atomic::{AtomicBool, Ordering};
+        use std::sync::Arc;
         let low: u16 = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
             .ok()
             .and_then(|s| s.split_whitespace().next()?.parse().ok())
             .unwrap_or(32_768);
+        let done = Arc::new(AtomicBool::new(false));
+        let spawner = {
+            let done = done.clone();
+            std::thread::spawn(move || {
+                let mut spawned = 0u32;
+                while !done.load(Ordering::Relaxed) {
+                    output("true", &[]).expect("`true` runs");
+                    spawned += 1;
+                }
+                spawned
+            })
+        };
         let mut seen = std::collections::HashSet::new();
-        for _ in 0..200 {
+        let mut taken = Vec::new();
+        for _ in 0..3_000 {
             let port = free_port();
             assert!(
                 port < low,
                 "port {port} is in the ephemeral range from {low}"
             );
             assert!(seen.insert(port), "port {port} given twice");
-            assert!(TcpListener::bind(("127.0.0.1", port)).is_ok());
+            if TcpListener::bind(("127.0.0.1", port)).is_err() {
+                taken.push(port);
+            }
         }
+        done.store(true, Ordering::Relaxed);
+        assert!(
+            spawner.join().unwrap() > 0,
+            "no process was spawned meanwhile"
+        );
+        assert!(taken.is_empty(), "ports given but not free: {taken:?}");
     }
 }

@@ -63,11 +63,12 @@ pub fn sim(args: &[String]) -> Result {
     }
     // Built once: the batches run that binary, so editing the sources meanwhile changes
     // nothing about this run.
-    let build = Command::new("cargo")
-        .args(["test", "--release", "--test", "simulation", "--no-run"])
-        .current_dir(crate::proc::root())
-        .output()
-        .map_err(|e| format!("cannot build the simulation: {e}"))?;
+    let build = crate::proc::output_of(
+        Command::new("cargo")
+            .args(["test", "--release", "--test", "simulation", "--no-run"])
+            .current_dir(crate::proc::root()),
+    )
+    .map_err(|e| format!("cannot build the simulation: {e}"))?;
     let log = String::from_utf8_lossy(&build.stderr);
     if !build.status.success() {
         return Err(format!("the simulation does not build:\n{log}"));
@@ -89,14 +90,15 @@ pub fn sim(args: &[String]) -> Result {
             None if start.elapsed() >= budget => break,
             None => BATCH,
         };
-        let out = Command::new(&binary)
-            .arg("--nocapture")
-            .current_dir(crate::proc::root())
-            .env("SIM_FIRST", next.to_string())
-            .env("SIM_SEEDS", batch.to_string())
-            .env("SIM_STEPS", steps.to_string())
-            .output()
-            .map_err(|e| format!("cannot run the simulation: {e}"))?;
+        let out = crate::proc::output_of(
+            Command::new(&binary)
+                .arg("--nocapture")
+                .current_dir(crate::proc::root())
+                .env("SIM_FIRST", next.to_string())
+                .env("SIM_SEEDS", batch.to_string())
+                .env("SIM_STEPS", steps.to_string()),
+        )
+        .map_err(|e| format!("cannot run the simulation: {e}"))?;
         let text = format!(
             "{}{}",
             String::from_utf8_lossy(&out.stdout),

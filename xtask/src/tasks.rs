@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use crate::pkg::pkg;
-use crate::proc::{cmd, free_port, root, run, wait_for_port, Result, Service};
+use crate::proc::{cmd, free_port, port_free, root, run, wait_for_port, Result, Service};
 use crate::tools::{self, tools_bin, Need};
 
 /// PATH with the npm-installed tools (wasm-opt 132) first.
@@ -78,7 +78,7 @@ fn node_tests(quick: bool, dashboard: Option<(PathBuf, PathBuf)>) -> Result {
 fn mosquitto(dir: &Path) -> Result<(Service, u16)> {
     std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
     // Run as root it drops to its own user, which must be able to write here.
-    let _ = cmd("chmod", &["777"]).arg(dir).status();
+    let _ = crate::proc::spawn(cmd("chmod", &["777"]).arg(dir)).and_then(|mut c| c.wait());
     let (tcp, ws) = (free_port(), free_port());
     let conf = dir.join("mosquitto.conf");
     std::fs::write(
@@ -279,10 +279,6 @@ pub fn bench_cluster(args: &[String]) -> Result {
 /// Ports the embedded broker prefers (the dashboard's default broker is ws://127.0.0.1:9001).
 const FLEET_WS_PORT: u16 = 9001;
 const FLEET_TCP_PORT: u16 = 1883;
-
-fn port_free(port: u16) -> bool {
-    std::net::TcpListener::bind(("127.0.0.1", port)).is_ok()
-}
 
 /// `preferred` when `prefer` is set and it is free, else any free port.
 fn pick_port(preferred: u16, prefer: bool) -> u16 {
