@@ -47,7 +47,7 @@ fn main() -> ExitCode {
         _ => {
             eprintln!(
                 "usage: cargo xtask <dev|test|pkg|bench|sim|fuzz|setup>\n\
-                 \x20 dev    serve the dashboard (main job; --devices N, --cluster NODES)\n\
+                 \x20 dev    serve the dashboard (main job; --devices N, --cluster NODES, --port P)\n\
                  \x20 test   run every test (add `--quick` to skip fuzzing and browsers)\n\
                  \x20 pkg    build the npm package into pkg/\n\
                  \x20 bench  run the benchmarks\n\

@@ -216,8 +216,11 @@ pub fn test(args: &[String]) -> Result {
     let dashboard = if quick {
         None
     } else {
-        println!("\n== the dashboard (trunk) and the dev tool's broker and fleet, for the end-to-end test");
-        Some((dashboard_dist()?, fleet_binary()?))
+        // README's first command, run as a newcomer runs it; trunk builds dist/ for it, and the
+        // dashboard's Node tests use that build.
+        println!("\n== the main job, as README's first command starts it (`cargo xtask dev`; its page in headless Chromium)");
+        run(&mut cmd("node", &["tests/js/main-job.check.mjs"]))?;
+        Some((root().join("dist"), fleet_binary()?))
     };
     node_tests(quick, dashboard)?;
     if !quick {
@@ -417,7 +420,8 @@ pub fn start_cluster(n: usize, devices: usize, prefer_default_ports: bool) -> Re
 
 /// The main job: the embedded broker with simulated devices, and the dashboard served by trunk.
 /// `--devices N` (default 50); `--cluster N`: N rmqtt nodes in a raft cluster instead of one
-/// broker, the devices spread over them, the dashboard given the nodes as its failover list.
+/// broker, the devices spread over them, the dashboard given the nodes as its failover list;
+/// `--port P`: the dashboard on 127.0.0.1:P instead of 8080.
 pub fn dev(args: &[String]) -> Result {
     let number = |flag: &str, max: usize| -> Result<Option<usize>> {
         match args.iter().position(|a| a == flag) {
@@ -432,12 +436,16 @@ pub fn dev(args: &[String]) -> Result {
     };
     let devices = number("--devices", 50_000)?.unwrap_or(50);
     let cluster = number("--cluster", 9)?.filter(|n| *n > 1);
-    if let Some(a) = args
-        .iter()
-        .find(|a| a.starts_with("--") && *a != "--devices" && *a != "--cluster")
-    {
+    let port = match number("--port", u16::MAX.into())? {
+        Some(0) => return Err("--port wants a number from 1 to 65535".into()),
+        Some(p) => p,
+        None => 8080,
+    };
+    if let Some(a) = args.iter().find(|a| {
+        a.starts_with("--") && !["--devices", "--cluster", "--port"].contains(&a.as_str())
+    }) {
         return Err(format!(
-            "unknown option {a}: cargo xtask dev [--devices N] [--cluster NODES]"
+            "unknown option {a}: cargo xtask dev [--devices N] [--cluster NODES] [--port P]"
         ));
     }
     tools::setup(Need {
@@ -450,7 +458,7 @@ pub fn dev(args: &[String]) -> Result {
     let (_fleet, _cluster, page) = if let Some(n) = cluster {
         let c = start_cluster(n, devices, true)?;
         // The dashboard gets the nodes as its failover list, node 1 first.
-        let page = format!("http://127.0.0.1:8080/?broker={}", c.ws.join(","));
+        let page = format!("http://127.0.0.1:{port}/?broker={}", c.ws.join(","));
         println!(
             "\n  rmqtt cluster:   {n} nodes (raft), WebSocket {}\n                   devices over TCP {}",
             c.ws.join(" "),
@@ -464,9 +472,9 @@ pub fn dev(args: &[String]) -> Result {
     } else {
         let (fleet, ws) = start_fleet(devices, true)?;
         let page = if ws == format!("ws://127.0.0.1:{FLEET_WS_PORT}/mqtt") {
-            "http://127.0.0.1:8080/".to_string()
+            format!("http://127.0.0.1:{port}/")
         } else {
-            format!("http://127.0.0.1:8080/?broker={ws}")
+            format!("http://127.0.0.1:{port}/?broker={ws}")
         };
         println!("\n  embedded broker: {ws}");
         (Some(fleet), None, page)
@@ -474,7 +482,11 @@ pub fn dev(args: &[String]) -> Result {
     println!(
         "  devices:         {devices} simulated\n  dashboard:       {page}\n  (the first build takes a few minutes; Ctrl-C stops everything)\n"
     );
-    run(cmd("trunk", &["serve", "--release"]).env("PATH", tool_path()))
+    run(cmd(
+        "trunk",
+        &["serve", "--release", "--port", &port.to_string()],
+    )
+    .env("PATH", tool_path()))
 }
 
 /// Screenshots of the dashboard's main views into docs/.
