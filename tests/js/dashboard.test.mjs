@@ -114,3 +114,38 @@ test('the dashboard shows a live fleet: devices, a crash, subscriptions, publish
     await live.close();
   }
 });
+
+test('on a phone (390 x 844) no view is wider than the screen', { skip: SKIP, timeout: 180_000 }, async () => {
+  // At 390 px the tab bar, the message log's columns and the broker nodes' table once made the
+  // whole page scroll sideways (to 535-594 px), the theme button at the edge.
+  const live = await liveDashboard({ devices: 12, observerId: 'e2e-phone' });
+  const { fleet, server, page, problems } = live;
+  try {
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.goto(`${server.url}/index.html?broker=${encodeURIComponent(fleet.ws)}#devices`);
+    await page.waitForSelector('[data-testid=conn-state]:text("connected")', { timeout: 30_000 });
+    await until('12 devices online', () => page.textContent('[data-testid=census-online]').then((t) => t === '12'));
+    const wide = {};
+    for (const tab of ['devices', 'fleet', 'charts', 'messages', 'topics', 'health']) {
+      await page.click(`[data-testid=tab-${tab}]`);
+      if (tab === 'messages') await until('messages in the log', () => page.locator('[data-testid=log-row]').count().then((n) => n > 0));
+      if (tab === 'health') await until('the broker\'s nodes', () => page.locator('[data-testid=cluster-node]').count().then((n) => n > 0), 30_000);
+      const width = await page.evaluate(() => document.documentElement.scrollWidth);
+      if (width > 390) wide[tab] = width;
+    }
+    assert.deepEqual(wide, {}, 'views wider than the 390 px screen');
+    // The top bar's controls fit and do not overlap (the connect button once ran 14 px under
+    // the theme button, whose icon was half hidden).
+    const boxes = await page.$$eval('.topbar button', (els) => els.map((e) => { const r = e.getBoundingClientRect(); return { text: e.textContent.trim(), x: r.x, y: r.y, right: r.right, bottom: r.bottom }; }));
+    for (const b of boxes) assert.ok(b.right <= 390, `${b.text} ends at ${b.right} px`);
+    for (const [i, a] of boxes.entries()) {
+      for (const b of boxes.slice(i + 1)) {
+        const overlap = a.x < b.right && b.x < a.right && a.y < b.bottom && b.y < a.bottom;
+        assert.ok(!overlap, `${a.text} and ${b.text} overlap`);
+      }
+    }
+    assert.deepEqual(problems, []);
+  } finally {
+    await live.close();
+  }
+});

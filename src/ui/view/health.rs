@@ -188,7 +188,7 @@ pub fn ClusterNodes() -> impl IntoView {
                 let live = list.iter().filter(|r| !r.silent(now)).count();
                 view! {
                     <p class="muted small">{format!("{live} of {} node{} reporting", list.len(), if list.len() == 1 { "" } else { "s" })}</p>
-                    <table class="causes">
+                    <table class="causes nodes">
                         <thead><tr><th>"node"</th><th>"state"</th><th>"connections"</th><th>"sessions"</th><th>"subscriptions"</th><th>"queued"</th><th>"in flight"</th><th>"last report"</th></tr></thead>
                         <tbody>
                             {list.into_iter().map(|r| {
