@@ -109,7 +109,7 @@ fn DashboardLayout() -> impl IntoView {
     view! {
         <div class="app">
             <header class="topbar">
-                <div class="brand"><span class="logo" aria-hidden="true">"◆"</span>" wasmqtt"</div>
+                <h1 class="brand"><span class="logo" aria-hidden="true">"◆"</span>" wasmqtt"</h1>
                 <Later frame=1><ConnectionStatus/><AlertBadge/></Later>
                 <button class="btn icon theme" title="theme: auto, light, dark" aria-label=move || format!("theme: {}", theme.get())
                     on:click=move |_| theme.update(|t| *t = match t.as_str() { "auto" => "light".into(), "light" => "dark".into(), _ => "auto".into() })>
